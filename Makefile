@@ -1,0 +1,57 @@
+# rltutor: every target sets up its own virtual environment first, and reuses it
+# while pyproject.toml and constraints.txt are unchanged.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.rltutor-installed
+# Jupyter refuses to run as root unless told to; learners are rarely root, CI machines often are.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NBMAKE_WORKERS ?= 2
+
+.PHONY: help venv lab test unit lint sync-check lessons sync bench lock clean
+
+help:
+	@echo "make lab    open the lessons in JupyterLab (http://127.0.0.1:8888, token auth)"
+	@echo "make test   lint, unit tests, browser test, lesson sync check, every lesson via nbmake"
+	@echo "make sync   rewrite each lessons/*.ipynb from its edited .py twin"
+	@echo "make bench  run the benchmarks and print one table"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, from the exact pin, so nothing can pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet -c constraints.txt torch
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=lessons $(ROOT_FLAG)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+sync-check: $(STAMP)
+	$(PY) -m rltutor.lessons check lessons
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+lessons: $(STAMP)
+	$(PY) -m pytest --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
+
+test: lint sync-check unit lessons
+
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync lessons/[0-9]*.py
+	$(PY) -m rltutor.lessons strip lessons
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

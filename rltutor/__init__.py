@@ -1,0 +1,81 @@
+"""rltutor: see how TorchRL builds policies.
+
+Everything public is importable from the top level, but each submodule loads on first
+use only, so ``import rltutor`` stays cheap (no matplotlib or ipywidgets until a plot
+or a widget is asked for)::
+
+    >>> import rltutor
+    >>> rltutor.to_text  # doctest: +SKIP  (imports rltutor.display now)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    # display: pretty-printers
+    "show": "rltutor.display",
+    "to_html": "rltutor.display",
+    "to_text": "rltutor.display",
+    "diff": "rltutor.display",
+    "dataflow": "rltutor.display",
+    "install": "rltutor.display",
+    "uninstall": "rltutor.display",
+    # environments and rollouts
+    "make_env": "rltutor.envs",
+    "rollout": "rltutor.rollouts",
+    # pictures and widgets
+    "plot_rollout": "rltutor.plots",
+    "animate": "rltutor.frames",
+    "explorer": "rltutor.widgets",
+    # policy builders
+    "make_deterministic_policy": "rltutor.policies",
+    "make_actor": "rltutor.policies",
+    "make_gaussian_actor": "rltutor.policies",
+    "make_categorical_actor": "rltutor.policies",
+    "make_qvalue_policy": "rltutor.policies",
+    "with_egreedy": "rltutor.policies",
+    "with_gaussian_noise": "rltutor.policies",
+    "with_ou_noise": "rltutor.policies",
+    # diagnostics
+    "check_policy": "rltutor.diagnostics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rltutor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from rltutor.diagnostics import check_policy
+    from rltutor.display import dataflow, diff, install, show, to_html, to_text, uninstall
+    from rltutor.envs import make_env
+    from rltutor.frames import animate
+    from rltutor.plots import plot_rollout
+    from rltutor.policies import (
+        make_actor,
+        make_categorical_actor,
+        make_deterministic_policy,
+        make_gaussian_actor,
+        make_qvalue_policy,
+        with_egreedy,
+        with_gaussian_noise,
+        with_ou_noise,
+    )
+    from rltutor.rollouts import rollout
+    from rltutor.widgets import explorer
