@@ -11,7 +11,7 @@ or a widget is asked for)::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -60,22 +60,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
-
-if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
-    from rltutor.diagnostics import check_policy
-    from rltutor.display import dataflow, diff, install, show, to_html, to_text, uninstall
-    from rltutor.envs import make_env
-    from rltutor.frames import animate
-    from rltutor.plots import plot_rollout
-    from rltutor.policies import (
-        make_actor,
-        make_categorical_actor,
-        make_deterministic_policy,
-        make_gaussian_actor,
-        make_qvalue_policy,
-        with_egreedy,
-        with_gaussian_noise,
-        with_ou_noise,
-    )
-    from rltutor.rollouts import rollout
-    from rltutor.widgets import explorer

@@ -26,6 +26,7 @@ from tensordict.nn import (
     TensorDictSequential,
 )
 from torch import nn
+from torch.distributions import Categorical, Normal
 from torchrl.data import OneHot
 from torchrl.modules import (
     MLP,
@@ -38,7 +39,6 @@ from torchrl.modules import (
     QValueModule,
     TanhNormal,
 )
-from torch.distributions import Categorical, Normal
 
 from rltutor.validation import check_epsilon
 

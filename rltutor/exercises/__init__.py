@@ -87,7 +87,10 @@ def is_unanswered(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
-def exercise(placeholder_message: str) -> Callable[[Callable[..., Feedback]], Callable[..., Feedback]]:
+Check = Callable[..., Feedback]
+
+
+def exercise(placeholder_message: str) -> Callable[[Check], Check]:
     """Decorate a check so that placeholders and crashes become feedback, never exceptions.
 
     The first argument of the check is the learner's answer. If it is still a
@@ -101,7 +104,7 @@ def exercise(placeholder_message: str) -> Callable[[Callable[..., Feedback]], Ca
     'not done yet'
     """
 
-    def decorate(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    def decorate(check: Check) -> Check:
         @wraps(check)
         def run(answer: Any = None, *args: Any, **kwargs: Any) -> Feedback:
             if is_unanswered(answer):

@@ -1,0 +1,170 @@
+"""TensorDict modules as nodes: a card of what a module is made of, and its dataflow.
+
+The dataflow walks a module the way TensorDictSequential runs it: each part in order,
+reading ``in_keys`` and writing ``out_keys``. A key read before any part wrote it must
+come from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tensordict.nn import (
+    ProbabilisticTensorDictModule,
+    TensorDictModule,
+    TensorDictModuleBase,
+    TensorDictSequential,
+)
+from torch import nn
+
+from rltutor._nodes import Flow, ModuleCard, Step
+from rltutor._tree import key_str
+
+
+def check_module(module: Any, what: str) -> TensorDictModuleBase:
+    """``module`` if it is a TensorDict module, else a TypeError saying what is accepted."""
+    if isinstance(module, TensorDictModuleBase):
+        return module
+    hint = ""
+    if isinstance(module, nn.Module):
+        hint = (
+            "; wrap a plain torch module first, e.g. "
+            "TensorDictModule(net, in_keys=['observation'], out_keys=['action'])"
+        )
+    raise TypeError(
+        f"{what} takes a TensorDict module (TensorDictModule, TensorDictSequential, "
+        f"ProbabilisticActor, QValueActor, an exploration module, ...), "
+        f"got {type(module).__name__}{hint}"
+    )
+
+
+def _keys(keys: Any) -> tuple[str, ...]:
+    return tuple(key_str(k) for k in (keys or ()))
+
+
+def _parts(module: TensorDictModuleBase) -> list[TensorDictModuleBase]:
+    """The sub-modules a sequence runs in order; [] for a module that is one step."""
+    if isinstance(module, TensorDictSequential):
+        return [m for m in module.module if isinstance(m, TensorDictModuleBase)]
+    return []
+
+
+def step_name(module: TensorDictModuleBase) -> str:
+    """What a learner calls this step: the network or the distribution, not the wrapper."""
+    if isinstance(module, ProbabilisticTensorDictModule):
+        dist = getattr(module, "distribution_class", None)
+        return f"{getattr(dist, '__name__', 'distribution')} sample"
+    if isinstance(module, TensorDictModule) and type(module).__name__ in (
+        "TensorDictModule",
+        "SafeModule",
+        "Actor",
+        "ValueOperator",
+    ):
+        inner = module.module
+        return getattr(inner, "__name__", None) or type(inner).__name__
+    name = type(module).__name__
+    return "LSTM" if name == "LSTMModule" else "GRU" if name == "GRUModule" else name
+
+
+def _fmt(value: Any) -> str:
+    if hasattr(value, "numel") and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
+    """A few facts worth knowing about a module, as (label, value) pairs."""
+    details: list[tuple[str, str]] = []
+    name = type(module).__name__
+    if isinstance(module, ProbabilisticTensorDictModule):
+        dist = getattr(module, "distribution_class", None)
+        details.append(("distribution", getattr(dist, "__name__", str(dist))))
+        details.append(("return_log_prob", str(bool(getattr(module, "return_log_prob", False)))))
+        interaction = getattr(module, "default_interaction_type", None)
+        if interaction is not None:
+            details.append(("default interaction", str(interaction)))
+    elif name == "EGreedyModule":
+        details.append(("eps", _fmt(module.eps)))
+        details.append(("eps_init -> eps_end", f"{_fmt(module.eps_init)} -> {_fmt(module.eps_end)}"))
+        details.append(("annealing steps", str(module.annealing_num_steps)))
+    elif name == "AdditiveGaussianModule":
+        details.append(("sigma", _fmt(module.sigma)))
+        details.append(("sigma_init -> sigma_end",
+                        f"{_fmt(module.sigma_init)} -> {_fmt(module.sigma_end)}"))
+    elif name == "OrnsteinUhlenbeckProcessModule":
+        ou = getattr(module, "ou", None)
+        if ou is not None:
+            details.append(("theta, sigma", f"{_fmt(ou.theta)}, {_fmt(ou.sigma)}"))
+        details.append(("eps", _fmt(module.eps)))
+    elif name == "QValueModule":
+        details.append(("action space", str(getattr(module, "action_space", "?"))))
+    elif isinstance(module, TensorDictModule) and not _parts(module):
+        inner = module.module
+        details.append(("module", type(inner).__name__))
+        details.append(("parameters", _count_params(inner)))
+    elif name in ("LSTMModule", "GRUModule"):
+        details.append(("parameters", _count_params(module)))
+    return tuple(details)
+
+
+def _count_params(module: Any) -> str:
+    if not isinstance(module, nn.Module):
+        return "0"
+    params = list(module.parameters())
+    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in params):
+        return "lazy (set on the first call)"
+    return f"{sum(p.numel() for p in params):,}"
+
+
+def module_card(module: TensorDictModuleBase) -> ModuleCard:
+    """The card of ``module`` and, recursively, of the parts it runs in order."""
+    card = _card(module)
+    card.env_keys = flow_of(module).env_keys
+    return card
+
+
+def _card(module: TensorDictModuleBase) -> ModuleCard:
+    parts = _parts(module)
+    name = type(module).__name__
+    if not parts and isinstance(module, TensorDictModule) and name in ("TensorDictModule",
+                                                                       "SafeModule"):
+        name = f"{name}({step_name(module)})"
+    return ModuleCard(
+        name=name,
+        in_keys=_keys(getattr(module, "in_keys", ())),
+        out_keys=_keys(getattr(module, "out_keys", ())),
+        details=step_details(module),
+        children=[_card(part) for part in parts],
+    )
+
+
+def _steps(module: TensorDictModuleBase, group: tuple[str, ...]) -> Iterator[tuple[Any, str]]:
+    parts = _parts(module)
+    if not parts:
+        yield module, " > ".join(group)
+        return
+    for part in parts:
+        yield from _steps(part, (*group, type(module).__name__))
+
+
+def flow_of(module: TensorDictModuleBase) -> Flow:
+    """The dataflow of ``module``: its steps in order and the keys the env must provide."""
+    module = check_module(module, "dataflow()")
+    written: set[str] = set()
+    env_keys: list[str] = []
+    out_keys: list[str] = []
+    steps: list[Step] = []
+    for index, (part, group) in enumerate(_steps(module, ()), start=1):
+        reads = _keys(getattr(part, "in_keys", ()))
+        writes = _keys(getattr(part, "out_keys", ()))
+        env_reads = tuple(k for k in reads if k not in written)
+        env_keys += [k for k in env_reads if k not in env_keys]
+        out_keys += [k for k in writes if k not in out_keys]
+        written.update(writes)
+        note = ", ".join(f"{label} {value}" for label, value in step_details(part)
+                         if label not in ("module",))
+        steps.append(Step(index, step_name(part), group, reads, env_reads, writes, note))
+    return Flow(type(module).__name__, steps, tuple(env_keys), tuple(out_keys))
