@@ -17,10 +17,17 @@ def _check(td: Any, name: str) -> TensorDictBase:
     return td
 
 
-def _flat(td: TensorDictBase) -> dict[str, Any]:
-    return {
-        key_str(k): v for k, v in td.items(include_nested=True, leaves_only=True)
-    }
+def _flat(td: TensorDictBase, prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Leaves by dotted key; non-tensor data counts as a leaf (tensordict's own
+    ``leaves_only`` iteration skips it)."""
+    flat: dict[str, Any] = {}
+    for key, value in td.items():
+        path = (*prefix, key)
+        if isinstance(value, TensorDictBase) and not _is_non_tensor(value):
+            flat.update(_flat(value, path))
+        else:
+            flat[key_str(path)] = value
+    return flat
 
 
 def diff_node(before: Any, after: Any, opts: Options) -> DiffNode:

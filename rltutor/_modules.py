@@ -88,7 +88,8 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
             details.append(("default interaction", str(interaction)))
     elif name == "EGreedyModule":
         details.append(("eps", _fmt(module.eps)))
-        details.append(("eps_init -> eps_end", f"{_fmt(module.eps_init)} -> {_fmt(module.eps_end)}"))
+        details.append(("eps_init -> eps_end",
+                        f"{_fmt(module.eps_init)} -> {_fmt(module.eps_end)}"))
         details.append(("annealing steps", str(module.annealing_num_steps)))
     elif name == "AdditiveGaussianModule":
         details.append(("sigma", _fmt(module.sigma)))
@@ -102,9 +103,9 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
     elif name == "QValueModule":
         details.append(("action space", str(getattr(module, "action_space", "?"))))
     elif isinstance(module, TensorDictModule) and not _parts(module):
-        inner = module.module
-        details.append(("module", type(inner).__name__))
-        details.append(("parameters", _count_params(inner)))
+        count = _count_params(module.module)
+        if count != "0":  # e.g. NormalParamExtractor: nothing to learn, nothing to say
+            details.append(("parameters", count))
     elif name in ("LSTMModule", "GRUModule"):
         details.append(("parameters", _count_params(module)))
     return tuple(details)
@@ -164,7 +165,8 @@ def flow_of(module: TensorDictModuleBase) -> Flow:
         env_keys += [k for k in env_reads if k not in env_keys]
         out_keys += [k for k in writes if k not in out_keys]
         written.update(writes)
+        # the step name already says which network or distribution it is
         note = ", ".join(f"{label} {value}" for label, value in step_details(part)
-                         if label not in ("module",))
+                         if label != "distribution")
         steps.append(Step(index, step_name(part), group, reads, env_reads, writes, note))
     return Flow(type(module).__name__, steps, tuple(env_keys), tuple(out_keys))

@@ -23,9 +23,9 @@ STATUS_MARK = {"added": "+", "removed": "-", "changed": "~", "same": "="}
 def render(node: Node, width: int = 100) -> str:
     """The text of ``node``, every line cut to ``width`` characters."""
     if isinstance(node, Branch):
-        lines = _tree(node)
+        lines = _tree(node, width)
     elif isinstance(node, Leaf):
-        lines = [_join(_leaf_cells(node, node.key))]
+        lines = [_with_spark(_join(_leaf_cells(node, node.key)), node, width)]
     elif isinstance(node, ModuleCard):
         lines = _card(node)
     elif isinstance(node, Flow):
@@ -72,10 +72,11 @@ def shape_str(shape: tuple[int, ...], batch_dims: int) -> str:
 
 
 def batch_str(batch_size: tuple[int, ...], names: tuple[str | None, ...] = ()) -> str:
-    """``batch [1000]`` or ``batch [4, 1000] (time=1)`` when a dim is named time."""
+    """``batch [1000]``, or ``batch [4, 1000] (-, time)`` when dims have names."""
     text = f"batch [{', '.join(str(s) for s in batch_size)}]"
-    named = [f"{n}={i}" for i, n in enumerate(names) if n]
-    return f"{text} ({', '.join(named)})" if named else text
+    if any(names):
+        return f"{text} ({', '.join(n or '-' for n in names)})"
+    return text
 
 
 def spark_str(values: tuple[float, ...], is_bool: bool) -> str:
@@ -90,25 +91,47 @@ def spark_str(values: tuple[float, ...], is_bool: bool) -> str:
 
 
 def preview_cells(p: Preview | None, text: str | None = None) -> list[str]:
-    """Three cells (they align as columns) plus the sparkline."""
+    """Three cells that align as columns: min/mean/max, a true-count, or a note."""
     if text is not None:
-        return [text, "", "", ""]
+        return [text, "", ""]
     if p is None:
-        return ["", "", "", ""]
+        return ["", "", ""]
     if p.kind == "bool":
-        return [f"{p.true_count}/{p.total} true", "", "", spark_str(p.spark, True)]
+        return [f"{p.true_count}/{p.total} true", "", ""]
     if p.kind in ("float", "int"):
-        return [f"min {num(p.low)}", f"mean {num(p.mean)}", f"max {num(p.high)}",
-                spark_str(p.spark, False)]
+        return [f"min {num(p.low)}", f"mean {num(p.mean)}", f"max {num(p.high)}"]
     if p.kind == "empty":
-        return ["empty", "", "", ""]
-    return [p.note, "", "", ""]
+        return ["empty", "", ""]
+    return [p.note, "", ""]
+
+
+def fit_spark(p: Preview | None, room: int) -> str:
+    """The sparkline squeezed (by averaging neighbours) into ``room`` characters."""
+    if p is None or not p.spark or room < 6:
+        return ""
+    values = list(p.spark)
+    if len(values) > room:
+        n = len(values)
+        values = [
+            sum(values[i * n // room:(i + 1) * n // room])
+            / max(1, (i + 1) * n // room - i * n // room)
+            for i in range(room)
+        ]
+    return spark_str(tuple(values), p.kind == "bool")
 
 
 def _leaf_cells(leaf: Leaf, label: str) -> list[str]:
     badges = " ".join(f"[{b}]" for b in leaf.badges)
     return [label, shape_str(leaf.shape, leaf.batch_dims), leaf.dtype, leaf.device, badges,
             *preview_cells(leaf.preview, leaf.text)]
+
+
+def _with_spark(line: str, leaf: Leaf | None, width: int) -> str:
+    if leaf is None:
+        return line
+    # padded lines share one length, so every sparkline starts in the same column
+    spark = fit_spark(leaf.preview, width - len(line) - 2)
+    return f"{line}  {spark}" if spark else line
 
 
 def _columns(rows: list[list[str] | str]) -> list[str]:
@@ -131,11 +154,13 @@ def _columns(rows: list[list[str] | str]) -> list[str]:
 # ---------------------------------------------------------------- TensorDict tree
 
 
-def _tree(root: Branch) -> list[str]:
+def _tree(root: Branch, width: int) -> list[str]:
     head = _branch_head(root, root.type_name)
     rows: list[list[str] | str] = [head]
-    _tree_rows(root, "", rows)
-    lines = _columns(rows)
+    leaves: list[Leaf | None] = [None]
+    _tree_rows(root, "", rows, leaves)
+    lines = [_with_spark(line, leaf, width)
+             for line, leaf in zip(_columns(rows), leaves, strict=True)]
     badges = sorted({b for row in _walk(root) for b in row.badges})
     if badges:
         lines.append("  ".join(f"[{b}] {BADGE_HELP.get(b, b)}" for b in badges))
@@ -159,7 +184,9 @@ def _branch_head(b: Branch, label: str) -> str:
     return _join(parts)
 
 
-def _tree_rows(branch: Branch, prefix: str, rows: list[list[str] | str]) -> None:
+def _tree_rows(
+    branch: Branch, prefix: str, rows: list[list[str] | str], leaves: list[Leaf | None]
+) -> None:
     items: list[Leaf | Branch | str] = list(branch.children)
     if branch.more:
         items.append(f"... {branch.more} more keys")
@@ -168,11 +195,14 @@ def _tree_rows(branch: Branch, prefix: str, rows: list[list[str] | str]) -> None
         elbow = "└─ " if last else "├─ "
         if isinstance(child, str):
             rows.append(prefix + elbow + child)
+            leaves.append(None)
         elif isinstance(child, Branch):
             rows.append(prefix + elbow + _branch_head(child, str(child.key)))
-            _tree_rows(child, prefix + ("   " if last else "│  "), rows)
+            leaves.append(None)
+            _tree_rows(child, prefix + ("   " if last else "│  "), rows, leaves)
         else:
             rows.append(_leaf_cells(child, prefix + elbow + child.key))
+            leaves.append(child)
 
 
 # ---------------------------------------------------------------- modules
@@ -211,10 +241,10 @@ def _card_rows(card: ModuleCard, prefix: str, lines: list[str]) -> None:
 
 
 def _flow(flow: Flow) -> list[str]:
-    env = ", ".join(flow.env_keys) or "nothing"
     lines: list[list[str] | str] = [
-        f"dataflow of {flow.name}: reads {env} from the environment; "
-        f"writes {', '.join(flow.out_keys) or 'nothing'}",
+        f"dataflow of {flow.name}",
+        f"  from the environment: {', '.join(flow.env_keys) or 'nothing'}",
+        f"  writes: {', '.join(flow.out_keys) or 'nothing'}",
         ["#", "step", "reads", "", "writes", "notes"],
     ]
     group = None
@@ -249,7 +279,7 @@ def _diff(node: DiffNode) -> list[str]:
         else:
             cells = preview_cells(leaf.preview, leaf.text)
             lines.append([STATUS_MARK[ch.status], ch.key, shape, leaf.dtype,
-                          _join(cells[:3])])
+                          _join(cells)])
     if node.more:
         lines.append(f"... {node.more} more keys")
     return _columns(lines)

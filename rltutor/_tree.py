@@ -139,7 +139,8 @@ def _branch(
         node.note = _lazy_note(td)
     if depth > opts.max_depth:
         node.more = len(list(td.keys()))
-        node.note = (node.note + "; " if node.note else "") + f"deeper than max_depth={opts.max_depth}"
+        cut = f"deeper than max_depth={opts.max_depth}"
+        node.note = f"{node.note}; {cut}" if node.note else cut
         return node
     items = list(td.items())
     if opts.sort:

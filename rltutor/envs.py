@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 from typing import TYPE_CHECKING, Any
 
 from rltutor.validation import check_device, check_env_name
@@ -14,7 +15,16 @@ from rltutor.validation import check_device, check_env_name
 if TYPE_CHECKING:  # pragma: no cover
     from torchrl.envs import GymEnv
 
-__all__ = ["check_seed", "make_env"]
+__all__ = ["check_seed", "make_env", "offscreen_rendering"]
+
+
+def offscreen_rendering() -> None:
+    """Let gymnasium's pygame renderer draw to arrays with no display.
+
+    Without a video driver SDL complains on stderr (``XDG_RUNTIME_DIR is invalid``),
+    which Jupyter would show under the cell. A driver the user chose is kept.
+    """
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
 def check_seed(seed: Any) -> int:
@@ -49,7 +59,10 @@ def make_env(
     seed = check_seed(seed)
     from torchrl.envs import GymEnv
 
-    kwargs = {"render_mode": "rgb_array"} if render else {}
+    kwargs = {}
+    if render:
+        kwargs["render_mode"] = "rgb_array"
+        offscreen_rendering()
     env = GymEnv(name, device=dev, **kwargs)
     env.set_seed(seed)
     return env

@@ -154,7 +154,10 @@ class RolloutFigure(Figure):
         figsize: tuple[float, float] = (8.0, 5.6),
         dpi: float = 80,
     ) -> None:
-        super().__init__(figsize=figsize, dpi=dpi, layout="constrained")
+        # Fixed margins instead of a layout engine: constrained layout would re-measure
+        # every tick label on each redraw (about half the cost of a frame).
+        super().__init__(figsize=figsize, dpi=dpi)
+        self.subplots_adjust(left=0.1, right=0.98, bottom=0.09, top=0.93, hspace=0.14)
         FigureCanvasAgg(self)  # an Agg canvas of its own: no pyplot, no GUI
         self._layout_for: tuple | None = None
         series = rollout_series(td, explored=explored, greedy_action=greedy_action)
@@ -172,6 +175,8 @@ class RolloutFigure(Figure):
         self.ax_action.set_ylabel("action")
         self.ax_reward.set_ylabel("reward")
         self.ax_reward.set_xlabel("step")
+        for ax in self.axes:  # labels at a fixed place, whatever the tick label widths
+            ax.yaxis.set_label_coords(-0.075, 0.5)
 
         ndim = 0 if s.observation is None else s.observation.shape[1]
         self.obs_lines: list[Line2D] = [
@@ -181,7 +186,7 @@ class RolloutFigure(Figure):
             self.ax_obs.text(0.5, 0.5, "no vector observation", ha="center",
                              transform=self.ax_obs.transAxes, color=_DONE_COLOR)  # fmt: skip
         elif ndim <= 4:
-            self.ax_obs.legend(loc="upper right", fontsize=7, ncols=ndim, framealpha=0.6)
+            self.ax_obs.legend(loc="upper right", fontsize=8, ncols=ndim, framealpha=0.7)
 
         adim = 1 if s.discrete else s.action.shape[1]
         style = {"drawstyle": "steps-mid"} if s.discrete else {}
@@ -202,7 +207,6 @@ class RolloutFigure(Figure):
             n = s.num_actions or 1
             self.ax_action.set_yticks(range(n))
             self.ax_action.set_ylim(-0.5, n - 0.5)
-        self.ax_action.legend(loc="upper right", fontsize=7, ncols=3, framealpha=0.6)
 
         self.reward_line = self.ax_reward.plot([], [], lw=1.2, color="#2ca02c")[0]
         self.done_lines = [
@@ -247,6 +251,14 @@ class RolloutFigure(Figure):
             self.explored_line.set_data(x[s.explored], action[s.explored, 0])
         else:
             self.explored_line.set_data([], [])
+        shown = [self.action_lines[0]]
+        if self.greedy_lines[0].get_visible():
+            shown.append(self.greedy_lines[0])
+        if len(self.explored_line.get_xdata()):
+            shown.append(self.explored_line)
+        # Legend lists only what is drawn; a legend is cheap to rebuild (~1 ms).
+        self.ax_action.legend(handles=shown, loc="upper right", fontsize=8, ncols=3,
+                              framealpha=0.7)  # fmt: skip
         self.reward_line.set_data(x, s.reward)
         dx, dy = _done_xy(x, s.done)
         for line in self.done_lines:
@@ -258,14 +270,22 @@ class RolloutFigure(Figure):
         for ax in (self.ax_obs, self.ax_reward) + (() if s.discrete else (self.ax_action,)):
             ax.relim()
             ax.autoscale_view(scalex=False)
+        self.ax_reward.update_datalim([(0, 0)])
+        self.ax_reward.autoscale_view(scalex=False)
         self.series = s
-        self.canvas.draw_idle()
+        # No draw here: on this Agg canvas draw_idle would draw at once, and to_png()
+        # (or Jupyter's _repr_png_) draws anyway; set_data has already marked us stale.
 
     # -- output --------------------------------------------------------------------------
     def to_png(self) -> bytes:
         """The figure as PNG bytes (drawn with Agg; fast compression for live updates)."""
+        from PIL import Image  # matplotlib depends on Pillow
+
+        # Draw and encode directly: savefig would set up a fresh renderer each call.
+        self.canvas.draw()
+        rgba = np.asarray(self.canvas.buffer_rgba())
         buf = io.BytesIO()
-        self.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     def _repr_png_(self) -> bytes:

@@ -60,6 +60,12 @@ def _seeded(seed: int | None):
         yield
 
 
+def _widths(num_cells: Hidden) -> list[int]:
+    # MLP reads an int num_cells as "this width, but how many layers?" and needs a depth;
+    # here an int means one hidden layer of that width.
+    return [int(num_cells)] if isinstance(num_cells, int) else [int(n) for n in num_cells]
+
+
 def _sizes(env: EnvBase) -> tuple[int, int]:
     obs_spec = env.observation_spec.get("observation", None)
     if obs_spec is None:
@@ -105,7 +111,7 @@ def make_actor(
         net = MLP(
             in_features=n_obs,
             out_features=n_act,
-            num_cells=num_cells,
+            num_cells=_widths(num_cells),
             activation_class=activation,
             device=env.device,
         )
@@ -132,7 +138,7 @@ def make_gaussian_actor(
     """
     n_obs, n_act = _sizes(env)
     with _seeded(seed):
-        net = MLP(in_features=n_obs, out_features=2 * n_act, num_cells=num_cells,
+        net = MLP(in_features=n_obs, out_features=2 * n_act, num_cells=_widths(num_cells),
                   device=env.device)
     backbone = TensorDictModule(
         nn.Sequential(net, NormalParamExtractor()),
@@ -170,7 +176,7 @@ def make_categorical_actor(
     spec = env.action_spec
     n_act = spec.space.n
     with _seeded(seed):
-        net = MLP(in_features=n_obs, out_features=n_act, num_cells=num_cells,
+        net = MLP(in_features=n_obs, out_features=n_act, num_cells=_widths(num_cells),
                   device=env.device)
     return ProbabilisticActor(
         TensorDictModule(net, in_keys=["observation"], out_keys=["logits"]),
@@ -190,12 +196,12 @@ def make_qvalue_policy(
     Introduced in lesson 05.
 
     >>> make_qvalue_policy(make_env("CartPole-v1")).out_keys  # doctest: +SKIP
-    ['action_value', 'action', 'chosen_action_value']
+    ['action', 'action_value', 'chosen_action_value']
     """
     n_obs, _ = _sizes(env)
     spec = env.action_spec
     with _seeded(seed):
-        net = MLP(in_features=n_obs, out_features=spec.space.n, num_cells=num_cells,
+        net = MLP(in_features=n_obs, out_features=spec.space.n, num_cells=_widths(num_cells),
                   device=env.device)
     value_net = TensorDictModule(net, in_keys=["observation"], out_keys=["action_value"])
     return TensorDictSequential(value_net, QValueModule(spec=spec))

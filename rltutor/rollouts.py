@@ -16,7 +16,13 @@ from rltutor.validation import check_exploration, check_in_keys, check_steps
 if TYPE_CHECKING:  # pragma: no cover
     from tensordict import TensorDictBase
 
-__all__ = ["deterministic_actions", "exploratory_steps", "policy_device", "rollout"]
+__all__ = [
+    "deterministic_actions",
+    "exploratory_steps",
+    "materialize_lazy",
+    "policy_device",
+    "rollout",
+]
 
 
 def policy_device(policy: Any) -> torch.device | None:
@@ -40,6 +46,22 @@ def _check_same_device(env: Any, policy: Any) -> None:
             f"the policy is on {pol_dev} but the environment is on {env_dev}; "
             f"move both to one device, e.g. policy.to('{env_dev}')"
         )
+
+
+def materialize_lazy(env: Any, policy: Any) -> None:
+    """Give lazy layers their weights now, with one policy call on ``env.reset()``."""
+    # Lazy layers (MLP without in_features) draw their weights on the first call, from
+    # the global RNG. Doing that before we seed keeps rollout N and rollout N+1 with the
+    # same seed identical; otherwise the first one would use different random numbers.
+    from torch.nn.parameter import UninitializedParameter
+
+    if isinstance(policy, torch.nn.Module) and any(
+        isinstance(p, UninitializedParameter) for p in policy.parameters()
+    ):
+        with torch.no_grad():
+            td = env.reset()
+            check_in_keys(policy, td)
+            policy(td)
 
 
 def rollout(
@@ -70,6 +92,7 @@ def rollout(
     exploration_type = check_exploration(exploration)
     seed = check_seed(seed)
     _check_same_device(env, policy)
+    materialize_lazy(env, policy)
     torch.manual_seed(seed)
     env.set_seed(seed)
     with torch.no_grad(), set_exploration_type(exploration_type):
@@ -104,7 +127,7 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
     An e-greedy step that picked another action than the greedy one counts, and so does
     a sample from a probabilistic policy that landed away from its deterministic value.
 
-    >>> exploratory_steps(policy, rollout_td).float().mean()  # share of exploring steps  # doctest: +SKIP
+    >>> exploratory_steps(policy, rollout_td).float().mean()  # doctest: +SKIP
     """
     taken = td["action"]
     greedy = deterministic_actions(policy, td).to(taken.device)

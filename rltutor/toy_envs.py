@@ -131,10 +131,10 @@ def plot_puck(rollout_td: TensorDictBase) -> Figure:
                 f"plot_puck needs a PuckEnv rollout with {key!r}; "
                 f"got keys {sorted(map(str, rollout_td.keys(True, True)))}"
             )
-    obs = rollout_td["next", "observation"].detach().cpu()
-    direction = rollout_td["action", "direction"].detach().cpu().reshape(-1)
-    force = rollout_td["action", "force"].detach().cpu().reshape(-1)
-    steps = torch.arange(1, obs.shape[0] + 1)
+    obs = rollout_td["next", "observation"].detach().cpu().numpy()
+    direction = rollout_td["action", "direction"].detach().cpu().reshape(-1).numpy()
+    force = rollout_td["action", "force"].detach().cpu().reshape(-1).numpy()
+    steps = range(1, obs.shape[0] + 1)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     top.plot(steps, obs[:, 0], color="#1f77b4", label="position")
@@ -142,7 +142,7 @@ def plot_puck(rollout_td: TensorDictBase) -> Figure:
     top.set_ylim(-1.05, 1.05)
     top.set_ylabel("position")
     top.legend(loc="upper right", fontsize=8)
-    signed = torch.where(direction == 1, force, -force)
+    signed = [f if d == 1 else -f for d, f in zip(direction.tolist(), force.tolist())]
     colors = ["#2ca02c" if d == 1 else "#9467bd" for d in direction.tolist()]
     bottom.bar(steps, signed, color=colors, width=0.8)
     bottom.axhline(0, color="black", lw=0.6)

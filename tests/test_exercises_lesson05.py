@@ -67,8 +67,11 @@ def _value_net(out_key: str = "action_value", out_features: int = 2) -> TensorDi
     [
         (lambda e: _net(), "not a TensorDict module"),
         (lambda e: _value_net(), "no QValueModule"),
+        (lambda e: QValueModule(spec=e.action_spec), "QValueModule alone"),
         (
-            lambda e: TensorDictSequential(_value_net("q_values"), QValueModule(spec=e.action_spec)),
+            lambda e: TensorDictSequential(
+                _value_net("q_values"), QValueModule(spec=e.action_spec)
+            ),
             "must write 'action_value'",
         ),
         (

@@ -31,6 +31,12 @@ def _as_float(value: Any) -> float | None:
     return None
 
 
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
 @exercise("set `first_reward` to the reward the environment gave for the first action")
 def check_first_reward(first_reward: Any, rollout_td: TensorDictBase) -> Feedback:
     """Is ``first_reward`` the reward of step 0 of ``rollout_td``, i.e. ``["next", "reward"][0]``?
@@ -47,9 +53,7 @@ def check_first_reward(first_reward: Any, rollout_td: TensorDictBase) -> Feedbac
     value = _as_float(first_reward)
     if value is None:
         return wrong(
-            f"expected one number (a float or a one-element tensor), got {type(first_reward).__name__}"
-            + (f" of shape {tuple(first_reward.shape)}" if isinstance(first_reward, torch.Tensor)
-               else ""),
+            f"expected one number (a float or a one-element tensor), got {_describe(first_reward)}",
             "rewards live under the 'next' sub-TensorDict: rollout_td['next', 'reward']",
         )
     if abs(value - float(rewards[0])) < 1e-5:
@@ -108,7 +112,9 @@ def check_bounded_policy(bounded_policy: Any) -> Feedback:
             f"the policy writes {list(bounded_policy.out_keys)}; the environment reads 'action'",
             "use out_keys=['action']",
         )
-    td = bounded_policy(_probe_observations())
+    # lazy layers draw their weights on this first call: keep the learner's RNG untouched
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        td = bounded_policy(_probe_observations())
     action = td["action"]
     if action.shape != (td.batch_size[0], 1):
         return wrong(

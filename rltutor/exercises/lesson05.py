@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 from tensordict import TensorDictBase
-from tensordict.nn import TensorDictModuleBase
+from tensordict.nn import TensorDictModuleBase, TensorDictSequential
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import EGreedyModule, QValueModule
 
@@ -20,6 +20,37 @@ from rltutor.exercises import Feedback, correct, exercise, wrong
 __all__ = ["check_overridden_steps", "check_qvalue_policy"]
 
 _KEYS = ("action_value", "action", "chosen_action_value")
+
+
+def _check_value_net(q_policy: TensorDictModuleBase, td: TensorDictBase, n: int) -> Feedback | None:
+    # Run the modules before the QValueModule alone, so a wrong value network is named
+    # as such instead of surfacing as an error from inside QValueModule.
+    if isinstance(q_policy, QValueModule):
+        return wrong(
+            "`q_policy` is a QValueModule alone: nothing computes the action values",
+            "put a value network writing 'action_value' before it, in a TensorDictSequential",
+        )
+    if not isinstance(q_policy, TensorDictSequential):
+        return None
+    with torch.no_grad():
+        for module in q_policy.module:
+            if isinstance(module, QValueModule):
+                break
+            td = module(td)
+    if "action_value" not in td.keys():
+        made = sorted(k for k in td.keys() if k not in ("done", "terminated", "truncated"))
+        return wrong(
+            f"before the QValueModule, the TensorDict has {made} but no 'action_value'",
+            "the value network must write 'action_value' (QValueModule reads that key): "
+            "out_keys=['action_value']",
+        )
+    size = td["action_value"].shape[-1]
+    if size != n:
+        return wrong(
+            f"action_value has {size} entries per step; CartPole has {n} actions",
+            f"the network's last layer needs out_features={n}: one value per action",
+        )
+    return None
 
 
 @exercise("set `q_policy` to a value network followed by a QValueModule")
@@ -45,8 +76,12 @@ def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
             "`q_policy` contains an EGreedyModule; this exercise asks for the greedy policy",
             "leave exploration out; it is added on top later",
         )
+    n = env.action_spec.space.n
     torch.manual_seed(0)
     env.set_seed(0)
+    problem = _check_value_net(q_policy, env.reset(), n)
+    if problem is not None:
+        return problem
     with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
         td = env.rollout(20, q_policy)
     missing = [k for k in _KEYS if k not in td.keys()]
@@ -57,7 +92,6 @@ def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
             "the value network must write 'action_value' (QValueModule reads that key)",
         )
     values, action = td["action_value"], td["action"]
-    n = env.action_spec.space.n
     if values.shape[-1] != n:
         return wrong(
             f"action_value has {values.shape[-1]} entries per step; CartPole has {n} actions",

@@ -1,0 +1,92 @@
+"""Benchmark rltutor.display against ``repr(td)`` measured in the same run.
+
+Targets (issue 3): HTML of a 1000-step Pendulum rollout, value previews included, under
+5 ms and under 100 KB; text under 2 ms. Run ``python benchmarks/bench_display.py``;
+``run()`` returns the rows for a combined table.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from tensordict import TensorDict
+
+REPEATS = 50
+
+
+def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    fn()  # warm-up: first call loads the CSS and fills caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def make_rollout(steps: int = 1000) -> TensorDict:
+    """A seeded Pendulum rollout of exactly ``steps`` steps (random actions)."""
+    from torchrl.envs import GymEnv
+
+    env = GymEnv("Pendulum-v1")
+    env.set_seed(0)
+    torch.manual_seed(0)
+    td = env.rollout(steps, break_when_any_done=False)
+    env.close()
+    return td
+
+
+def make_nested(leaves: int = 50) -> TensorDict:
+    """Five nested TensorDicts of ten leaves each (floats, ints, bools), batch [64]."""
+    torch.manual_seed(0)
+    groups = {}
+    for g in range(leaves // 10):
+        group = {}
+        for i in range(10):
+            kind = i % 3
+            if kind == 0:
+                group[f"x{i}"] = torch.randn(64, 4)
+            elif kind == 1:
+                group[f"n{i}"] = torch.randint(0, 10, (64, 2))
+            else:
+                group[f"b{i}"] = torch.rand(64, 1) > 0.5
+        groups[f"group{g}"] = TensorDict(group, batch_size=[64])
+    return TensorDict(groups, batch_size=[64])
+
+
+def _rows(label: str, td: TensorDict) -> list[dict]:
+    from rltutor.display import to_html, to_text
+
+    repr_ms = _median_ms(lambda: repr(td))
+    html_ms = _median_ms(lambda: to_html(td))
+    text_ms = _median_ms(lambda: to_text(td))
+    html_kb = len(to_html(td).encode()) / 1024
+    repr_kb = len(repr(td).encode()) / 1024
+    return [
+        {"name": f"display to_html {label}", "value": html_ms, "baseline": repr_ms,
+         "ratio": html_ms / repr_ms, "unit": "ms (baseline: repr)"},
+        {"name": f"display to_text {label}", "value": text_ms, "baseline": repr_ms,
+         "ratio": text_ms / repr_ms, "unit": "ms (baseline: repr)"},
+        {"name": f"display HTML size {label}", "value": html_kb, "baseline": repr_kb,
+         "ratio": html_kb / repr_kb, "unit": "KB (baseline: repr)"},
+    ]
+
+
+def run() -> list[dict]:
+    """Rows: name, value, baseline, ratio, unit (times are medians over repeats)."""
+    return _rows("rollout 1000 steps", make_rollout()) + _rows("nested 50 leaves", make_nested())
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'benchmark':<40} {'value':>9} {'baseline':>9} {'ratio':>8}  unit")
+    for row in rows:
+        print(f"{row['name']:<40} {row['value']:>9.3f} {row['baseline']:>9.3f} "
+              f"{row['ratio']:>8.1f}  {row['unit']}")
+
+
+if __name__ == "__main__":
+    print_table(run())
+    print("targets: rollout HTML < 5 ms and < 100 KB, text < 2 ms")

@@ -1,0 +1,250 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 02 — Actors and the networks inside them
+#
+# Lesson 01 wrapped a linear layer by hand. TorchRL ships the pieces you reach for every
+# day: an `Actor` wrapper that already knows the usual keys, and ready-made networks (`MLP`
+# for vectors, `ConvNet` for images) that size themselves on the first call.
+#
+# **What you will learn**
+#
+# - what `Actor` adds to `TensorDictModule`: default keys and the action `spec` (and `safe=True`);
+# - how `MLP(num_cells=..., activation_class=...)` drops in as the network of an actor;
+# - what a lazy module is, and the exact moment its parameters get a shape;
+# - how to read pixels from a rendered environment with a `ConvNet` and an MLP head.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+from torchrl.envs import GymEnv
+from torchrl.modules import MLP, Actor, ConvNet
+
+import rltutor
+from rltutor.exercises import lesson02 as ex
+
+torch.manual_seed(0)
+env = GymEnv("Pendulum-v1")
+env.set_seed(0)
+env
+
+# %% [markdown]
+# ## `Actor`: a TensorDictModule with sensible defaults
+#
+# An `Actor` is a `TensorDictModule` whose keys default to what almost every environment
+# uses: it reads `observation` and writes `action`. Give it the environment's action spec
+# too, so that the actor carries the description of a valid action with it.
+
+# %%
+linear = nn.LazyLinear(1)
+actor = Actor(linear, spec=env.action_spec)
+print("in_keys:", actor.in_keys, " out_keys:", actor.out_keys)
+rltutor.dataflow(actor)
+
+# %% [markdown]
+# The spec is not only documentation. With `safe=True` the actor projects every action it
+# writes back into the spec's bounds. Here two actors share the **same** layer; we feed
+# them an exaggerated observation so the raw torque is far outside [-2, 2].
+
+# %%
+safe_actor = Actor(linear, spec=env.action_spec, safe=True)
+wild = env.reset()
+wild["observation"] = wild["observation"] * 100
+print("Actor            ->", actor(wild.clone())["action"].item())
+print("Actor(safe=True) ->", safe_actor(wild.clone())["action"].item())
+assert safe_actor(wild.clone())["action"].abs().item() <= 2.0
+
+# %% [markdown]
+# ## `MLP`: a network in one line
+#
+# `MLP` builds Linear → activation → Linear → … for you. `num_cells` lists the width of
+# each hidden layer, `out_features` the size of the output (one torque), and
+# `activation_class` the non-linearity (Tanh unless you say otherwise). Leave out
+# `in_features` and the first layer is a `LazyLinear`.
+
+# %%
+mlp = MLP(out_features=1, num_cells=[64, 64], activation_class=nn.Tanh)
+mlp
+
+# %% [markdown]
+# ## Lazy modules: shapes arrive with the first batch
+#
+# A lazy layer cannot know its weight shape until it has seen an input, so its parameters
+# start as `UninitializedParameter` placeholders; even asking for their shape raises an
+# error. This little helper lists each parameter with its shape, or `?` while it is lazy.
+
+# %%
+def describe(module):
+    for name, p in module.named_parameters():
+        lazy = isinstance(p, nn.parameter.UninitializedParameter)
+        print(f"{name:9} {type(p).__name__:22} {'?' if lazy else tuple(p.shape)}")
+
+
+describe(mlp)
+
+# %% [markdown]
+# Put the MLP in an actor and call it once. The first layer sees 3 observation numbers and
+# turns into a real `Parameter` of shape (64, 3); the other layers never were lazy.
+
+# %%
+mlp_actor = Actor(mlp, spec=env.action_spec)
+mlp_actor(env.reset())
+describe(mlp)
+assert mlp[0].weight.shape == (64, 3)
+
+# %% [markdown]
+# Practical consequence: run one batch through a lazy network **before** handing its
+# parameters to an optimizer or counting them. After that it is an ordinary network:
+
+# %%
+print("parameters:", sum(p.numel() for p in mlp_actor.parameters()))
+
+# %% [markdown]
+# ## The MLP actor at work
+#
+# `mlp_actor` is a drop-in replacement for the linear policy of lesson 01: same keys, same
+# rollout call. (`rltutor.make_actor(env, num_cells=(64, 64))` builds the same kind of actor
+# in one call, sized from the specs; we use it in later lessons.)
+
+# %%
+rollout_td = env.rollout(200, mlp_actor)
+rltutor.plot_rollout(rollout_td)
+
+# %% [markdown]
+# Numbers are one view; the pendulum itself is another. `rltutor.animate` replays the
+# policy in an environment that renders frames (`rltutor.make_env(..., render=True)` builds
+# a seeded `GymEnv` with gymnasium's `render_mode="rgb_array"`); press ▶ or drag the slider.
+
+# %%
+render_env = rltutor.make_env("Pendulum-v1", seed=0, render=True)
+rltutor.animate(render_env, mlp_actor, steps=60)
+
+# %% [markdown]
+# ## Play with it
+#
+# Change the seed to start from another angle, or the number of steps.
+
+# %%
+rltutor.explorer(env, mlp_actor, controls=("seed", "steps"))
+
+# %% [markdown]
+# ## Pixels in, torque out
+#
+# Ask gymnasium for images with `from_pixels=True` (`pixels_only=False` keeps the vector
+# observation too). Raw frames are 500×500 bytes; two transforms make them network-ready:
+# `ToTensorImage` turns them into floats in [0, 1], channels first, and a `UnaryTransform`
+# shrinks them to 64×64. (TorchRL's `Resize` transform would do the same, but it needs
+# torchvision, which is not among this course's pinned dependencies.)
+#
+# Pixels are expensive (milliseconds and megabytes per step), so we keep pixel rollouts short.
+
+# %%
+import torch.nn.functional as F
+from torchrl.envs import Compose, ToTensorImage, TransformedEnv, UnaryTransform
+
+
+def shrink(pixels):  # [..., 3, 500, 500] -> [..., 3, 64, 64], averaging blocks of pixels
+    flat = pixels.reshape(-1, *pixels.shape[-3:])
+    small = F.interpolate(flat, size=(64, 64), mode="area")
+    return small.reshape(*pixels.shape[:-3], *small.shape[-3:])
+
+
+pixel_env = TransformedEnv(
+    GymEnv("Pendulum-v1", from_pixels=True, pixels_only=False),
+    Compose(ToTensorImage(), UnaryTransform(in_keys=["pixels"], out_keys=["pixels"], fn=shrink)),
+)
+pixel_env.set_seed(0)
+pixel_td = pixel_env.reset()
+rltutor.show(pixel_td)
+
+# %% [markdown]
+# This is what the network will see: a 64×64 picture of the rod.
+
+# %%
+fig, ax = plt.subplots(figsize=(2.6, 2.6))
+ax.imshow(pixel_td["pixels"].permute(1, 2, 0))  # matplotlib wants channels last
+ax.set_title("pixels (3 × 64 × 64)")
+ax.axis("off")
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ## `ConvNet` + an MLP head
+#
+# `ConvNet` stacks convolutions: `num_cells` gives the channels of each layer, with one
+# `kernel_sizes` and `strides` entry per layer (or one value for all). Its first layer is
+# lazy (it learns the 3 input channels), and it ends by flattening the feature maps into one
+# vector per image. An MLP head turns that vector into a torque.
+
+# %%
+cnn = ConvNet(num_cells=[16, 32], kernel_sizes=[8, 4], strides=[4, 2])
+head = MLP(out_features=1, num_cells=[64])
+features = cnn(pixel_td["pixels"])
+print("image", tuple(pixel_td["pixels"].shape), "-> ConvNet ->", tuple(features.shape),
+      "-> MLP head ->", tuple(head(features).shape))
+
+# %% [markdown]
+# Wrapped in an `Actor` that reads `pixels` instead of `observation`, it is a policy like any
+# other. A 5-step rollout is enough to see it work:
+
+# %%
+pixel_actor = Actor(nn.Sequential(cnn, head), in_keys=["pixels"], spec=pixel_env.action_spec)
+pixel_rollout = pixel_env.rollout(5, pixel_actor)
+print(f"5 steps hold {pixel_rollout.bytes() / 1e6:.2f} MB")
+rltutor.show(pixel_rollout, module=pixel_actor)
+
+# %% [markdown]
+# ## Exercise 1 — an MLP actor of your own
+#
+# Build `mlp_actor_2`: an `Actor` for Pendulum (with its action spec) around an `MLP` with
+# **two hidden layers of 32 units** and **ReLU** activations.
+
+# %%
+mlp_actor_2 = None  # TODO: Actor(MLP(...), spec=...)
+
+# %%
+ex.check_mlp_actor(mlp_actor_2)
+
+# %% [markdown]
+# ## Exercise 2 — a different eye
+#
+# Build `my_pixel_actor`: an `Actor` that reads `pixels` from `pixel_env`, through a `ConvNet`
+# whose three convolution layers have **8, 16 and 16 channels** (try kernel size 4, stride 2),
+# followed by an MLP head that outputs one torque.
+
+# %%
+my_pixel_actor = None  # TODO: Actor(nn.Sequential(ConvNet(...), MLP(...)), in_keys=[...], ...)
+
+# %%
+ex.check_pixel_actor(my_pixel_actor, pixel_env)
+
+# %% [markdown]
+# ## Recap
+#
+# - `Actor(module, spec=env.action_spec)` reads `observation` and writes `action` by default;
+#   pass `in_keys` to read something else (`["pixels"]`), and `safe=True` to clip to the spec.
+# - `MLP(out_features, num_cells, activation_class)` is a whole network in one call; without
+#   `in_features` its first layer is lazy.
+# - Lazy parameters are `UninitializedParameter`s until the first call fixes their shape: run
+#   a batch through before counting parameters or building an optimizer.
+# - `ConvNet` reads images (channels first) and flattens its features; an MLP head finishes
+#   the job. Pixel rollouts cost milliseconds and megabytes per step: keep them short.
+#
+# **Next:** lesson 03 makes the actor *probabilistic*: the network outputs a distribution
+# (`loc` and `scale`), and the action is sampled from it.

@@ -1,0 +1,339 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 04 · Exploration modules: teaching a deterministic policy to explore
+#
+# A deterministic policy always picks the same action for the same observation. That is
+# what you want when you *use* a policy, and exactly what you don't want while you
+# *collect data* to improve it: it never tries anything new. TorchRL's answer is a small
+# module placed **after** the policy that rewrites its `action`.
+#
+# **What you will learn**
+# - how `EGreedyModule` sits after a policy in a `TensorDictSequential` and replaces some
+#   actions by random ones, and how its epsilon anneals with `.step()`
+# - where those random actions come from: the environment's **action spec**, and why every
+#   exploration module needs it
+# - `AdditiveGaussianModule` (fresh noise each step) versus `OrnsteinUhlenbeckProcessModule`
+#   (noise that wanders), and why OU wants an `InitTracker`
+# - how `set_exploration_type(ExplorationType.DETERMINISTIC)` switches all of them off
+
+# %%
+import warnings
+
+import torch
+from tensordict.nn import TensorDictSequential
+from torchrl.envs.utils import ExplorationType, exploration_type, set_exploration_type
+from torchrl.modules import AdditiveGaussianModule, EGreedyModule, OrnsteinUhlenbeckProcessModule
+
+import rltutor
+from rltutor.exercises import lesson04 as ex
+
+env = rltutor.make_env("Pendulum-v1", seed=0)
+policy = rltutor.make_actor(env, num_cells=(32,), seed=0)  # the Actor of lesson 02
+rltutor.dataflow(policy)
+
+# %% [markdown]
+# ## 1. ε-greedy: sometimes ignore the policy
+#
+# `EGreedyModule` reads `action` and writes `action`. At each call it flips a biased coin:
+# with probability `eps` the action is thrown away and replaced by a random one. Chain it
+# after the policy with `TensorDictSequential`; the policy itself is untouched.
+
+# %%
+egreedy = EGreedyModule(spec=env.action_spec, eps_init=0.3, eps_end=0.3)
+explorative = TensorDictSequential(policy, egreedy)
+rltutor.dataflow(explorative)
+
+# %% [markdown]
+# Roll it out for 200 steps with exploration on (`"random"`), then ask the plain `policy`
+# what it would have done on the very same observations. Where the two differ, ε-greedy
+# stepped in. (`isclose`, not `!=`: a batch of 200 observations at once can round the
+# last bit differently from 200 single steps.)
+
+# %%
+rollout_td = rltutor.rollout(env, explorative, steps=200, exploration="random", seed=0)
+with torch.no_grad():
+    clean = policy(rollout_td.select("observation").clone())["action"]
+replaced = ~torch.isclose(rollout_td["action"], clean, atol=1e-5).squeeze(-1)
+print(f"replaced {int(replaced.sum())} of {len(replaced)} actions "
+      f"({replaced.float().mean():.0%}; eps = {float(egreedy.eps):.2f})")
+assert 0.2 < replaced.float().mean() < 0.4
+
+# %% [markdown]
+# In the plot, the red marks are the replaced steps: the action jumps to a random value
+# anywhere in Pendulum's range [-2, 2], then comes back to the policy's smooth curve.
+
+# %%
+rltutor.plot_rollout(rollout_td, explored=replaced, greedy_action=clean,
+                     title="Pendulum, ε-greedy with eps = 0.3")
+
+# %% [markdown]
+# ## 2. Where random actions come from: the action spec
+#
+# `EGreedyModule` never invents an action itself. It asks the **action spec**, the object
+# that describes which actions are legal. `spec.rand()` draws one uniformly from that
+# space. Pendulum's spec is a box [-2, 2]; CartPole's is a one-hot choice of 2.
+
+# %%
+torch.manual_seed(0)
+print("Pendulum:", env.action_spec.rand(), "bounds", env.action_spec.space.low,
+      env.action_spec.space.high)
+cartpole = rltutor.make_env("CartPole-v1", seed=0)
+print("CartPole:", cartpole.action_spec.rand(), "one-hot over", cartpole.action_spec.space.n)
+print("project(5.0) ->", env.action_spec.project(torch.tensor([5.0])))
+
+# %% [markdown]
+# That is why the exploration modules take `spec=`: to draw random actions of the right
+# shape and kind (a number in a box, a one-hot vector…), and to clip noisy actions back
+# into bounds with `spec.project`. Without a spec, each module fails in its own way: read
+# the three messages.
+
+# %%
+no_spec = TensorDictSequential(policy, EGreedyModule(spec=None, eps_init=0.3, eps_end=0.3))
+for build in (lambda: rltutor.rollout(env, no_spec, steps=5, exploration="random"),
+              lambda: AdditiveGaussianModule(spec=None)(policy(env.reset())),
+              lambda: OrnsteinUhlenbeckProcessModule(spec=None)):
+    try:
+        build()
+    except RuntimeError as error:
+        print("RuntimeError:", error)
+
+# %% [markdown]
+# Notice *when* each one complains: `EGreedyModule` and `AdditiveGaussianModule` accept
+# `spec=None` and only fail when they first explore; `OrnsteinUhlenbeckProcessModule`
+# refuses to be built.
+#
+# ## 3. Switching exploration off
+#
+# Exploration modules look at the current **exploration type** before doing anything. They
+# act only under `ExplorationType.RANDOM`, *or when no type was set at all*: the default,
+# outside any `set_exploration_type` block, is `None`, and then they explore.
+
+# %%
+td = env.reset()
+with torch.no_grad():
+    greedy_action = policy(td.clone())["action"]
+    print(f"outside any block: exploration_type() = {exploration_type()}")
+    for kind in [None, *ExplorationType]:
+        with set_exploration_type(kind):
+            changed = any(not torch.equal(explorative(td.clone())["action"], greedy_action)
+                          for _ in range(20))  # 20 tries: eps = 0.3 replaces some
+        print(f"{str(kind):<14} explores: {changed}")
+
+# %% [markdown]
+# So to *evaluate* a policy that carries exploration modules you don't need to take them
+# out: roll out under `DETERMINISTIC` and the chain acts exactly like the clean policy.
+
+# %%
+with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+    env.set_seed(0)
+    with_module = env.rollout(200, explorative)
+    env.set_seed(0)
+    without = env.rollout(200, policy)
+assert torch.equal(with_module["action"], without["action"])
+print("identical actions over", len(without), "steps:",
+      torch.equal(with_module["action"], without["action"]))
+
+# %% [markdown]
+# ## 4. Play with it
+#
+# The explorer below re-runs the rollout when you move a control. Drag **epsilon** from 0
+# to 1 and watch the red marks multiply; then set **exploration** to `deterministic` and
+# they all disappear, whatever epsilon says.
+
+# %%
+rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed", "steps"))
+
+# %% [markdown]
+# ## 5. Annealing: explore a lot at first, less later
+#
+# `eps_init` and `eps_end` are the start and end of a straight line; `annealing_num_steps`
+# is how many calls to `.step()` it takes to walk it. A rollout **never** calls `.step()`
+# for you: your training loop does, typically once per batch of collected frames
+# (`module.step(frames)` counts as that many calls).
+
+# %%
+annealing = EGreedyModule(spec=env.action_spec, eps_init=1.0, eps_end=0.1,
+                          annealing_num_steps=100)
+rltutor.rollout(env, TensorDictSequential(policy, annealing), steps=50, exploration="random")
+print("eps after a 50-step rollout:", float(annealing.eps))  # still eps_init
+eps_history = [float(annealing.eps)]
+for _ in range(150):
+    annealing.step()
+    eps_history.append(float(annealing.eps))
+assert eps_history[100] == eps_history[-1] and abs(eps_history[100] - 0.1) < 1e-6
+
+# %%
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.plot(eps_history, color="#d62728")
+ax.axvline(100, ls=":", color="gray")
+ax.set(xlabel="calls to .step()", ylabel="eps", ylim=(0, 1.05),
+       title="eps_init=1.0 → eps_end=0.1 over annealing_num_steps=100")
+fig.tight_layout()
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ### Exercise 1: an annealed ε-greedy module
+#
+# Build `annealed`, an `EGreedyModule` for Pendulum's action spec whose epsilon starts at
+# **1.0** and reaches **0.05** after exactly **500** calls to `.step()`. (The check anneals
+# a copy, so your module stays fresh.)
+
+# %%
+annealed = None  # TODO: EGreedyModule(...)
+
+# %%
+ex.check_annealed_egreedy(annealed)
+
+# %% [markdown]
+# ## 6. Continuous noise: Gaussian and Ornstein-Uhlenbeck
+#
+# For continuous actions there is a gentler way to explore than throwing the action away:
+# nudge it. `AdditiveGaussianModule` adds `sigma × N(0, 1)` to the action at every step,
+# independently, then clips to the spec. `sigma` anneals from `sigma_init` to `sigma_end`
+# with `.step()`, just like eps (mind the defaults: 1.0 → 0.1).
+
+# %%
+gaussian = TensorDictSequential(
+    policy, AdditiveGaussianModule(spec=env.action_spec, sigma_init=0.3, sigma_end=0.3))
+gauss_td = rltutor.rollout(env, gaussian, steps=200, exploration="random", seed=0)
+
+loud = TensorDictSequential(
+    policy, AdditiveGaussianModule(spec=env.action_spec, sigma_init=5.0, sigma_end=5.0))
+loud_td = rltutor.rollout(env, loud, steps=200, exploration="random", seed=0)
+at_bound = (loud_td["action"].abs() == 2.0).float().mean()
+print(f"sigma=5: min {loud_td['action'].min():.2f}, max {loud_td['action'].max():.2f}, "
+      f"{at_bound:.0%} of actions clipped onto a bound")
+
+# %% [markdown]
+# `OrnsteinUhlenbeckProcessModule` adds noise that has **memory**: each step's noise is the
+# previous one, pulled a little towards 0 (by `theta`), plus a small random kick (of size
+# `sigma·√dt`, with `dt = 0.01` by default: `sigma=1.0` kicks by about 0.1). A push to the
+# left tends to *stay* a push to the left for a while, which moves a physical system much
+# further than jitter that averages out.
+#
+# Where is that memory kept? Not in the module: in the TensorDict. Look at one step of an
+# OU rollout: two new entries, `_ou_prev_noise` and `_ou_steps`, ride along from step to
+# step.
+
+# %%
+ou = OrnsteinUhlenbeckProcessModule(spec=env.action_spec, sigma=1.0, theta=0.15)
+ou_policy = TensorDictSequential(policy, ou)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    ou_td = rltutor.rollout(env, ou_policy, steps=200, exploration="random", seed=0)
+rltutor.show(ou_td[10], module=ou_policy)
+
+# %% [markdown]
+# Now the noise itself: *noisy action minus clean action*, step by step, for both modules.
+# The right panel is the autocorrelation: how similar the noise is to itself `lag` steps
+# later. Gaussian noise forgets at once; OU noise still remembers 10 steps on.
+
+# %%
+import numpy as np
+
+
+def noise_of(td):
+    with torch.no_grad():
+        return (td["action"] - policy(td.select("observation").clone())["action"]).squeeze(-1)
+
+
+def autocorrelation(x, lags=21):
+    x = (x - x.mean()).numpy()
+    return [1.0] + [float(np.corrcoef(x[:-k], x[k:])[0, 1]) for k in range(1, lags)]
+
+
+gauss_noise, ou_noise = noise_of(gauss_td), noise_of(ou_td)
+gauss_ac, ou_ac = autocorrelation(gauss_noise), autocorrelation(ou_noise)
+print(f"autocorrelation at lag 1: Gaussian {gauss_ac[1]:+.2f}, OU {ou_ac[1]:+.2f}; "
+      f"at lag 10: Gaussian {gauss_ac[10]:+.2f}, OU {ou_ac[10]:+.2f}")
+assert abs(gauss_ac[1]) < 0.2 and ou_ac[10] > 0.3
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3), width_ratios=(2, 1))
+left.plot(gauss_noise, lw=0.8, label="AdditiveGaussianModule (sigma=0.3)")
+left.plot(ou_noise, lw=1.8, label="OrnsteinUhlenbeckProcessModule (sigma=1.0)")
+left.set(xlabel="step", ylabel="noisy − clean action", title="the noise over time")
+left.legend(fontsize=8, loc="lower left")
+right.plot(gauss_ac, marker=".", label="Gaussian")
+right.plot(ou_ac, marker=".", label="OU")
+right.axhline(0, color="gray", lw=0.5)
+right.set(xlabel="lag (steps)", ylabel="autocorrelation", title="memory of the noise")
+right.legend(fontsize=8)
+fig.tight_layout()
+plt.close(fig)
+fig
+
+# %% [markdown]
+# ### Does OU need an `InitTracker`?
+#
+# The OU state must restart at 0 when an episode restarts, or the first steps of the new
+# episode inherit the old episode's push. The module restarts it where the TensorDict
+# says `is_init` is True, an entry that the `InitTracker` transform writes. At TorchRL
+# 0.14 the module still runs without it, but warns at every call, and its memory leaks
+# across episodes. Here episodes are cut to 5 steps by `StepCounter`, so the truth is
+# easy to see in `_ou_steps`:
+
+# %%
+from torchrl.envs import Compose, InitTracker, StepCounter, TransformedEnv
+
+print(str(caught[0].message).split(". ")[0] + ".")  # what the 200-step rollout above said
+for transforms in ([StepCounter(max_steps=5)], [StepCounter(max_steps=5), InitTracker()]):
+    short = TransformedEnv(rltutor.make_env("Pendulum-v1", seed=0), Compose(*transforms))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        td = rltutor.rollout(short, ou_policy, steps=12, exploration="random")
+    names = " + ".join(type(t).__name__ for t in transforms)
+    print(f"{names:<26} _ou_steps = {td['_ou_steps'].tolist()}")
+assert td["_ou_steps"].tolist() == [1, 2, 3, 4, 5] * 2 + [1, 2]
+
+# %% [markdown]
+# Without `InitTracker` the counter (and the noise) runs on through the episode ends at
+# steps 5 and 10; with it, both restart. So: **always give OU an `InitTracker`**.
+#
+# ### Exercise 2: Gaussian noise on the policy
+#
+# Build `noisy_policy`: `policy` followed by an `AdditiveGaussianModule` whose noise scale
+# is **0.5** and **stays** 0.5 when `.step()` is called. Remember the spec.
+
+# %%
+noisy_policy = None  # TODO: TensorDictSequential(policy, ...)
+
+# %%
+ex.check_noisy_policy(noisy_policy, policy, env)
+
+# %% [markdown]
+# ## Recap
+#
+# - Exploration modules go **after** the policy in a `TensorDictSequential` and rewrite
+#   `action` in place; the policy does not change.
+# - `EGreedyModule` replaces the action with probability `eps` by `spec.rand()`;
+#   `AdditiveGaussianModule` adds independent noise and clips with the spec;
+#   `OrnsteinUhlenbeckProcessModule` adds correlated noise whose state rides in the
+#   TensorDict (`_ou_prev_noise`, `_ou_steps`) and is reset by `is_init` from `InitTracker`.
+# - Every one of them needs the action spec: to know what a random action looks like and
+#   where the bounds are.
+# - `eps`/`sigma` anneal only when *you* call `.step()`.
+# - They explore under `ExplorationType.RANDOM` or no type at all, and do nothing under
+#   `DETERMINISTIC` (or `MODE`, `MEAN`, `MEDIAN`).
+#
+# **Next:** lesson 05, where a policy picks discrete actions by their *value*, with
+# `QValueModule`, and ε-greedy gets a second job.

@@ -1,0 +1,287 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 05 · Q-value actors: pick the action with the highest value
+#
+# So far a network *produced* the action. A Q-value policy works differently: the network
+# scores **every** possible action (its *action values*, or Q-values) and the policy takes
+# the best one. This is the policy of DQN and its relatives, for discrete actions such as
+# CartPole's "push left" or "push right".
+#
+# **What you will learn**
+# - a value network that writes `action_value`: one number per action
+# - `QValueModule`, which turns those numbers into a one-hot `action` and a
+#   `chosen_action_value`, and why its `spec` must be passed **by keyword**
+# - how to read one-hot actions, and how to watch the argmax decide, step by step
+# - ε-greedy on top of a greedy policy, and what it does to `chosen_action_value`
+# - `QValueActor`: the same policy in one line
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from torch import nn
+from torchrl.modules import MLP, EGreedyModule, QValueActor, QValueModule
+
+import rltutor
+from rltutor.exercises import lesson05 as ex
+
+env = rltutor.make_env("CartPole-v1", seed=0)
+torch.manual_seed(0)
+print(env.action_spec.__class__.__name__, "with", env.action_spec.space.n, "choices;",
+      "a random action:", env.action_spec.rand())
+
+# %% [markdown]
+# ## 1. One-hot actions
+#
+# CartPole's action spec is `OneHot`: an action is a vector with a single 1 at the index
+# of the choice. `[1, 0]` pushes the cart left, `[0, 1]` pushes it right. The spec converts
+# both ways.
+
+# %%
+push_right = torch.tensor([0, 1])
+print("index of", push_right.tolist(), "=", env.action_spec.to_categorical(push_right).item())
+print("one-hot of index 0 =", nn.functional.one_hot(torch.tensor(0), 2).tolist())
+print("is [0, 1] a legal action?", bool(env.action_spec.is_in(push_right)))
+
+# %% [markdown]
+# ## 2. The value network writes `action_value`
+#
+# Any network that maps an observation (4 numbers) to one score per action (2 numbers)
+# will do. Wrap it in a `TensorDictModule` whose out_key is `action_value`: that is the
+# key the next module reads.
+
+# %%
+torch.manual_seed(0)
+value_net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[32]),
+                             in_keys=["observation"], out_keys=["action_value"])
+td = value_net(env.reset())
+rltutor.show(td, module=value_net)
+
+# %% [markdown]
+# ## 3. `QValueModule` takes the argmax
+#
+# `QValueModule` has no parameters. It reads `action_value`, finds the largest entry and
+# writes three keys: `action` (one-hot, in the spec's format), `action_value` (passed
+# through) and `chosen_action_value` (the largest value). The diff shows what it added.
+
+# %%
+qvalue = QValueModule(spec=env.action_spec)
+q_policy = TensorDictSequential(value_net, qvalue)
+after = qvalue(td.clone())
+assert torch.equal(after["action"], nn.functional.one_hot(td["action_value"].argmax(), 2))
+rltutor.diff(td, after)
+
+# %%
+rltutor.dataflow(q_policy)
+
+# %% [markdown]
+# ### Why `spec=` must be a keyword
+#
+# Look at the order of `QValueModule`'s parameters: the first one is **not** the spec. It
+# is `action_space`, a *string* naming the kind of action (`"one_hot"`, `"categorical"`,
+# …). Hand it the spec positionally and, at TorchRL 0.14, it refuses:
+
+# %%
+import inspect
+
+print("first parameters:", list(inspect.signature(QValueModule).parameters)[:3])
+try:
+    QValueModule(env.action_spec)
+except TypeError as error:
+    print("QValueModule(env.action_spec) -> TypeError:", error)
+
+# %% [markdown]
+# And naming an `action_space` that does not match the environment gives actions in the
+# wrong format. With `"categorical"`, the action is an index where CartPole's spec expects
+# a one-hot vector:
+
+# %%
+wrong_kind = QValueModule(action_space="categorical")(td.clone())["action"]
+print("categorical action:", wrong_kind, "| legal for CartPole?",
+      bool(env.action_spec.is_in(wrong_kind)))
+print("with spec=:        ", after["action"], "| legal for CartPole?",
+      bool(env.action_spec.is_in(after["action"])))
+
+# %% [markdown]
+# Passing `spec=env.action_spec` by keyword lets the module read the action space *from*
+# the spec, so the two can never disagree.
+#
+# ## 4. Watching the argmax
+#
+# An untrained network has no idea about poles. Ours happens to prefer "right" everywhere,
+# so the pole falls after about 10 steps, over and over (the dashed lines mark episode
+# ends):
+
+# %%
+untrained_td = rltutor.rollout(env, q_policy, steps=60)
+print("actions:", untrained_td["action"].argmax(-1).tolist())
+rltutor.plot_rollout(untrained_td, title="untrained value network: always the same choice")
+
+# %% [markdown]
+# To see the argmax at work, give the value network sensible weights by hand. Let the value
+# of pushing **right** be `angle + 0.5 × angular velocity` of the pole, and the value of
+# pushing **left** its negative: push towards the side the pole is falling to. One linear
+# layer, no bias:
+
+# %%
+by_hand = nn.Linear(4, 2, bias=False)
+with torch.no_grad():
+    by_hand.weight.copy_(torch.tensor([[0.0, 0.0, -1.0, -0.5],    # value of "left"
+                                       [0.0, 0.0, 1.0, 0.5]]))    # value of "right"
+balancer = TensorDictSequential(
+    TensorDictModule(by_hand, in_keys=["observation"], out_keys=["action_value"]),
+    QValueModule(spec=env.action_spec))
+balance_td = rltutor.rollout(env, balancer, steps=200)
+print("episode ended:", bool(balance_td["next", "done"].any()), "| reward:",
+      balance_td["next", "reward"].sum().item())
+
+# %% [markdown]
+# Every step, both values are computed and the larger one wins. The table shows the first
+# steps; the plot shows 40, with the winner of each step marked.
+
+# %%
+print("step   value(left)  value(right)  action   chosen_action_value")
+for t in range(6):
+    left, right = balance_td["action_value"][t].tolist()
+    print(f"{t:>4}   {left:>+10.3f}  {right:>+11.3f}   {balance_td['action'][t].tolist()}"
+          f"   {balance_td['chosen_action_value'][t].item():>+.3f}")
+
+# %%
+steps = torch.arange(40)
+values = balance_td["action_value"][:40]
+fig, ax = plt.subplots(figsize=(9, 2.8))
+ax.plot(steps, values[:, 0], color="#1f77b4", label="value of left")
+ax.plot(steps, values[:, 1], color="#ff7f0e", label="value of right")
+taken = balance_td["action"][:40].argmax(-1)
+ax.scatter(steps, balance_td["chosen_action_value"][:40, 0], s=30, zorder=3,
+           c=["#1f77b4" if a == 0 else "#ff7f0e" for a in taken], label="chosen (the max)")
+ax.set(xlabel="step", ylabel="action_value", title="QValueModule picks the larger value")
+ax.legend(fontsize=8, ncol=3)
+fig.tight_layout()
+plt.close(fig)
+fig
+
+# %% [markdown]
+# The same balancing, drawn by the environment (press ▶):
+
+# %%
+rltutor.animate(rltutor.make_env("CartPole-v1", seed=0, render=True), balancer, steps=60)
+
+# %% [markdown]
+# ### Exercise 1: a Q-value policy of your own
+#
+# Build `q_policy_mine` for CartPole from scratch: an `MLP` (any hidden sizes you like)
+# wrapped to read `observation` and write `action_value`, followed by a `QValueModule`.
+# The check rolls it out and verifies the three keys and the argmax.
+
+# %%
+q_policy_mine = None  # TODO: TensorDictSequential(TensorDictModule(...), QValueModule(...))
+
+# %%
+ex.check_qvalue_policy(q_policy_mine, env)
+
+# %% [markdown]
+# ## 5. ε-greedy on top
+#
+# A greedy policy never tries the action it currently thinks worse. The `EGreedyModule`
+# of lesson 04 fixes that here too: put it last, and with probability `eps` the one-hot
+# action is replaced by `env.action_spec.rand()`, another one-hot vector.
+
+# %%
+egreedy = EGreedyModule(spec=env.action_spec, eps_init=0.5, eps_end=0.5)
+explorative = TensorDictSequential(balancer, egreedy)
+explored_td = rltutor.rollout(env, explorative, steps=300, exploration="random")
+rltutor.plot_rollout(explored_td, title="the balancer with ε-greedy, eps = 0.5")
+
+# %% [markdown]
+# Red marks are steps where the action taken is not the argmax; with half of its actions
+# up for grabs, the balancer still holds the pole for a hundred steps, but not for ever
+# (the dotted line is an episode end). Notice that
+# `chosen_action_value` was written **before** ε-greedy acted: it is the value of the
+# *greedy* action, not of the action that was taken. Where they differ:
+
+# %%
+taken = explored_td["action"].argmax(-1)
+greedy = explored_td["action_value"].argmax(-1)
+for t in (taken != greedy).nonzero().flatten()[:4].tolist():
+    print(f"step {t:>3}: took {taken[t].item()}, greedy {greedy[t].item()}, chosen_action_value "
+          f"{explored_td['chosen_action_value'][t].item():+.3f} = value of action "
+          f"{greedy[t].item()}, not of action {taken[t].item()}")
+assert bool((taken != greedy).any())
+
+# %% [markdown]
+# Now play: drag **epsilon** and count the episode ends (dotted lines, and "episodes ended"
+# in the summary). Up to about 0.3 the balancer shrugs the random pushes off; from about
+# 0.7 the pole falls every few dozen steps. Switch **exploration** to `deterministic` and
+# it is perfect again, whatever epsilon says.
+
+# %%
+rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed", "steps"),
+                 steps=300)
+
+# %% [markdown]
+# ### Exercise 2: which steps did ε-greedy change?
+#
+# Using `explored_td` only, set `overridden` to a boolean tensor with one entry per step:
+# `True` where the action taken is not the one with the highest `action_value`.
+# (Hint: actions are one-hot.)
+
+# %%
+overridden = None  # TODO: a bool tensor of shape [300]
+
+# %%
+ex.check_overridden_steps(overridden, explored_td)
+
+# %% [markdown]
+# ## 6. The `QValueActor` shortcut
+#
+# Value network + `QValueModule` is so common that TorchRL bundles it: `QValueActor` takes
+# the bare network, its `in_keys` and the spec, and builds both modules for you. Same keys,
+# fewer lines:
+
+# %%
+actor = QValueActor(by_hand, in_keys=["observation"], spec=env.action_spec)
+print("in_keys :", actor.in_keys, "==", balancer.in_keys)
+print("out_keys:", actor.out_keys, "==", balancer.out_keys)
+rltutor.dataflow(actor)
+
+# %% [markdown]
+# Built around the same linear layer, it acts exactly like the hand-made `balancer`:
+
+# %%
+actor_td = rltutor.rollout(env, actor, steps=200)
+assert actor.in_keys == balancer.in_keys and set(actor.out_keys) == set(balancer.out_keys)
+assert torch.equal(actor_td["action"], balance_td["action"])
+print("identical actions over 200 steps:", torch.equal(actor_td["action"], balance_td["action"]))
+
+# %% [markdown]
+# ## Recap
+#
+# - A Q-value policy is a value network writing `action_value` (one number per action)
+#   followed by `QValueModule`, which writes the argmax as `action` and its value as
+#   `chosen_action_value`.
+# - CartPole's actions are **one-hot**; `spec.to_categorical` turns them into indices.
+# - Give `QValueModule` the spec **by keyword**: its first positional parameter is
+#   `action_space`, and passing a spec there raises a `TypeError`.
+# - `EGreedyModule` after the Q-value policy explores with `spec.rand()`;
+#   `chosen_action_value` still reports the greedy action's value.
+# - `QValueActor(net, in_keys=..., spec=...)` builds the same two modules in one line.
+#
+# **Next:** lesson 06, recurrent policies, where the policy carries a memory from step to
+# step inside the TensorDict.

@@ -1,0 +1,305 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Recurrent policies: a policy with memory
+#
+# Some tasks cannot be solved from the current observation alone. A pendulum seen only
+# as an angle does not tell you how fast it swings; two snapshots do. A recurrent
+# policy keeps a *hidden state* from step to step. In TorchRL that state is not hidden
+# inside the module: it travels in the TensorDict, like everything else.
+#
+# **What you will learn**
+# - build a policy around `LSTMModule` and read its `in_keys`/`out_keys`
+# - where the recurrent state lives in the TensorDict (`recurrent_state_h/c`, `is_init`)
+# - why the environment needs the module's **primer**, and what silently goes wrong
+#   without it
+# - sequential vs recurrent mode with the `set_recurrent_mode` context manager
+# - evidence that the hidden state remembers what the observation hides
+
+# %%
+import torch
+from torch import nn
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from torchrl.envs import GymEnv, InitTracker, TransformedEnv, UnaryTransform
+from torchrl.modules import LSTMModule, set_recurrent_mode
+
+import rltutor
+from rltutor.exercises import lesson06 as ex
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## A pendulum without its speedometer
+#
+# Pendulum's observation is `[cos θ, sin θ, θ̇]`. We hide the angular velocity θ̇: a
+# `UnaryTransform` writes a new entry `position` holding only the first two numbers, and
+# the policy will read `position` only. (`observation` stays in the TensorDict so that
+# *we* can check the policy's memory later; the policy never reads it.)
+#
+# `InitTracker()` adds an `is_init` flag that is `True` on the first step of every
+# episode: the recurrent module uses it to reset its state.
+
+# %%
+def make_pomdp_env(seed: int = 0) -> TransformedEnv:
+    hide_velocity = UnaryTransform(
+        in_keys=["observation"], out_keys=["position"], fn=lambda obs: obs[..., :2]
+    )
+    env = TransformedEnv(GymEnv("Pendulum-v1"), InitTracker())
+    env.append_transform(hide_velocity)
+    env.set_seed(seed)
+    return env
+
+
+env = make_pomdp_env()
+rltutor.show(env.reset())
+
+# %% [markdown]
+# ## An LSTM policy
+#
+# `LSTMModule` wraps `torch.nn.LSTM` for TensorDicts. We tell it which key to read
+# (`in_key`) and where to write its output (`out_key`); a linear head turns that
+# output into a torque.
+
+# %%
+lstm = LSTMModule(input_size=2, hidden_size=16, in_key="position", out_key="memory")
+head = TensorDictModule(
+    nn.Sequential(nn.Linear(16, 1), nn.Tanh()), in_keys=["memory"], out_keys=["action"]
+)
+policy = TensorDictSequential(lstm, head)
+print("in_keys: ", lstm.in_keys)
+print("out_keys:", lstm.out_keys)
+
+# %% [markdown]
+# The module reads more than `position`: it also reads the previous state
+# (`recurrent_state_h` and `recurrent_state_c`, the LSTM's two state tensors) and
+# `is_init`. It writes the *new* state under `next`, exactly where the environment
+# puts the next observation. `dataflow` shows which keys must come from the environment:
+
+# %%
+rltutor.dataflow(policy)
+
+# %% [markdown]
+# ## The silent bug: no primer
+#
+# Our environment knows nothing about `recurrent_state_h`. Let us roll out anyway.
+
+# %%
+env.set_seed(0)
+with torch.no_grad():
+    forgetful = env.rollout(200, policy)
+print("state at the root of step 1? ", "recurrent_state_h" in forgetful.keys())
+print("state written under next?    ", ("next", "recurrent_state_h") in forgetful.keys(True))
+
+# %% [markdown]
+# No error, no warning. The module wrote its new state under `next`, but when the
+# environment stepped, it kept only the keys it knows (its specs). The state was
+# dropped, so every step started again from zeros. Proof: the state written at each
+# step is exactly what a *fresh* LSTM makes of that step's position alone.
+
+# %%
+from tensordict import TensorDict
+
+alone = TensorDict(
+    position=forgetful["position"], is_init=torch.ones(200, 1, dtype=torch.bool),
+    batch_size=[200],
+)
+with torch.no_grad():
+    fresh = lstm(alone)
+same = torch.allclose(forgetful["next", "recurrent_state_h"], fresh["next", "recurrent_state_h"])
+print("every step forgot the past:", same)
+assert same
+
+# %% [markdown]
+# `rltutor.check_policy` knows this mistake (and a few others) and says how to fix it:
+
+# %%
+rltutor.check_policy(policy, env)
+
+# %% [markdown]
+# ## The fix: the module's primer
+#
+# `lstm.make_tensordict_primer()` returns a `TensorDictPrimer` transform. Appended to the
+# environment, it declares `recurrent_state_h/c` in the environment's specs (so a step
+# carries them over from `next` to the root) and fills them with zeros at reset.
+
+# %%
+env.append_transform(lstm.make_tensordict_primer())
+print(rltutor.check_policy(policy, env))
+rltutor.show(env.reset())
+
+# %% [markdown]
+# One step, before and after the policy: the policy adds its output `memory`, the
+# action and the *next* state. `env.step` then moves `next` to the root for the step after.
+
+# %%
+td = env.reset()
+rltutor.diff(td, policy(td.clone()))
+
+# %%
+env.set_seed(0)
+with torch.no_grad():
+    rollout_td = env.rollout(200, policy)
+carried = torch.equal(rollout_td["recurrent_state_h"][1:], rollout_td["next", "recurrent_state_h"][:-1])
+print("state read at step t == state written at step t-1:", carried)
+assert carried
+rltutor.show(rollout_td, module=policy)
+
+# %% [markdown]
+# ## Sequential vs recurrent mode
+#
+# Acting, the module sees one step at a time and reads the state from the TensorDict:
+# that is **sequential mode** (the default). Training usually replays whole stored
+# trajectories; then the module should run the LSTM over the time dimension in one go,
+# starting from the state stored at each episode start (`is_init`). That is
+# **recurrent mode**, switched on with the `set_recurrent_mode` context manager. The
+# TensorDict's last batch dimension is read as time.
+#
+# Both modes must agree on a rollout:
+
+# %%
+replay_input = rollout_td.select("position", "is_init", "recurrent_state_h", "recurrent_state_c")
+with torch.no_grad(), set_recurrent_mode(True):
+    replayed = policy(replay_input.clone())
+agree = torch.allclose(replayed["memory"], rollout_td["memory"], atol=1e-6)
+print("recurrent mode == step by step:", agree)
+assert agree
+
+# %% [markdown]
+# ## Does the memory remember the velocity?
+#
+# The policy never saw θ̇. If its hidden state carries information about it, a simple
+# **linear probe** (least squares from the hidden state to θ̇) fitted on one episode
+# should predict θ̇ on another. A probe given the position alone cannot: the same angle
+# happens at any speed. This holds even for our *untrained*, randomly initialised LSTM:
+# seeing successive positions is enough to encode a difference.
+
+# %%
+def probe_features(env, policy, seed):
+    env.set_seed(seed)
+    with torch.no_grad():
+        td = env.rollout(200, policy, break_when_any_done=False)
+    ones = torch.ones(200, 1)
+    position = torch.cat([td["position"], ones], -1)
+    state = [td["next", k].flatten(1) for k in ("recurrent_state_h", "recurrent_state_c")]
+    return position, torch.cat([position, *state], -1), td["observation"][:, 2]
+
+
+# %%
+def fit_probes(env, policy):
+    """Fit on episode 0, predict episode 1; return θ̇ and both predictions with their R²."""
+    *train, y_train = probe_features(env, policy, seed=0)
+    *test, y_test = probe_features(env, policy, seed=1)
+    out = {"true θ̇": (y_test, None)}
+    for name, x_train, x_test in zip(("position only", "position + memory"), train, test):
+        weights = torch.linalg.lstsq(x_train, y_train[:, None]).solution
+        guess = (x_test @ weights).squeeze(-1)
+        r2 = 1 - ((guess - y_test) ** 2).sum() / ((y_test - y_test.mean()) ** 2).sum()
+        out[name] = (guess, r2.item())
+    return out
+
+
+# %%
+import matplotlib.pyplot as plt
+
+
+def plot_probes(probes, title=""):
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for (name, (values, r2)), style in zip(probes.items(), ("k-", "C1--", "C0-")):
+        label = name if r2 is None else f"{name}  (R² = {r2:.2f})"
+        ax.plot(values, style, lw=1.2, label=label)
+    ax.set(xlabel="step", ylabel="angular velocity θ̇", title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    plt.close(fig)
+    return fig
+
+
+probes = fit_probes(env, policy)
+assert probes["position + memory"][1] > 0.8 > probes["position only"][1]
+plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's state")
+
+# %% [markdown]
+# The dashed line (position only) is nearly flat: no linear function of the angle
+# predicts the speed. The blue line follows the true velocity closely.
+#
+# ## Play: memory size and the primer
+#
+# Move the slider to change the LSTM's hidden size, and untick **primer** to see what
+# the forgetful policy's state knows. (Each change builds a fresh environment and
+# policy, seeded, then refits both probes.)
+
+# %%
+import ipywidgets as widgets
+
+
+def memory_probe(hidden_size=16, primer=True):
+    torch.manual_seed(0)
+    lstm = LSTMModule(input_size=2, hidden_size=hidden_size, in_key="position", out_key="memory")
+    head = TensorDictModule(nn.Linear(hidden_size, 1), in_keys=["memory"], out_keys=["action"])
+    env = make_pomdp_env()
+    if primer:
+        env.append_transform(lstm.make_tensordict_primer())
+    probes = fit_probes(env, TensorDictSequential(lstm, head))
+    return plot_probes(probes, f"hidden_size={hidden_size}, primer={primer}")
+
+
+widgets.interact(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2), primer=True);
+
+# %% [markdown]
+# ## Exercise: a GRU policy that remembers
+#
+# `GRUModule` is built like `LSTMModule` (same `input_size`, `hidden_size`, `in_key`,
+# `out_key`) but has a single state tensor, `recurrent_state`. Build:
+#
+# - `gru_env`: `make_pomdp_env()` with the GRU's primer appended;
+# - `gru_policy`: a `TensorDictSequential` of a `GRUModule` reading `position` and a head
+#   writing `action`.
+#
+# The check rolls your policy out and verifies that the state is carried from step to step.
+
+# %%
+from torchrl.modules import GRUModule
+
+gru_env = None  # TODO: make_pomdp_env() plus the GRU's primer
+gru_policy = None  # TODO: TensorDictSequential(GRUModule(...), head)
+
+# %%
+ex.check_gru_policy(gru_policy, gru_env)
+
+# %% [markdown]
+# ## Exercise: replay in recurrent mode
+#
+# Using `rollout_td` from above, compute the LSTM's output `memory` for all 200 steps in
+# **one call** of `policy` in recurrent mode, and store the `[200, 16]` tensor in
+# `replayed_memory`.
+
+# %%
+replayed_memory = None  # TODO: with set_recurrent_mode(True): ...
+
+# %%
+ex.check_replayed_memory(replayed_memory, rollout_td)
+
+# %% [markdown]
+# ## Recap
+#
+# - A recurrent module reads its state from the TensorDict (`recurrent_state_*`) and
+#   writes the next one under `next`; `is_init` (from `InitTracker`) resets it.
+# - Without `env.append_transform(module.make_tensordict_primer())` the environment drops
+#   the state between steps: no error, just a policy without memory.
+#   `rltutor.check_policy(policy, env)` catches it.
+# - `set_recurrent_mode(True)` runs the module over whole sequences (time = last batch
+#   dim) and gives the same result as stepping.
+# - Even an untrained LSTM's state carries the velocity the observation hides.
+#
+# **Next:** [07 · Composite actions](07_composite_actions.ipynb): one action with a
+# discrete and a continuous part.

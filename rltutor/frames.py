@@ -1,0 +1,204 @@
+"""Frames of a rollout from the environment's own renderer, playable in a notebook.
+
+>>> movie = animate(make_env("CartPole-v1"), policy, steps=60)  # doctest: +SKIP
+>>> movie            # a Play button, a step slider and the frame  # doctest: +SKIP
+>>> movie.frames[0].shape                                         # doctest: +SKIP
+(200, 300, 3)
+
+Frames come from gymnasium's ``render_mode="rgb_array"`` (about 1 ms each), not from
+TorchRL's ``from_pixels`` (pixels in every TensorDict, several ms and MB per step).
+They are encoded to PNG only when shown, and each once, so ``animate`` stays cheap
+under nbmake where no one watches.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from rltutor.envs import offscreen_rendering
+from rltutor.rollouts import materialize_lazy, rollout
+from rltutor.validation import check_steps
+
+__all__ = ["Animation", "animate", "gym_env"]
+
+
+def gym_env(env: Any) -> Any:
+    """The gymnasium environment inside a TorchRL ``GymEnv`` (or a ``TransformedEnv`` of one).
+
+    >>> gym_env(make_env("Pendulum-v1")).spec.id  # doctest: +SKIP
+    'Pendulum-v1'
+    """
+    base = getattr(env, "base_env", env)
+    inner = getattr(base, "_env", None)
+    if inner is None or not hasattr(inner, "render"):
+        raise ValueError(
+            f"animate needs a TorchRL GymEnv (e.g. rltutor.make_env(...)); got {type(env).__name__}"
+        )
+    return inner
+
+
+def _rendering_env(env: Any) -> Any:
+    """``env`` if it renders RGB frames, otherwise a rendering twin of the same gym id."""
+    inner = gym_env(env)
+    if getattr(inner, "render_mode", None) == "rgb_array":
+        return env
+    if getattr(env, "base_env", env) is not env:
+        raise ValueError(
+            "this environment has transforms and was made without render_mode='rgb_array'; "
+            "build its GymEnv with render_mode='rgb_array' (rltutor.make_env(name, render=True))"
+        )
+    from rltutor.envs import make_env
+
+    return make_env(inner.spec.id, device=env.device, render=True)
+
+
+def _downscale(frame: np.ndarray, factor: int) -> np.ndarray:
+    return frame[::factor, ::factor] if factor > 1 else frame
+
+
+class Animation:
+    """Rendered frames of one rollout, shown as a small player widget in Jupyter.
+
+    ``frames`` (HxWx3 uint8 arrays; frame ``i`` is the state the policy saw at step ``i``,
+    one more frame shows the state after the last step), ``rollout_td``,
+    ``widget`` (Play button + slider + image + caption, built on first use),
+    ``png(i)`` (frame ``i`` as PNG bytes, cached).
+    """
+
+    def __init__(self, frames: list[np.ndarray], rollout_td: Any, *, fps: int = 20) -> None:
+        if not frames:
+            raise ValueError("no frames were rendered")
+        self.frames = frames
+        self.rollout_td = rollout_td
+        self.fps = fps
+        self._png: dict[int, bytes] = {}
+        self._widget = None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        h, w = self.frames[0].shape[:2]
+        return f"Animation({len(self.frames)} frames of {w}x{h}, fps={self.fps})"
+
+    def png(self, index: int) -> bytes:
+        """Frame ``index`` as PNG bytes (encoded once, then cached)."""
+        if index not in self._png:
+            from PIL import Image  # comes with matplotlib
+
+            buf = io.BytesIO()
+            Image.fromarray(self.frames[index]).save(buf, format="png", compress_level=1)
+            self._png[index] = buf.getvalue()
+        return self._png[index]
+
+    def caption(self, index: int) -> str:
+        """What happens at frame ``index``: the step, the action taken there, its reward."""
+        if index >= self.rollout_td.shape[0]:
+            return f"step {index}: after the last step"
+        td = self.rollout_td[index]
+        taken = td["action"]
+        if not taken.is_floating_point() and taken.numel() > 1:  # one-hot: say which
+            action: Any = int(taken.flatten().long().argmax())
+        else:
+            values = taken.flatten().tolist()
+            action = values[0] if len(values) == 1 else values
+        if isinstance(action, float):
+            action = f"{action:+.2f}"
+        reward = float(td["next", "reward"].sum())
+        done = " · episode ended" if bool(td["next", "done"].any()) else ""
+        return f"step {index}: action {action}, reward {reward:+.2f}{done}"
+
+    @property
+    def widget(self) -> Any:
+        """The player: ipywidgets Play + IntSlider linked, driving an Image."""
+        if self._widget is None:
+            import ipywidgets as widgets
+
+            last = len(self.frames) - 1
+            image = widgets.Image(value=self.png(0), format="png")
+            play = widgets.Play(value=0, min=0, max=last, interval=int(1000 / self.fps))
+            slider = widgets.IntSlider(value=0, min=0, max=last, description="frame")
+            caption = widgets.Label(self.caption(0))
+            widgets.jslink((play, "value"), (slider, "value"))
+
+            def show(change: dict) -> None:
+                try:
+                    image.value = self.png(change["new"])
+                    caption.value = self.caption(change["new"])
+                except Exception as exc:  # noqa: BLE001 - keep the player alive
+                    caption.value = f"could not show frame {change['new']}: {exc}"
+
+            slider.observe(show, names="value")
+            box = widgets.VBox([widgets.HBox([play, slider]), image, caption])
+            box.add_class("rltutor-animation")
+            self._widget = box
+        return self._widget
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def animate(
+    env: Any,
+    policy: Any,
+    *,
+    steps: int = 100,
+    exploration: Any = "deterministic",
+    seed: int = 0,
+    fps: int = 20,
+    downscale: int = 2,
+) -> Animation:
+    """Run ``policy`` in ``env`` and return the rendered frames as a playable Animation.
+
+    ``env`` should be made with ``make_env(name, render=True)``; a plain ``GymEnv`` without
+    a render mode gets a rendering twin of the same id. ``downscale`` keeps every n-th
+    pixel (2 halves width and height). Works headless: gymnasium renders off-screen.
+
+    >>> movie = animate(make_env("Pendulum-v1", render=True), policy, steps=50)  # doctest: +SKIP
+    >>> len(movie.frames)                                                        # doctest: +SKIP
+    51
+    """
+    steps = check_steps(steps)
+    if isinstance(downscale, bool) or not isinstance(downscale, int) or downscale < 1:
+        raise ValueError(f"downscale must be a whole number >= 1, got {downscale!r}")
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 60:
+        raise ValueError(f"fps must be a whole number from 1 to 60, got {fps!r}")
+    offscreen_rendering()
+    env = _rendering_env(env)
+    inner = gym_env(env)
+    materialize_lazy(env, policy)  # before wrapping, so that call renders no frame
+    frames: list[np.ndarray] = []
+
+    def grab() -> None:
+        frames.append(_downscale(np.asarray(inner.render()), downscale))
+
+    td = rollout(env, _grab_before_act(policy, grab), steps=steps, exploration=exploration,
+                 seed=seed)  # fmt: skip
+    grab()  # the state after the last step
+    return Animation(frames, td, fps=fps)
+
+
+def _grab_before_act(policy: Any, grab: Any) -> Any:
+    """Wrap ``policy`` so a frame is rendered each time it is asked to act.
+
+    So frame ``i`` shows the state the policy saw at step ``i`` (resets included).
+    """
+    from tensordict.nn import TensorDictModuleBase
+
+    class GrabBeforeAct(TensorDictModuleBase):
+        def __init__(self) -> None:
+            super().__init__()
+            self.policy = policy
+            self.in_keys = list(getattr(policy, "in_keys", []))
+            self.out_keys = list(getattr(policy, "out_keys", ["action"]))
+
+        def forward(self, td: Any) -> Any:
+            grab()
+            return self.policy(td)
+
+    return GrabBeforeAct()

@@ -1,0 +1,296 @@
+"""An ipywidgets panel that re-runs a rollout whenever a control moves.
+
+The panel only wires controls to pure functions (:func:`rltutor.rollout`,
+:func:`rltutor.rollouts.exploratory_steps`, :class:`rltutor.plots.RolloutFigure`), so
+everything it does can be driven and checked without a browser::
+
+    >>> panel = explorer(env, policy)                  # doctest: +SKIP
+    >>> panel.controls["epsilon"].value = 1.0          # re-runs and redraws  # doctest: +SKIP
+    >>> panel.stats["explored_fraction"]               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import torch
+
+from rltutor.envs import check_seed
+from rltutor.plots import RolloutFigure
+from rltutor.rollouts import exploratory_steps, policy_device, rollout
+from rltutor.validation import (
+    EXPLORATION_NAMES,
+    available_devices,
+    check_device,
+    check_epsilon,
+    check_exploration,
+    check_steps,
+)
+
+__all__ = ["CONTROL_NAMES", "Explorer", "explorer", "exploration_modules", "short_error"]
+
+CONTROL_NAMES: tuple[str, ...] = ("epsilon", "exploration", "device", "seed", "steps")
+
+_PANEL_CSS = """
+<style>
+.rltutor-explorer { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 10px;
+  background: var(--jp-layout-color0, #fff); max-width: 860px; }
+.rltutor-explorer .rltutor-controls { flex-wrap: wrap; gap: 4px 18px; }
+.rltutor-summary table { border-collapse: collapse; font-size: 13px; }
+.rltutor-summary td { padding: 2px 12px 2px 0; }
+.rltutor-summary td.k { color: #57606a; }
+.rltutor-summary td.v { font-family: var(--jp-code-font-family, monospace); }
+.rltutor-error .msg { color: #b42318; background: #fef3f2; border: 1px solid #fda29b;
+  border-radius: 4px; padding: 4px 8px; font-size: 13px; }
+</style>
+"""
+
+
+def exploration_modules(policy: Any) -> dict[str, list[torch.nn.Module]]:
+    """The modules inside ``policy`` whose behaviour depends on the exploration type.
+
+    Keys: ``"egreedy"`` (EGreedyModule), ``"noise"`` (additive Gaussian / OU noise),
+    ``"probabilistic"`` (modules that sample from a distribution).
+
+    >>> exploration_modules(torch.nn.Linear(2, 1))
+    {'egreedy': [], 'noise': [], 'probabilistic': []}
+    """
+    from tensordict.nn import ProbabilisticTensorDictModule
+    from torchrl.modules import (
+        AdditiveGaussianModule,
+        EGreedyModule,
+        OrnsteinUhlenbeckProcessModule,
+    )
+
+    found: dict[str, list[torch.nn.Module]] = {"egreedy": [], "noise": [], "probabilistic": []}
+    modules = policy.modules() if isinstance(policy, torch.nn.Module) else ()
+    for module in modules:
+        if isinstance(module, EGreedyModule):
+            found["egreedy"].append(module)
+        elif isinstance(module, (AdditiveGaussianModule, OrnsteinUhlenbeckProcessModule)):
+            found["noise"].append(module)
+        elif isinstance(module, ProbabilisticTensorDictModule):
+            found["probabilistic"].append(module)
+    return found
+
+
+def short_error(exc: BaseException) -> str:
+    """One readable sentence for an exception: its first line, trimmed.
+
+    >>> short_error(ValueError("epsilon must be a number in [0, 1], got 1.5\\nmore"))
+    'ValueError: epsilon must be a number in [0, 1], got 1.5'
+    """
+    text = str(exc).strip().splitlines()
+    first = text[0].strip() if text else ""
+    if len(first) > 240:
+        first = first[:237] + "..."
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+class Explorer(widgets.VBox):
+    """Controls + live rollout plot + summary for one environment and policy.
+
+    State for tests and curious learners: ``controls`` (name -> widget), ``rollout_td``
+    (the latest rollout), ``figure`` (a :class:`RolloutFigure`, updated in place),
+    ``stats`` (the numbers in the summary), ``last_error`` (the exception the last
+    update raised, or None).
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        policy: Any,
+        controls: Sequence[str] = CONTROL_NAMES,
+        *,
+        steps: int = 200,
+        seed: int = 0,
+        exploration: Any = None,
+    ) -> None:
+        unknown = [c for c in controls if c not in CONTROL_NAMES]
+        if isinstance(controls, str) or unknown:
+            raise ValueError(
+                f"unknown control(s) {unknown or controls!r}; accepted: {', '.join(CONTROL_NAMES)}"
+            )
+        self.env, self.policy = env, policy
+        self.last_error: BaseException | None = None
+        self.rollout_td = None
+        self.stats: dict[str, Any] = {}
+        found = exploration_modules(policy)
+        self.egreedy = found["egreedy"]
+        explores = any(found.values())
+        if exploration is None:
+            exploration = "random" if explores else "deterministic"
+        exploration = check_exploration(exploration).value
+        steps, seed = check_steps(steps), check_seed(seed)
+
+        # Only controls that change something for this policy.
+        wanted = {
+            "epsilon": bool(self.egreedy),
+            "exploration": explores,
+            "device": True,
+            "seed": True,
+            "steps": True,
+        }
+        self.controls: dict[str, widgets.Widget] = {}
+        for name in controls:
+            if wanted[name]:
+                self.controls[name] = self._make_control(name, steps, seed, exploration)
+        self._settings = {"exploration": exploration, "steps": steps, "seed": seed}
+
+        self.summary = widgets.HTML()
+        self.summary.add_class("rltutor-summary")
+        self.error = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.error.add_class("rltutor-error")
+        self.plot = widgets.Image(format="png")
+        self.plot.add_class("rltutor-plot")
+        row = widgets.HBox(list(self.controls.values()))
+        row.add_class("rltutor-controls")
+        super().__init__([widgets.HTML(_PANEL_CSS), row, self.summary, self.error, self.plot])
+        self.add_class("rltutor-explorer")
+
+        self.figure: RolloutFigure | None = None
+        self.update()  # the first rollout raises: bad inputs should fail in the cell
+        for widget in self.controls.values():
+            widget.observe(self._on_change, names="value")
+
+    # -- controls ------------------------------------------------------------------------
+    def _make_control(self, name: str, steps: int, seed: int, exploration: str) -> Any:
+        style = {"description_width": "initial"}
+        if name == "epsilon":
+            eps = float(self.egreedy[0].eps)
+            w = widgets.FloatSlider(
+                value=eps, min=0.0, max=1.0, step=0.05, description="epsilon",
+                continuous_update=False, readout_format=".2f", style=style,
+            )  # fmt: skip
+        elif name == "exploration":
+            w = widgets.Dropdown(options=list(EXPLORATION_NAMES), value=exploration,
+                                 description="exploration", style=style,
+                                 layout=widgets.Layout(width="220px"))  # fmt: skip
+        elif name == "device":
+            devices = available_devices()
+            env_device = torch.device(getattr(self.env, "device", None) or "cpu")
+            current = policy_device(self.policy) or env_device
+            value = str(current) if str(current) in devices else devices[0]
+            w = widgets.Dropdown(options=devices, value=value, description="device", style=style,
+                                 layout=widgets.Layout(width="160px"),
+                                 tooltip="devices on this machine")  # fmt: skip
+        elif name == "seed":
+            w = widgets.BoundedIntText(
+                value=seed, min=0, max=2**31 - 1, description="seed", style=style,
+                layout=widgets.Layout(width="140px"),
+            )  # fmt: skip
+        else:  # steps
+            w = widgets.IntSlider(value=steps, min=10, max=1000, step=10, description="steps",
+                                  continuous_update=False, style=style)  # fmt: skip
+        w.add_class(f"rltutor-{name}")
+        return w
+
+    def _on_change(self, change: dict) -> None:
+        self.update()
+
+    # -- the one callback ----------------------------------------------------------------
+    def update(self) -> None:
+        """Apply the controls, re-run the rollout, redraw; errors go to the error area.
+
+        The very first call (from the constructor) raises instead, so a policy that
+        cannot run in this environment fails in the learner's cell.
+        """
+        first = self.figure is None
+        try:
+            self._update()
+        except Exception as exc:  # noqa: BLE001 - a callback must never kill the panel
+            if first:
+                raise
+            self.last_error = exc
+            self.error.value = (
+                f'<div class="msg">Could not update the rollout. {html.escape(short_error(exc))}'
+                "</div>"
+            )
+            self.error.layout.display = None
+        else:
+            self.last_error = None
+            self.error.value = ""
+            self.error.layout.display = "none"
+
+    def _value(self, name: str) -> Any:
+        widget = self.controls.get(name)
+        return widget.value if widget is not None else self._settings.get(name)
+
+    def _update(self) -> None:
+        if "epsilon" in self.controls:
+            eps = check_epsilon(self.controls["epsilon"].value)
+            for module in self.egreedy:
+                module.eps.fill_(eps)  # the buffer EGreedyModule.forward reads
+        if "device" in self.controls:
+            device = check_device(self.controls["device"].value)
+            if policy_device(self.policy) not in (None, device):
+                self.policy.to(device)
+            if torch.device(self.env.device) != device:
+                self.env.to(device)
+        exploration = self._value("exploration")
+        td = rollout(self.env, self.policy, steps=self._value("steps"),
+                     exploration=exploration, seed=self._value("seed"))  # fmt: skip
+        explored = exploratory_steps(self.policy, td)
+        title = f"{_env_name(self.env)} · exploration={exploration}"
+        if self.figure is None:
+            self.figure = RolloutFigure(td, explored=explored, title=title)
+        else:
+            self.figure.update(td, explored=explored, title=title)
+        self.plot.value = self.figure.to_png()
+        self.rollout_td = td
+        self._summarize(td, explored, exploration)
+
+    def _summarize(self, td: Any, explored: torch.Tensor, exploration: str) -> None:
+        reward = float(td["next", "reward"].sum())
+        episodes = int(td["next", "done"].sum())
+        self.stats = {
+            "total_reward": reward,
+            "explored_fraction": float(explored.float().mean()),
+            "action_device": str(td["action"].device),
+            "exploration": exploration,
+            "steps": int(td.shape[-1]),
+            "episodes_ended": episodes,
+        }
+        if self.egreedy:
+            self.stats["epsilon"] = float(self.egreedy[0].eps)
+        rows = [
+            ("total reward", f"{reward:.2f}"),
+            ("exploratory (≠ deterministic)", f"{self.stats['explored_fraction']:.0%} "
+                                             f"({int(explored.sum())} of {explored.numel()})"),
+            ("action device", self.stats["action_device"]),
+            ("episodes ended", str(episodes)),
+        ]  # fmt: skip
+        cells = "".join(
+            f'<td class="k">{html.escape(k)}</td><td class="v">{html.escape(v)}</td>'
+            for k, v in rows
+        )
+        self.summary.value = f"<table><tr>{cells}</tr></table>"
+
+
+def _env_name(env: Any) -> str:
+    base = getattr(env, "base_env", env)
+    spec = getattr(getattr(base, "_env", None), "spec", None)
+    return getattr(spec, "id", None) or type(base).__name__
+
+
+def explorer(
+    env: Any,
+    policy: Any,
+    controls: Sequence[str] = CONTROL_NAMES,
+    **options: Any,
+) -> Explorer:
+    """A panel of controls that re-runs ``policy`` in ``env`` and redraws on every change.
+
+    Controls that cannot change anything are left out: no epsilon slider without an
+    ``EGreedyModule``, no exploration menu for a policy with nothing to explore. The
+    device menu lists only this machine's devices and moves both policy and env.
+    Options: ``steps``, ``seed``, ``exploration`` (the starting values).
+
+    >>> panel = explorer(env, policy)          # doctest: +SKIP
+    >>> panel.controls["seed"].value = 3        # doctest: +SKIP
+    >>> panel.stats["total_reward"]             # doctest: +SKIP
+    """
+    return Explorer(env, policy, controls, **options)

@@ -1,0 +1,182 @@
+"""explorer: controls re-run the rollout and redraw in place; errors stay in the panel."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from test_rollouts import egreedy_qvalue, gaussian_actor, mlp_actor
+
+from rltutor.envs import make_env
+from rltutor.validation import available_devices
+from rltutor.widgets import Explorer, exploration_modules, explorer, short_error
+
+STEPS = 60
+
+
+@pytest.fixture
+def cartpole_panel():
+    env = make_env("CartPole-v1")
+    policy, egreedy = egreedy_qvalue(env, eps=0.3)
+    return explorer(env, policy, steps=STEPS), egreedy
+
+
+def test_controls_for_egreedy_policy(cartpole_panel):
+    panel, egreedy = cartpole_panel
+    assert isinstance(panel, widgets.VBox) and isinstance(panel, Explorer)
+    assert list(panel.controls) == ["epsilon", "exploration", "device", "seed", "steps"]
+    assert panel.controls["epsilon"].value == pytest.approx(0.3)
+    assert panel.controls["exploration"].value == "random"
+    assert "rltutor-explorer" in panel._dom_classes
+    for name, widget in panel.controls.items():
+        assert f"rltutor-{name}" in widget._dom_classes
+    assert "rltutor-summary" in panel.summary._dom_classes
+    assert "rltutor-plot" in panel.plot._dom_classes
+    assert "rltutor-error" in panel.error._dom_classes
+    assert bytes(panel.plot.value).startswith(b"\x89PNG")
+    assert panel.rollout_td.shape[0] == STEPS
+
+
+def test_only_sensible_controls():
+    env = make_env()
+    panel = explorer(env, mlp_actor(), steps=20)
+    assert list(panel.controls) == ["device", "seed", "steps"]  # nothing to explore
+    gaussian = explorer(env, gaussian_actor(env), steps=20)
+    assert list(gaussian.controls) == ["exploration", "device", "seed", "steps"]
+    chosen = explorer(env, gaussian_actor(env), controls=("seed",), steps=20)
+    assert list(chosen.controls) == ["seed"]
+
+
+def test_unknown_control_rejected():
+    with pytest.raises(ValueError, match="accepted: epsilon, exploration"):
+        explorer(make_env(), mlp_actor(), controls=("speed",))
+
+
+def test_device_control_lists_this_machine_only(cartpole_panel):
+    panel, _ = cartpole_panel
+    assert list(panel.controls["device"].options) == available_devices()
+    assert panel.stats["action_device"] == "cpu"
+    assert "action device" in panel.summary.value and ">cpu<" in panel.summary.value
+
+
+def test_epsilon_changes_exploratory_fraction(cartpole_panel):
+    panel, egreedy = cartpole_panel
+    panel.controls["epsilon"].value = 0.0
+    assert float(egreedy.eps) == 0.0
+    assert panel.stats["explored_fraction"] == 0.0
+    summary_at_zero, png_at_zero = panel.summary.value, panel.plot.value
+    panel.controls["epsilon"].value = 1.0
+    assert float(egreedy.eps) == 1.0
+    # a uniformly random action agrees with the greedy one about half the time
+    assert 0.3 < panel.stats["explored_fraction"] < 0.7
+    assert panel.summary.value != summary_at_zero and panel.plot.value != png_at_zero
+
+
+def test_deterministic_mode_turns_exploration_off(cartpole_panel):
+    panel, _ = cartpole_panel
+    panel.controls["epsilon"].value = 1.0
+    panel.controls["exploration"].value = "deterministic"
+    assert panel.stats["explored_fraction"] == 0.0
+    assert panel.stats["exploration"] == "deterministic"
+
+
+def test_random_mode_samples_gaussian_policy():
+    env = make_env()
+    panel = explorer(env, gaussian_actor(env), steps=30, exploration="deterministic")
+    assert panel.stats["explored_fraction"] == 0.0
+    deterministic_actions = panel.rollout_td["action"].clone()
+    panel.controls["exploration"].value = "random"
+    assert panel.stats["explored_fraction"] == 1.0
+    assert not torch.equal(panel.rollout_td["action"], deterministic_actions)
+
+
+def test_seed_and_steps_controls(cartpole_panel):
+    panel, _ = cartpole_panel
+    first = panel.rollout_td["action"].clone()
+    panel.controls["seed"].value = 5
+    assert not torch.equal(panel.rollout_td["action"], first)
+    panel.controls["steps"].value = 30
+    assert panel.rollout_td.shape[0] == 30 and panel.stats["steps"] == 30
+
+
+def test_figure_updated_in_place(cartpole_panel):
+    panel, _ = cartpole_panel
+    fig, axes, line = panel.figure, list(panel.figure.axes), panel.figure.action_lines[0]
+    old_png = panel.plot.value
+    panel.controls["seed"].value = 11
+    assert panel.figure is fig and list(fig.axes) == axes and fig.action_lines[0] is line
+    assert len(line.get_xdata()) == STEPS and panel.plot.value != old_png
+    assert plt.get_fignums() == []
+
+
+class Flaky(TensorDictModule):
+    """A policy that raises while ``fail`` is set, to test error handling."""
+
+    fail = False
+
+    def forward(self, td):
+        if self.fail:
+            raise RuntimeError("the policy broke on purpose\nsecond line of detail")
+        return super().forward(td)
+
+
+def test_failing_callback_shows_error_and_panel_recovers():
+    env = make_env()
+    policy = Flaky(torch.nn.Linear(3, 1), in_keys=["observation"], out_keys=["action"])
+    panel = explorer(env, policy, steps=20)
+    assert panel.error.layout.display == "none"
+    png = panel.plot.value
+    policy.fail = True
+    panel.controls["seed"].value = 1  # must not raise
+    assert isinstance(panel.last_error, RuntimeError)
+    assert "the policy broke on purpose" in panel.error.value
+    assert "second line" not in panel.error.value and "Traceback" not in panel.error.value
+    assert panel.error.layout.display is None
+    assert panel.plot.value == png  # the last good plot stays
+    policy.fail = False
+    panel.controls["seed"].value = 2
+    assert panel.last_error is None and panel.error.value == ""
+    assert panel.error.layout.display == "none"
+    assert panel.plot.value != png
+
+
+def test_bad_value_in_mode_shows_error():
+    # TanhNormal has no analytical mode: picking "mode" must explain, not crash
+    env = make_env()
+    panel = explorer(env, gaussian_actor(env), steps=10)
+    panel.controls["exploration"].value = "mode"
+    assert panel.last_error is not None and "has not analytical mode" in panel.error.value
+    panel.controls["exploration"].value = "deterministic"
+    assert panel.last_error is None
+
+
+def test_constructor_raises_for_unusable_policy():
+    policy = TensorDictModule(torch.nn.Linear(3, 1), in_keys=["pixels"], out_keys=["action"])
+    with pytest.raises(ValueError, match="reads 'pixels'"):
+        explorer(make_env(), policy)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        explorer(make_env(), mlp_actor(), steps=0)
+
+
+def test_exploration_modules_found():
+    env = make_env("CartPole-v1")
+    policy, egreedy = egreedy_qvalue(env)
+    found = exploration_modules(policy)
+    assert found["egreedy"] == [egreedy] and not found["probabilistic"]
+    assert len(exploration_modules(gaussian_actor(make_env()))["probabilistic"]) == 1
+
+
+def test_short_error():
+    assert short_error(ValueError("a\nb")) == "ValueError: a"
+    assert short_error(KeyError()) == "KeyError"
+    assert len(short_error(RuntimeError("x" * 1000))) < 260
+
+
+def test_panel_sequence_without_epsilon():
+    env = make_env()
+    policy = TensorDictSequential(mlp_actor())
+    panel = explorer(env, policy, steps=15)
+    assert "epsilon" not in panel.controls
+    assert "epsilon" not in panel.stats
