@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import torch
+from _table import format_table, row
 from tensordict import TensorDict
 
 REPEATS = 50
@@ -57,7 +58,7 @@ def make_nested(leaves: int = 50) -> TensorDict:
     return TensorDict(groups, batch_size=[64])
 
 
-def _rows(label: str, td: TensorDict) -> list[dict]:
+def _rows(label: str, td: TensorDict, rollout: bool) -> list[dict]:
     from rltutor.display import to_html, to_text
 
     repr_ms = _median_ms(lambda: repr(td))
@@ -65,28 +66,23 @@ def _rows(label: str, td: TensorDict) -> list[dict]:
     text_ms = _median_ms(lambda: to_text(td))
     html_kb = len(to_html(td).encode()) / 1024
     repr_kb = len(repr(td).encode()) / 1024
+    base = "(repr)"
     return [
-        {"name": f"display to_html {label}", "value": html_ms, "baseline": repr_ms,
-         "ratio": html_ms / repr_ms, "unit": "ms (baseline: repr)"},
-        {"name": f"display to_text {label}", "value": text_ms, "baseline": repr_ms,
-         "ratio": text_ms / repr_ms, "unit": "ms (baseline: repr)"},
-        {"name": f"display HTML size {label}", "value": html_kb, "baseline": repr_kb,
-         "ratio": html_kb / repr_kb, "unit": "KB (baseline: repr)"},
+        row(f"display: to_html, {label}", html_ms, repr_ms, "ms",
+            "< 5 ms" if rollout else "", base),
+        row(f"display: to_text, {label}", text_ms, repr_ms, "ms",
+            "< 2 ms" if rollout else "", base),
+        row(f"display: HTML size, {label}", html_kb, repr_kb, "KB",
+            "< 100 KB" if rollout else "", base),
     ]
 
 
 def run() -> list[dict]:
-    """Rows: name, value, baseline, ratio, unit (times are medians over repeats)."""
-    return _rows("rollout 1000 steps", make_rollout()) + _rows("nested 50 leaves", make_nested())
-
-
-def print_table(rows: list[dict]) -> None:
-    print(f"{'benchmark':<40} {'value':>9} {'baseline':>9} {'ratio':>8}  unit")
-    for row in rows:
-        print(f"{row['name']:<40} {row['value']:>9.3f} {row['baseline']:>9.3f} "
-              f"{row['ratio']:>8.1f}  {row['unit']}")
+    """Rows for the combined table (times are medians over repeats)."""
+    return _rows("1000-step rollout", make_rollout(), True) + _rows(
+        "nested, 50 leaves", make_nested(), False
+    )
 
 
 if __name__ == "__main__":
-    print_table(run())
-    print("targets: rollout HTML < 5 ms and < 100 KB, text < 2 ms")
+    print(format_table(run()))

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 import itertools
+import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import format_table, median_time, row  # noqa: E402
+from _table import format_table, row  # noqa: E402
 
 STEPS = 200
 TARGET = "< 100 ms"
@@ -76,6 +78,20 @@ def _bare(env, policy, exploration):
     return go
 
 
+def _interleaved(fns, *, repeat: int, warmup: int = 2) -> list[float]:
+    """Median seconds of each fn, timed in turns so that other load hits all alike."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, bucket in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [statistics.median(bucket) for bucket in times]
+
+
 def run(repeat: int = 15) -> list[dict]:
     from IPython.core.pylabtools import print_figure
 
@@ -84,7 +100,6 @@ def run(repeat: int = 15) -> list[dict]:
 
     rows = []
     for label, env, policy, mode in _policies():
-        bare = median_time(_bare(env, policy, mode), repeat=repeat, warmup=2)
         panel = explorer(env, policy, steps=STEPS, exploration=mode)
         seeds = itertools.count(1)
 
@@ -92,9 +107,10 @@ def run(repeat: int = 15) -> list[dict]:
             panel.controls["seed"].value = next(seeds)
             assert panel.last_error is None, panel.last_error
 
-        change = median_time(tick, repeat=repeat, warmup=2)
-        ours = median_time(lambda env=env, policy=policy, mode=mode: rollout(
-            env, policy, steps=STEPS, exploration=mode), repeat=repeat, warmup=1)  # fmt: skip
+        def ours(env=env, policy=policy, mode=mode):
+            rollout(env, policy, steps=STEPS, exploration=mode)
+
+        bare, change, ours = _interleaved([_bare(env, policy, mode), tick, ours], repeat=repeat)
         rows.append(row(f"explorer control change: {label}", change * 1e3, bare * 1e3,
                         target=TARGET, baseline_name="(bare env.rollout)"))  # fmt: skip
         rows.append(row(f"  rltutor.rollout alone: {label}", ours * 1e3, bare * 1e3,
@@ -104,13 +120,10 @@ def run(repeat: int = 15) -> list[dict]:
     # explorer does) vs display(fig) into an Output widget, which goes through the
     # inline backend's print_figure (bbox_inches="tight": lays out and draws twice).
     fig = panel.figure
-    image_widget = median_time(fig.to_png, repeat=repeat)
-
     def output_widget():
-        buf = io.BytesIO(print_figure(fig, "png"))
-        return buf
+        return io.BytesIO(print_figure(fig, "png"))
 
-    inline = median_time(output_widget, repeat=repeat)
+    image_widget, inline = _interleaved([fig.to_png, output_widget], repeat=repeat)
     rows.append(row("redraw to PNG for Image widget (explorer)", image_widget * 1e3,
                     inline * 1e3, baseline_name="(Output widget path)"))  # fmt: skip
 
@@ -119,12 +132,18 @@ def run(repeat: int = 15) -> list[dict]:
 
     label, _, policy, mode = _policies()[0]
     render_env = make_env("Pendulum-v1", render=True)
-    movie = median_time(lambda: animate(render_env, policy, steps=100), repeat=3)
-    plain = median_time(_bare(render_env, policy, mode), repeat=3)
+    movie, plain = _interleaved(
+        [lambda: animate(render_env, policy, steps=100), _bare(render_env, policy, mode)],
+        repeat=3, warmup=1,
+    )  # fmt: skip
     rows.append(row("animate 100 Pendulum frames (rendered, not encoded)", movie * 1e3,
                     plain * 1e3, baseline_name="(bare env.rollout, 200 steps)"))  # fmt: skip
     return rows
 
 
 if __name__ == "__main__":
-    print(format_table(run()))
+    import os
+
+    table = format_table(run())
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(table)

@@ -152,7 +152,8 @@ rltutor.explorer(env, mlp_actor, controls=("seed", "steps"))
 # shrinks them to 64×64. (TorchRL's `Resize` transform would do the same, but it needs
 # torchvision, which is not among this course's pinned dependencies.)
 #
-# Pixels are expensive (milliseconds and megabytes per step), so we keep pixel rollouts short.
+# Pixels are expensive: rendering takes milliseconds per step and a raw frame is 750 kB
+# (3 MB once converted to floats), so we shrink early and keep pixel rollouts short.
 
 # %%
 import torch.nn.functional as F
@@ -179,8 +180,9 @@ rltutor.show(pixel_td)
 # %%
 fig, ax = plt.subplots(figsize=(2.6, 2.6))
 ax.imshow(pixel_td["pixels"].permute(1, 2, 0))  # matplotlib wants channels last
-ax.set_title("pixels (3 × 64 × 64)")
-ax.axis("off")
+ax.set_title("pixels (3 × 64 × 64)", fontsize=10)
+ax.set_xticks([])
+ax.set_yticks([])
 plt.close(fig)
 fig
 
@@ -201,25 +203,27 @@ print("image", tuple(pixel_td["pixels"].shape), "-> ConvNet ->", tuple(features.
 
 # %% [markdown]
 # Wrapped in an `Actor` that reads `pixels` instead of `observation`, it is a policy like any
-# other. A 5-step rollout is enough to see it work:
+# other. A 5-step rollout is enough to see it work. We only collect data here, so we switch
+# gradient tracking off with `torch.no_grad()`.
 
 # %%
 pixel_actor = Actor(nn.Sequential(cnn, head), in_keys=["pixels"], spec=pixel_env.action_spec)
-pixel_rollout = pixel_env.rollout(5, pixel_actor)
-print(f"5 steps hold {pixel_rollout.bytes() / 1e6:.2f} MB")
+with torch.no_grad():
+    pixel_rollout = pixel_env.rollout(5, pixel_actor)
+print(f"5 steps hold {pixel_rollout.bytes() / 1e6:.2f} MB, almost all of it pixels")
 rltutor.show(pixel_rollout, module=pixel_actor)
 
 # %% [markdown]
 # ## Exercise 1 — an MLP actor of your own
 #
-# Build `mlp_actor_2`: an `Actor` for Pendulum (with its action spec) around an `MLP` with
+# Build `my_mlp_actor`: an `Actor` for Pendulum (with its action spec) around an `MLP` with
 # **two hidden layers of 32 units** and **ReLU** activations.
 
 # %%
-mlp_actor_2 = None  # TODO: Actor(MLP(...), spec=...)
+my_mlp_actor = None  # TODO: Actor(MLP(...), spec=...)
 
 # %%
-ex.check_mlp_actor(mlp_actor_2)
+ex.check_mlp_actor(my_mlp_actor)
 
 # %% [markdown]
 # ## Exercise 2 — a different eye

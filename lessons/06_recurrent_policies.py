@@ -1,10 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -37,7 +41,7 @@ from torchrl.modules import LSTMModule, set_recurrent_mode
 import rltutor
 from rltutor.exercises import lesson06 as ex
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## A pendulum without its speedometer
@@ -150,7 +154,8 @@ rltutor.diff(td, policy(td.clone()))
 env.set_seed(0)
 with torch.no_grad():
     rollout_td = env.rollout(200, policy)
-carried = torch.equal(rollout_td["recurrent_state_h"][1:], rollout_td["next", "recurrent_state_h"][:-1])
+read, written = rollout_td["recurrent_state_h"], rollout_td["next", "recurrent_state_h"]
+carried = torch.equal(read[1:], written[:-1])
 print("state read at step t == state written at step t-1:", carried)
 assert carried
 rltutor.show(rollout_td, module=policy)
@@ -253,7 +258,7 @@ def memory_probe(hidden_size=16, primer=True):
     return plot_probes(probes, f"hidden_size={hidden_size}, primer={primer}")
 
 
-widgets.interact(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2), primer=True);
+widgets.interactive(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2), primer=True)
 
 # %% [markdown]
 # ## Exercise: a GRU policy that remembers
@@ -268,8 +273,7 @@ widgets.interact(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2), prim
 # The check rolls your policy out and verifies that the state is carried from step to step.
 
 # %%
-from torchrl.modules import GRUModule
-
+# from torchrl.modules import GRUModule   <- uncomment, then build your answer
 gru_env = None  # TODO: make_pomdp_env() plus the GRU's primer
 gru_policy = None  # TODO: TensorDictSequential(GRUModule(...), head)
 

@@ -91,6 +91,8 @@ class Findings(list):
             return "✓ no known mistakes found"
         return "\n".join(str(f) for f in self)
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         if not self:
             return (
@@ -243,11 +245,14 @@ def _check_log_prob_key(policy: nn.Module) -> list[Finding]:
         keys = list(getattr(module, "in_keys", ()) or ()) + list(
             getattr(module, "out_keys", ()) or ()
         )
-        for attr in ("log_prob_key", "_log_prob_key"):
-            value = getattr(module, attr, None)
-            if isinstance(value, (str, tuple)):
-                keys.append(value)
-        seen |= {_key_str(k) for k in keys if _leaf(k) == "sample_log_prob"}
+        for attr in ("log_prob_keys", "log_prob_key", "_log_prob_key"):
+            try:  # log_prob_key raises on composite distributions
+                value = getattr(module, attr, None)
+            except Exception:
+                continue
+            keys += value if isinstance(value, list) else [value]
+        seen |= {_key_str(k) for k in keys
+                 if isinstance(k, (str, tuple)) and _leaf(k) == "sample_log_prob"}
     if not seen:
         return []
     return [Finding(
@@ -334,6 +339,10 @@ def _check_exploration_type(
                    f"{getattr(module, 'n_empirical_estimate', 1000)} random samples per "
                    "step: the 'deterministic' action changes from run to run and costs "
                    "that many samples")
+            failure = _fails_under(policy, env, mode)
+            if failure:
+                why = (f"{name} has no closed-form mean and averaging its samples fails "
+                       f"here ({failure}): acting in this mode raises an error")
         else:
             why = f"{name} has no {mode.value}: acting in this mode raises an error"
         found.append(Finding(
@@ -346,14 +355,32 @@ def _check_exploration_type(
     return found
 
 
+def _fails_under(policy: nn.Module, env: EnvBase, mode: Any) -> str:
+    import torch
+    from tensordict.nn import set_interaction_type
+
+    try:
+        with torch.no_grad(), set_interaction_type(mode):
+            policy(env.reset())
+    except Exception as error:  # the mistake we are looking for
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+    return ""
+
+
 def _check_in_keys(policy: nn.Module, env: EnvBase) -> list[Finding]:
     # A TensorDictSequential's in_keys are already the keys it needs from outside
     # (those written by an earlier module are left out).
     provided = _env_keys(env)
     handled = {"is_init", "recurrent_state", "recurrent_state_h", "recurrent_state_c"}
+    # a key read as a whole sub-TensorDict ("params") is written leaf by leaf
+    # (("params", "loc")): the sequence does not see that, so count prefixes as written
+    prefixes = {k[:i] for k in _written_keys(policy) if isinstance(k, tuple)
+                for i in range(1, len(k))}
+    prefixes = {_norm(p) for p in prefixes}
     missing = [
         _key_str(_norm(k)) for k in getattr(policy, "in_keys", ()) or ()
-        if _norm(k) not in provided and _leaf(k) not in handled  # those have own findings
+        if _norm(k) not in provided and _norm(k) not in prefixes
+        and _leaf(k) not in handled  # those have their own findings
     ]
     if not missing:
         return []
@@ -449,6 +476,11 @@ _HINTS: list[tuple[tuple[type[BaseException], ...], str, Finding]] = [
      Finding("ExplorationType.MODE on a distribution without a closed-form mode",
              "TanhNormal (and other transformed distributions) cannot compute their mode",
              "set_exploration_type(ExplorationType.DETERMINISTIC)", "exploration-mode")),
+    ((RuntimeError,), r"mean\(\): could not infer output dtype",
+     Finding("ExplorationType.MEAN on a distribution with integer samples",
+             "with no closed-form mean TorchRL averages samples, and discrete samples "
+             "(a Categorical part, for instance) cannot be averaged",
+             "set_exploration_type(ExplorationType.DETERMINISTIC)", "exploration-mean")),
     ((NotImplementedError,), r"median is not implemented",
      Finding("ExplorationType.MEDIAN on a distribution without a median",
              "this distribution does not implement .median",

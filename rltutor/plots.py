@@ -29,6 +29,9 @@ MAX_OBSERVATION_LINES = 8
 _EXPLORED_COLOR = "#d62728"
 _DONE_COLOR = "#7f7f7f"
 _NAN = float("nan")
+# Legends sit above their panel, right-aligned, so they never hide the data.
+_LEGEND = {"loc": "lower right", "bbox_to_anchor": (1.0, 0.98), "fontsize": 8,
+           "frameon": False, "borderaxespad": 0.0, "handlelength": 1.5}  # fmt: skip
 
 
 @dataclass
@@ -96,7 +99,7 @@ def rollout_series(
         obs = td["observation"]
         if obs.ndim == 2:  # (T, D) vector observation; pixels are not drawn here
             observation = _numpy(obs)[:, :MAX_OBSERVATION_LINES]
-            names = [f"observation[{i}]" for i in range(observation.shape[1])]
+            names = [f"obs[{i}]" for i in range(observation.shape[1])]
     discrete, action, num_actions = _as_discrete(td["action"])
     reward = _numpy(td["next", "reward"].reshape(td.shape[0], -1).sum(-1))
     done = _numpy(td["next", "done"].reshape(td.shape[0], -1).any(-1)).astype(bool)
@@ -151,13 +154,13 @@ class RolloutFigure(Figure):
         explored: Any = None,
         greedy_action: Any = None,
         title: str | None = None,
-        figsize: tuple[float, float] = (8.0, 5.6),
-        dpi: float = 80,
+        figsize: tuple[float, float] = (8.5, 5.8),
+        dpi: float = 96,
     ) -> None:
         # Fixed margins instead of a layout engine: constrained layout would re-measure
         # every tick label on each redraw (about half the cost of a frame).
         super().__init__(figsize=figsize, dpi=dpi)
-        self.subplots_adjust(left=0.1, right=0.98, bottom=0.09, top=0.93, hspace=0.14)
+        self.subplots_adjust(left=0.09, right=0.98, bottom=0.085, top=0.91, hspace=0.3)
         FigureCanvasAgg(self)  # an Agg canvas of its own: no pyplot, no GUI
         self._layout_for: tuple | None = None
         series = rollout_series(td, explored=explored, greedy_action=greedy_action)
@@ -167,7 +170,7 @@ class RolloutFigure(Figure):
     # -- building (once) ---------------------------------------------------------------
     def _build(self, s: RolloutSeries, title: str | None) -> None:
         self.ax_obs, self.ax_action, self.ax_reward = self.subplots(3, 1, sharex=True)
-        self.suptitle(title or "", fontsize=11)
+        self.suptitle(title or "", fontsize=11, x=0.09, ha="left")
         for ax in self.axes:
             ax.grid(True, alpha=0.3)
             ax.margins(x=0)
@@ -186,7 +189,7 @@ class RolloutFigure(Figure):
             self.ax_obs.text(0.5, 0.5, "no vector observation", ha="center",
                              transform=self.ax_obs.transAxes, color=_DONE_COLOR)  # fmt: skip
         elif ndim <= 4:
-            self.ax_obs.legend(loc="upper right", fontsize=8, ncols=ndim, framealpha=0.7)
+            self.ax_obs.legend(**_LEGEND, ncols=ndim)
 
         adim = 1 if s.discrete else s.action.shape[1]
         style = {"drawstyle": "steps-mid"} if s.discrete else {}
@@ -231,7 +234,7 @@ class RolloutFigure(Figure):
             self.clear()
             self._build(s, title)
         elif title is not None:
-            self.suptitle(title, fontsize=11)
+            self.suptitle(title, fontsize=11, x=0.09, ha="left")
         self._set(s)
         return self
 
@@ -257,8 +260,7 @@ class RolloutFigure(Figure):
         if len(self.explored_line.get_xdata()):
             shown.append(self.explored_line)
         # Legend lists only what is drawn; a legend is cheap to rebuild (~1 ms).
-        self.ax_action.legend(handles=shown, loc="upper right", fontsize=8, ncols=3,
-                              framealpha=0.7)  # fmt: skip
+        self.ax_action.legend(handles=shown, **_LEGEND, ncols=3)
         self.reward_line.set_data(x, s.reward)
         dx, dy = _done_xy(x, s.done)
         for line in self.done_lines:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "deterministic_actions",
+    "explored_mask",
     "exploratory_steps",
     "materialize_lazy",
     "policy_device",
@@ -129,8 +130,16 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
 
     >>> exploratory_steps(policy, rollout_td).float().mean()  # doctest: +SKIP
     """
-    taken = td["action"]
-    greedy = deterministic_actions(policy, td).to(taken.device)
+    return explored_mask(td["action"], deterministic_actions(policy, td), atol=atol)
+
+
+def explored_mask(taken: torch.Tensor, greedy: torch.Tensor, *, atol: float = 1e-5) -> torch.Tensor:
+    """A bool per step: where the action ``taken`` is not the ``greedy`` (deterministic) one.
+
+    >>> explored_mask(torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [0.5]]))
+    tensor([False,  True])
+    """
+    greedy = greedy.to(taken.device)
     if taken.is_floating_point():
         diff = (taken - greedy).abs().reshape(taken.shape[0], -1)
         return (diff > atol).any(-1)

@@ -1,7 +1,7 @@
 """An ipywidgets panel that re-runs a rollout whenever a control moves.
 
 The panel only wires controls to pure functions (:func:`rltutor.rollout`,
-:func:`rltutor.rollouts.exploratory_steps`, :class:`rltutor.plots.RolloutFigure`), so
+:func:`rltutor.rollouts.deterministic_actions`, :class:`rltutor.plots.RolloutFigure`), so
 everything it does can be driven and checked without a browser::
 
     >>> panel = explorer(env, policy)                  # doctest: +SKIP
@@ -20,7 +20,7 @@ import torch
 
 from rltutor.envs import check_seed
 from rltutor.plots import RolloutFigure
-from rltutor.rollouts import exploratory_steps, policy_device, rollout
+from rltutor.rollouts import deterministic_actions, explored_mask, policy_device, rollout
 from rltutor.validation import (
     EXPLORATION_NAMES,
     available_devices,
@@ -37,7 +37,7 @@ CONTROL_NAMES: tuple[str, ...] = ("epsilon", "exploration", "device", "seed", "s
 _PANEL_CSS = """
 <style>
 .rltutor-explorer { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 10px;
-  background: var(--jp-layout-color0, #fff); max-width: 860px; }
+  background: var(--jp-layout-color0, #fff); width: fit-content; max-width: 100%; }
 .rltutor-explorer .rltutor-controls { flex-wrap: wrap; gap: 4px 18px; }
 .rltutor-summary table { border-collapse: collapse; font-size: 13px; }
 .rltutor-summary td { padding: 2px 12px 2px 0; }
@@ -233,12 +233,16 @@ class Explorer(widgets.VBox):
         exploration = self._value("exploration")
         td = rollout(self.env, self.policy, steps=self._value("steps"),
                      exploration=exploration, seed=self._value("seed"))  # fmt: skip
-        explored = exploratory_steps(self.policy, td)
+        greedy = deterministic_actions(self.policy, td)
+        explored = explored_mask(td["action"], greedy)
         title = f"{_env_name(self.env)} · exploration={exploration}"
         if self.figure is None:
-            self.figure = RolloutFigure(td, explored=explored, title=title)
+            self.figure = RolloutFigure(td, explored=explored, greedy_action=greedy, title=title)
+            # shown at its own pixel size: a stretched PNG looks blurry
+            width, height = self.figure.canvas.get_width_height()
+            self.plot.layout = widgets.Layout(width=f"{width}px", height=f"{height}px")
         else:
-            self.figure.update(td, explored=explored, title=title)
+            self.figure.update(td, explored=explored, greedy_action=greedy, title=title)
         self.plot.value = self.figure.to_png()
         self.rollout_td = td
         self._summarize(td, explored, exploration)

@@ -338,3 +338,46 @@ def test_install_outside_ipython_does_nothing(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     assert install_hints() is False
     assert uninstall_hints() is False
+
+
+# ------------------------------------------------------------------ composite actions
+
+
+def composite_actor():
+    from tensordict.nn import CompositeDistribution, NormalParamExtractor
+    from torchrl.modules import TanhNormal
+
+    torch.manual_seed(0)
+    net = TensorDictSequential(
+        TensorDictModule(nn.Linear(3, 2), in_keys=["observation"],
+                         out_keys=[("params", "direction", "logits")]),
+        TensorDictModule(nn.Sequential(nn.Linear(3, 2), NormalParamExtractor()),
+                         in_keys=["observation"],
+                         out_keys=[("params", "force", "loc"), ("params", "force", "scale")]))
+    return ProbabilisticActor(
+        net, in_keys=["params"], out_keys=[("action", "direction"), ("action", "force")],
+        distribution_class=CompositeDistribution,
+        distribution_kwargs={
+            "distribution_map": {"direction": torch.distributions.Categorical,
+                                 "force": TanhNormal},
+            "name_map": {"direction": ("action", "direction"), "force": ("action", "force")},
+            "extra_kwargs": {"force": {"low": 0.0, "high": 1.0}}},
+        return_log_prob=True)
+
+
+def test_composite_actor_reading_params_gives_no_findings() -> None:
+    from rltutor.toy_envs import PuckEnv
+
+    assert check_policy(composite_actor(), PuckEnv()) == []
+
+
+def test_mean_on_a_composite_with_a_categorical_part_fails_and_is_caught() -> None:
+    from rltutor.toy_envs import PuckEnv
+
+    env, actor = PuckEnv(), composite_actor()
+    with pytest.raises(RuntimeError) as raised, set_exploration_type(ExplorationType.MEAN):
+        actor(env.reset())
+    found = check_policy(actor, env, exploration_type="mean")
+    assert codes(found) == ["exploration-mean"]
+    assert "raises an error" in found[0].why
+    assert hint_for(raised.value).code == "exploration-mean"

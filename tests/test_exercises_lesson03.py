@@ -54,59 +54,85 @@ def _gaussian(env, dist=Normal, kwargs=None, log_prob=True):
     )
 
 
+def _tanh(env, low, high, log_prob=True):
+    return _gaussian(env, TanhNormal, {"low": low, "high": high}, log_prob)
+
+
+def _probs_actor(out_key="probs", last=None, out_features=2, dist=OneHotCategorical):
+    layers = [MLP(out_features=out_features, num_cells=[8])] + ([last] if last else [])
+    backbone = TensorDictModule(
+        nn.Sequential(*layers), in_keys=["observation"], out_keys=[out_key]
+    )
+    return ProbabilisticActor(
+        backbone, in_keys=[out_key], distribution_class=dist, return_log_prob=True
+    )
+
+
 def test_unanswered_is_not_done():
-    assert ex.check_bounded_gaussian_actor(None).status == "not done yet"
-    assert ex.check_categorical_actor(None).status == "not done yet"
+    assert ex.check_gentle_actor(None).status == "not done yet"
+    assert ex.check_probs_actor(None).status == "not done yet"
     assert ex.check_random_modes(None).status == "not done yet"
 
 
-def test_bounded_solution_passes(env):
-    feedback = ex.check_bounded_gaussian_actor(sol.solve_bounded_actor(env))
+def test_gentle_solution_passes(env):
+    feedback = ex.check_gentle_actor(sol.solve_gentle_actor(env))
     assert feedback.passed, feedback
 
 
-def test_normal_leaves_the_bounds(env):
-    feedback = ex.check_bounded_gaussian_actor(_gaussian(env, Normal))
+def test_spec_bounds_are_too_wide(env):
+    spec = env.action_spec
+    feedback = ex.check_gentle_actor(_tanh(env, spec.space.low, spec.space.high))
     assert feedback.status == "wrong"
-    assert "left [-2, 2]" in feedback.message and "TanhNormal" in feedback.hint
+    assert "left [-1, 1]" in feedback.message and "'low': -1.0" in feedback.hint
+
+
+def test_normal_leaves_the_bounds(env):
+    feedback = ex.check_gentle_actor(_gaussian(env, Normal))
+    assert feedback.status == "wrong"
+    assert "left [-1, 1]" in feedback.message and "TanhNormal" in feedback.hint
 
 
 def test_missing_log_prob_is_wrong(env):
-    spec = env.action_spec
-    kwargs = {"low": spec.space.low, "high": spec.space.high}
-    feedback = ex.check_bounded_gaussian_actor(_gaussian(env, TanhNormal, kwargs, False))
+    feedback = ex.check_gentle_actor(_tanh(env, -1.0, 1.0, log_prob=False))
     assert feedback.status == "wrong"
     assert "return_log_prob=True" in feedback.hint
 
 
 def test_deterministic_actor_is_not_probabilistic(env):
-    feedback = ex.check_bounded_gaussian_actor(Actor(nn.LazyLinear(1), spec=env.action_spec))
+    feedback = ex.check_gentle_actor(Actor(nn.LazyLinear(1), spec=env.action_spec))
     assert feedback.status == "wrong"
     assert "not a ProbabilisticActor" in feedback.message
 
 
-def test_categorical_solution_passes(cartpole):
-    feedback = ex.check_categorical_actor(sol.solve_categorical_actor(cartpole))
+def test_probs_solution_passes(cartpole):
+    feedback = ex.check_probs_actor(sol.solve_probs_actor(cartpole))
     assert feedback.passed, feedback
 
 
-def test_categorical_needs_logits(cartpole, env):
-    # a Gaussian actor built for CartPole's one-hot spec: no logits anywhere
-    feedback = ex.check_categorical_actor(_gaussian(cartpole, Normal))
+def test_logits_actor_is_told_about_probs(cartpole):
+    feedback = ex.check_probs_actor(_probs_actor(out_key="logits"))
     assert feedback.status == "wrong"
-    assert "no 'logits'" in feedback.message
+    assert "no 'probs'" in feedback.message and "keyword arguments" in feedback.hint
 
 
-def test_categorical_with_wrong_action_count(cartpole):
-    backbone = TensorDictModule(
-        MLP(out_features=3, num_cells=[8]), in_keys=["observation"], out_keys=["logits"]
-    )
-    actor = ProbabilisticActor(
-        backbone, in_keys=["logits"], distribution_class=OneHotCategorical, return_log_prob=True
-    )
-    feedback = ex.check_categorical_actor(actor)
+def test_probs_without_softmax_are_not_probabilities():
+    feedback = ex.check_probs_actor(_probs_actor())  # raw MLP outputs, some negative
+    assert feedback.status == "wrong"
+    assert "nn.Softmax" in feedback.hint
+
+
+def test_probs_with_wrong_action_count():
+    feedback = ex.check_probs_actor(_probs_actor(last=nn.Softmax(-1), out_features=3))
     assert feedback.status == "wrong"
     assert "expected (4096, 2)" in feedback.message
+
+
+def test_probs_with_integer_categorical_is_not_one_hot():
+    from torch.distributions import Categorical
+
+    feedback = ex.check_probs_actor(_probs_actor(last=nn.Softmax(-1), dist=Categorical))
+    assert feedback.status == "wrong"
+    assert "one-hot" in feedback.message
 
 
 def test_random_modes_solution_passes():

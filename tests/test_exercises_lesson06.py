@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -36,7 +37,7 @@ def make_pomdp_env() -> TransformedEnv:
     return env
 
 
-def gru_policy(in_key: str = "position", in_size: int = 2) -> tuple[GRUModule, TensorDictSequential]:
+def gru_policy(in_key: str = "position", in_size: int = 2) -> tuple[GRUModule, Any]:
     torch.manual_seed(0)
     gru = GRUModule(input_size=in_size, hidden_size=8, in_key=in_key, out_key="memory")
     head = TensorDictModule(nn.Linear(8, 1), in_keys=["memory"], out_keys=["action"])

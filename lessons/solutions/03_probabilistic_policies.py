@@ -6,38 +6,39 @@ from torchrl.envs.utils import ExplorationType
 from torchrl.modules import MLP, OneHotCategorical, ProbabilisticActor, TanhNormal
 
 
-def solve_bounded_actor(env):
-    """TanhNormal squashes every sample into the spec's [low, high]."""
+def solve_random_modes():
+    """RANDOM samples; MEAN of a TanhNormal is estimated from fresh samples every call."""
+    return {ExplorationType.RANDOM, ExplorationType.MEAN}
+
+
+def solve_gentle_actor(env):
+    """TanhNormal squashes every sample into [low, high]; here we pick [-1, 1] ourselves."""
     backbone = TensorDictModule(
         nn.Sequential(MLP(out_features=2, num_cells=[64]), NormalParamExtractor()),
         in_keys=["observation"],
         out_keys=["loc", "scale"],
     )
-    spec = env.action_spec
     return ProbabilisticActor(
         backbone,
         in_keys=["loc", "scale"],
-        spec=spec,
+        spec=env.action_spec,
         distribution_class=TanhNormal,
-        distribution_kwargs={"low": spec.space.low, "high": spec.space.high},
+        distribution_kwargs={"low": -1.0, "high": 1.0},
         return_log_prob=True,
     )
 
 
-def solve_categorical_actor(cartpole_env):
-    """Logits in, one-hot action out: CartPole's action spec is one-hot."""
+def solve_probs_actor(cartpole_env):
+    """The in_keys are the distribution's keyword names: OneHotCategorical(probs=...)."""
     backbone = TensorDictModule(
-        MLP(out_features=2, num_cells=[32]), in_keys=["observation"], out_keys=["logits"]
+        nn.Sequential(MLP(out_features=2, num_cells=[32]), nn.Softmax(dim=-1)),
+        in_keys=["observation"],
+        out_keys=["probs"],
     )
     return ProbabilisticActor(
         backbone,
-        in_keys=["logits"],
+        in_keys=["probs"],
         spec=cartpole_env.action_spec,
         distribution_class=OneHotCategorical,
         return_log_prob=True,
     )
-
-
-def solve_random_modes():
-    """RANDOM samples; MEAN of a TanhNormal is estimated from fresh samples every call."""
-    return {ExplorationType.RANDOM, ExplorationType.MEAN}

@@ -9,9 +9,7 @@ from torchrl.modules import AdditiveGaussianModule, EGreedyModule
 
 def solve_annealed_egreedy(env: EnvBase) -> EGreedyModule:
     """Epsilon from 1.0 down to 0.05 over 500 calls to ``.step()``."""
-    return EGreedyModule(
-        spec=env.action_spec, eps_init=1.0, eps_end=0.05, annealing_num_steps=500
-    )
+    return EGreedyModule(spec=env.action_spec, eps_init=1.0, eps_end=0.05, annealing_num_steps=500)
 
 
 def solve_noisy_policy(policy: TensorDictModuleBase, env: EnvBase) -> TensorDictSequential:

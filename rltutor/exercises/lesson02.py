@@ -31,7 +31,7 @@ def _linear_widths(module: nn.Module) -> list[int]:
     return [m.out_features for m in module.modules() if isinstance(m, nn.Linear)]
 
 
-@exercise("set `mlp_actor` to an Actor wrapping an MLP")
+@exercise("set `my_mlp_actor` to an Actor wrapping an MLP")
 def check_mlp_actor(mlp_actor: Any) -> Feedback:
     """Is ``mlp_actor`` an ``Actor`` with the action spec around an MLP 32-ReLU-32-ReLU-1?
 
@@ -46,7 +46,7 @@ def check_mlp_actor(mlp_actor: Any) -> Feedback:
             if isinstance(mlp_actor, nn.Module)
             else "build it with torchrl.modules.Actor(...)"
         )
-        return wrong(f"`mlp_actor` is a {type(mlp_actor).__name__}, not an Actor", hint)
+        return wrong(f"your answer is a {type(mlp_actor).__name__}, not an Actor", hint)
     if list(mlp_actor.in_keys) != ["observation"] or list(mlp_actor.out_keys) != ["action"]:
         return wrong(
             f"the actor reads {list(mlp_actor.in_keys)} and writes {list(mlp_actor.out_keys)}",
@@ -88,7 +88,7 @@ def check_mlp_actor(mlp_actor: Any) -> Feedback:
     return correct("an Actor around Linear(32)-ReLU-Linear(32)-ReLU-Linear(1), spec included.")
 
 
-@exercise("set `pixel_actor` to an Actor that reads 'pixels'")
+@exercise("set `my_pixel_actor` to an Actor that reads 'pixels'")
 def check_pixel_actor(pixel_actor: Any, pixel_env: Any) -> Feedback:
     """Does ``pixel_actor`` read ``pixels`` through a ConvNet (8, 16, 16 channels) to an action?
 
@@ -99,7 +99,7 @@ def check_pixel_actor(pixel_actor: Any, pixel_env: Any) -> Feedback:
     """
     if not isinstance(pixel_actor, TensorDictModuleBase):
         return wrong(
-            f"`pixel_actor` is a {type(pixel_actor).__name__}, not a TensorDict module",
+            f"your answer is a {type(pixel_actor).__name__}, not a TensorDict module",
             "wrap the network: Actor(network, in_keys=['pixels'], spec=pixel_env.action_spec)",
         )
     if list(pixel_actor.in_keys) != ["pixels"]:

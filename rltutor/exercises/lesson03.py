@@ -1,7 +1,7 @@
 """Checks for lesson 03 (probabilistic policies and exploration types).
 
     >>> from rltutor.exercises import lesson03 as ex
-    >>> ex.check_bounded_gaussian_actor(None).status
+    >>> ex.check_gentle_actor(None).status
     'not done yet'
 """
 
@@ -17,13 +17,10 @@ from torchrl.modules import ProbabilisticActor
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = [
-    "check_bounded_gaussian_actor",
-    "check_categorical_actor",
-    "check_random_modes",
-]
+__all__ = ["check_gentle_actor", "check_probs_actor", "check_random_modes"]
 
 PENDULUM_OBS, MAX_TORQUE = 3, 2.0
+GENTLE = 1.0  # exercise 2: torques limited to [-GENTLE, GENTLE]
 CARTPOLE_OBS, CARTPOLE_ACTIONS = 4, 2
 SAMPLES = 4096
 
@@ -53,18 +50,17 @@ def _is_probabilistic_actor(actor: Any, name: str) -> Feedback | None:
     return None
 
 
-@exercise("set `bounded_actor` to a ProbabilisticActor for Pendulum")
-def check_bounded_gaussian_actor(bounded_actor: Any) -> Feedback:
-    """Does ``bounded_actor`` sample varied Pendulum torques that never leave [-2, 2]?
+@exercise("set `gentle_actor` to a ProbabilisticActor for Pendulum")
+def check_gentle_actor(gentle_actor: Any) -> Feedback:
+    """Does ``gentle_actor`` sample varied Pendulum torques that never leave [-1, 1]?
 
-    >>> actor = make_gaussian_actor(env, bounded=True)  # doctest: +SKIP
-    >>> check_bounded_gaussian_actor(actor).status  # doctest: +SKIP
+    >>> check_gentle_actor(actor_with_tanhnormal_low_minus1_high_1).status  # doctest: +SKIP
     'correct'
     """
-    problem = _is_probabilistic_actor(bounded_actor, "bounded_actor")
+    problem = _is_probabilistic_actor(gentle_actor, "gentle_actor")
     if problem is not None:
         return problem
-    td = _sample(bounded_actor, PENDULUM_OBS)
+    td = _sample(gentle_actor, PENDULUM_OBS)
     action = td["action"]
     if action.shape != (SAMPLES, 1):
         return wrong(
@@ -72,50 +68,67 @@ def check_bounded_gaussian_actor(bounded_actor: Any) -> Feedback:
             f"expected ({SAMPLES}, 1)",
             "the backbone must output 2 numbers (loc and scale) for Pendulum's 1 torque",
         )
-    outside = int(((action < -MAX_TORQUE) | (action > MAX_TORQUE)).sum())
+    low, high = float(action.min()), float(action.max())
+    outside = int(((action < -GENTLE) | (action > GENTLE)).sum())
     if outside:
-        return wrong(
-            f"{outside} of {SAMPLES} sampled torques left [-2, 2]",
-            "use distribution_class=TanhNormal with distribution_kwargs low/high from the "
-            "action spec: it squashes every sample into the bounds",
+        hint = (
+            "the spec's bounds are [-2, 2]; here you choose the bounds yourself: "
+            "distribution_kwargs={'low': -1.0, 'high': 1.0}"
+            if high <= MAX_TORQUE and low >= -MAX_TORQUE
+            else "use distribution_class=TanhNormal with distribution_kwargs low=-1.0, high=1.0: "
+            "it squashes every sample into the bounds"
         )
-    if float(action.std()) < 1e-3:
         return wrong(
-            "every sample is the same action: the actor does not explore under RANDOM",
+            f"{outside} of {SAMPLES} sampled torques left [-1, 1] "
+            f"(they ranged over [{low:.2f}, {high:.2f}])",
+            hint,
+        )
+    if float(action.std()) < 0.05:
+        return wrong(
+            "the samples barely differ: the actor does not explore under RANDOM",
             "sample from a distribution (TanhNormal) whose scale comes from the backbone",
         )
     return correct(
-        f"{SAMPLES} random torques, spread over [{float(action.min()):.2f}, "
-        f"{float(action.max()):.2f}], none outside the bounds, each with its log-probability."
+        f"{SAMPLES} random torques spread over [{low:.2f}, {high:.2f}], none outside "
+        "[-1, 1], each with its log-probability."
     )
 
 
-@exercise("set `cartpole_actor` to a ProbabilisticActor for CartPole")
-def check_categorical_actor(cartpole_actor: Any) -> Feedback:
-    """Does ``cartpole_actor`` sample one-hot CartPole actions, both of them, from ``logits``?
+@exercise("set `probs_actor` to a ProbabilisticActor for CartPole")
+def check_probs_actor(probs_actor: Any) -> Feedback:
+    """Does ``probs_actor`` sample one-hot CartPole actions from ``probs`` (not logits)?
 
-    >>> check_categorical_actor(make_categorical_actor(cartpole_env)).status  # doctest: +SKIP
+    >>> check_probs_actor(actor_reading_probs).status  # doctest: +SKIP
     'correct'
     """
-    problem = _is_probabilistic_actor(cartpole_actor, "cartpole_actor")
+    problem = _is_probabilistic_actor(probs_actor, "probs_actor")
     if problem is not None:
         return problem
-    if "logits" not in cartpole_actor.out_keys:
+    if "probs" not in probs_actor.out_keys:
         return wrong(
-            f"the actor writes {list(cartpole_actor.out_keys)}: no 'logits'",
-            "let the backbone write out_keys=['logits'] and the actor read in_keys=['logits']",
+            f"the actor writes {list(probs_actor.out_keys)}: no 'probs'",
+            "let the backbone write out_keys=['probs'] and the actor read in_keys=['probs']: "
+            "ProbabilisticActor passes its in_keys to the distribution as keyword arguments",
         )
-    td = _sample(cartpole_actor, CARTPOLE_OBS)
+    td = _sample(probs_actor, CARTPOLE_OBS)
+    probs = td["probs"]
+    if probs.shape != (SAMPLES, CARTPOLE_ACTIONS):
+        return wrong(
+            f"'probs' has shape {tuple(probs.shape)}, expected ({SAMPLES}, 2)",
+            "the backbone's MLP needs out_features=2, one probability per push",
+        )
+    if bool((probs < 0).any()) or not torch.allclose(probs.sum(-1), torch.ones(SAMPLES),
+                                                     atol=1e-4):
+        return wrong(
+            "the backbone's 'probs' are not probabilities (non-negative, summing to 1)",
+            "end the backbone with nn.Softmax(dim=-1)",
+        )
     action = td["action"]
-    if action.shape != (SAMPLES, CARTPOLE_ACTIONS):
+    if action.shape != (SAMPLES, CARTPOLE_ACTIONS) or action.is_floating_point():
         return wrong(
-            f"actions have shape {tuple(action.shape)}, expected ({SAMPLES}, 2): one-hot vectors",
+            f"actions are {action.dtype} of shape {tuple(action.shape)}, expected one-hot "
+            f"integer vectors of shape ({SAMPLES}, 2)",
             "CartPole's action spec is one-hot: use distribution_class=OneHotCategorical",
-        )
-    if action.is_floating_point() or not bool(((action == 0) | (action == 1)).all()):
-        return wrong(
-            "the actions are not one-hot vectors of 0s and 1s",
-            "use torchrl.modules.OneHotCategorical, which samples one-hot integer vectors",
         )
     if not bool((action.sum(-1) == 1).all()):
         return wrong("some action vectors do not hold exactly one 1", "use OneHotCategorical")
@@ -123,10 +136,11 @@ def check_categorical_actor(cartpole_actor: Any) -> Feedback:
     if min(counts) == 0:
         return wrong(
             f"over {SAMPLES} random samples the actions were chosen {counts} times",
-            "a sampling policy should try both pushes: sample from the logits (RANDOM)",
+            "a sampling policy should try both pushes: sample from the probabilities",
         )
     return correct(
-        f"one-hot actions sampled from logits: left {counts[0]} times, right {counts[1]} times."
+        f"one-hot actions sampled from probabilities: left {counts[0]} times, "
+        f"right {counts[1]} times. The in_keys name the distribution's arguments."
     )
 
 

@@ -1,8 +1,8 @@
 """Checks for lesson 04 (exploration modules).
 
-    >>> from rltutor.exercises import lesson04 as ex
-    >>> ex.check_annealed_egreedy(None).status
-    'not done yet'
+>>> from rltutor.exercises import lesson04 as ex
+>>> ex.check_annealed_egreedy(None).status
+'not done yet'
 """
 
 from __future__ import annotations

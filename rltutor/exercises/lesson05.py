@@ -1,8 +1,8 @@
 """Checks for lesson 05 (Q-value actors).
 
-    >>> from rltutor.exercises import lesson05 as ex
-    >>> ex.check_qvalue_policy(None, None).status
-    'not done yet'
+>>> from rltutor.exercises import lesson05 as ex
+>>> ex.check_qvalue_policy(None, None).status
+'not done yet'
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _check_value_net(q_policy: TensorDictModuleBase, td: TensorDictBase, n: int)
     # as such instead of surfacing as an error from inside QValueModule.
     if isinstance(q_policy, QValueModule):
         return wrong(
-            "`q_policy` is a QValueModule alone: nothing computes the action values",
+            "your answer is a QValueModule alone: nothing computes the action values",
             "put a value network writing 'action_value' before it, in a TensorDictSequential",
         )
     if not isinstance(q_policy, TensorDictSequential):
@@ -53,7 +53,7 @@ def _check_value_net(q_policy: TensorDictModuleBase, td: TensorDictBase, n: int)
     return None
 
 
-@exercise("set `q_policy` to a value network followed by a QValueModule")
+@exercise("set `q_policy_mine` to a value network followed by a QValueModule")
 def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
     """Does ``q_policy`` write action_value, its one-hot argmax and the chosen value?
 
@@ -62,18 +62,18 @@ def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
     """
     if not isinstance(q_policy, TensorDictModuleBase):
         return wrong(
-            f"`q_policy` is a {type(q_policy).__name__}, not a TensorDict module",
+            f"your answer is a {type(q_policy).__name__}, not a TensorDict module",
             "chain TensorDictModule(net, in_keys=['observation'], out_keys=['action_value']) "
             "and QValueModule(spec=env.action_spec) in a TensorDictSequential",
         )
     if not any(isinstance(m, QValueModule) for m in q_policy.modules()):
         return wrong(
-            "there is no QValueModule in `q_policy`: nothing turns action values into an action",
+            "there is no QValueModule in your policy: nothing turns action values into an action",
             "add QValueModule(spec=env.action_spec) after the value network",
         )
     if any(isinstance(m, EGreedyModule) for m in q_policy.modules()):
         return wrong(
-            "`q_policy` contains an EGreedyModule; this exercise asks for the greedy policy",
+            "your policy contains an EGreedyModule; this exercise asks for the greedy policy",
             "leave exploration out; it is added on top later",
         )
     n = env.action_spec.space.n
@@ -105,14 +105,18 @@ def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
             "and no action_space",
         )
     if not torch.equal(action.argmax(-1), values.argmax(-1)):
-        return wrong("the action is not the argmax of action_value at every step",
-                     "QValueModule should pick the action with the largest value")
+        return wrong(
+            "the action is not the argmax of action_value at every step",
+            "QValueModule should pick the action with the largest value",
+        )
     best = values.max(-1, keepdim=True).values
     if not torch.allclose(td["chosen_action_value"], best):
-        return wrong("chosen_action_value is not the largest action value",
-                     "let QValueModule write chosen_action_value")
+        return wrong(
+            "chosen_action_value is not the largest action value",
+            "let QValueModule write chosen_action_value",
+        )
     return correct(
-        f"{len(td)} steps, each a one-hot action at the argmax of action_value, with "
+        f"over a {len(td)}-step episode, every action is the one-hot argmax of action_value and "
         "chosen_action_value = the max."
     )
 

@@ -1,0 +1,125 @@
+"""Lesson 07's checks: the solutions pass, None is "not done yet", typical mistakes fail."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+from tensordict.nn import (
+    CompositeDistribution,
+    NormalParamExtractor,
+    TensorDictModule,
+    TensorDictSequential,
+)
+from torch import distributions as d
+from torch import nn
+from torchrl.envs import ExplorationType, set_exploration_type
+from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
+
+from rltutor.exercises import lesson07 as ex
+from rltutor.toy_envs import PuckEnv
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sol = _load("07_composite_actions")
+
+
+def make_network() -> TensorDictSequential:
+    torch.manual_seed(0)
+    body = TensorDictModule(MLP(in_features=3, out_features=32, num_cells=[32]),
+                            in_keys=["observation"], out_keys=["hidden"])
+    direction = TensorDictModule(nn.Linear(32, 2), in_keys=["hidden"],
+                                 out_keys=[("params", "direction", "logits")])
+    force = TensorDictModule(nn.Sequential(nn.Linear(32, 2), NormalParamExtractor()),
+                             in_keys=["hidden"],
+                             out_keys=[("params", "force", "loc"), ("params", "force", "scale")])
+    return TensorDictSequential(body, direction, force)
+
+
+def make_actor(high: float | None = 0.5, name_map: bool = True, log_prob: bool = True,
+               force_dist=TanhNormal) -> ProbabilisticActor:
+    kwargs = {"distribution_map": {"direction": d.Categorical, "force": force_dist}}
+    if name_map:
+        kwargs["name_map"] = {"direction": ("action", "direction"), "force": ("action", "force")}
+    if high is not None:
+        kwargs["extra_kwargs"] = {"force": {"low": 0.0, "high": high}}
+    out_keys = ([("action", "direction"), ("action", "force")] if name_map
+                else ["direction", "force"])
+    return ProbabilisticActor(make_network(), in_keys=["params"], out_keys=out_keys,
+                              distribution_class=CompositeDistribution,
+                              distribution_kwargs=kwargs, return_log_prob=log_prob)
+
+
+@pytest.fixture(scope="module")
+def rollout_td():
+    env = PuckEnv(seed=0)
+    with set_exploration_type(ExplorationType.RANDOM):
+        return env.rollout(20, make_actor(high=1.0))
+
+
+def test_unanswered_is_not_done(rollout_td):
+    assert ex.check_gentle_actor(None, PuckEnv()).status == "not done yet"
+    assert ex.check_joint_log_prob(None, rollout_td).status == "not done yet"
+
+
+def test_gentle_solution_passes():
+    feedback = ex.check_gentle_actor(sol.solve_gentle_actor(make_network()), PuckEnv())
+    assert feedback.passed, feedback
+
+
+def test_lesson_actor_pushing_up_to_one_is_wrong():
+    feedback = ex.check_gentle_actor(make_actor(high=1.0), PuckEnv())
+    assert feedback.status == "wrong" and "above 0.5" in feedback.message
+
+
+def test_forgetting_the_bounds_gives_negative_forces():
+    feedback = ex.check_gentle_actor(make_actor(high=None), PuckEnv())
+    assert feedback.status == "wrong" and "negative" in feedback.message
+    assert "extra_kwargs" in feedback.hint
+
+
+def test_forgetting_name_map_is_wrong():
+    feedback = ex.check_gentle_actor(make_actor(name_map=False), PuckEnv())
+    assert feedback.status == "wrong" and "name_map" in feedback.hint
+
+
+def test_forgetting_log_probs_is_wrong():
+    feedback = ex.check_gentle_actor(make_actor(log_prob=False), PuckEnv())
+    assert feedback.status == "wrong" and "return_log_prob" in feedback.hint
+
+
+def test_not_a_module_is_wrong():
+    assert ex.check_gentle_actor(nn.Linear(3, 2), PuckEnv()).status == "wrong"
+
+
+def test_joint_log_prob_solution_passes(rollout_td):
+    feedback = ex.check_joint_log_prob(sol.solve_joint_log_prob(rollout_td), rollout_td)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda td: td["action", "direction_log_prob"] * td["action", "force_log_prob"],
+         "multiplied"),
+        (lambda td: td["action", "force_log_prob"], "force part alone"),
+        (lambda td: (td["action", "direction_log_prob"] + td["action", "force_log_prob"]).sum(),
+         "one per step"),
+        (lambda td: td["action", "direction_log_prob"] - td["action", "force_log_prob"],
+         "differ"),
+        (lambda td: 1.0, "expected a tensor"),
+    ],
+)
+def test_joint_log_prob_mistakes(rollout_td, answer, says):
+    feedback = ex.check_joint_log_prob(answer(rollout_td), rollout_td)
+    assert feedback.status == "wrong" and says in feedback.message
