@@ -101,7 +101,7 @@ rltutor.dataflow(policy)
 # %%
 env.set_seed(0)
 with torch.no_grad():
-    forgetful = env.rollout(200, policy)
+    forgetful = env.rollout(100, policy)
 print("state at the root of step 1? ", "recurrent_state_h" in forgetful.keys())
 print("state written under next?    ", ("next", "recurrent_state_h") in forgetful.keys(True))
 
@@ -115,8 +115,8 @@ print("state written under next?    ", ("next", "recurrent_state_h") in forgetfu
 from tensordict import TensorDict
 
 alone = TensorDict(
-    position=forgetful["position"], is_init=torch.ones(200, 1, dtype=torch.bool),
-    batch_size=[200],
+    position=forgetful["position"], is_init=torch.ones(100, 1, dtype=torch.bool),
+    batch_size=[100],
 )
 with torch.no_grad():
     fresh = lstm(alone)
@@ -153,7 +153,7 @@ rltutor.diff(td, policy(td.clone()))
 # %%
 env.set_seed(0)
 with torch.no_grad():
-    rollout_td = env.rollout(200, policy)
+    rollout_td = env.rollout(100, policy)
 read, written = rollout_td["recurrent_state_h"], rollout_td["next", "recurrent_state_h"]
 carried = torch.equal(read[1:], written[:-1])
 print("state read at step t == state written at step t-1:", carried)
@@ -193,8 +193,8 @@ assert agree
 def probe_features(env, policy, seed):
     env.set_seed(seed)
     with torch.no_grad():
-        td = env.rollout(200, policy, break_when_any_done=False)
-    ones = torch.ones(200, 1)
+        td = env.rollout(100, policy, break_when_any_done=False)
+    ones = torch.ones(100, 1)
     position = torch.cat([td["position"], ones], -1)
     state = [td["next", k].flatten(1) for k in ("recurrent_state_h", "recurrent_state_c")]
     return position, torch.cat([position, *state], -1), td["observation"][:, 2]
@@ -283,8 +283,8 @@ ex.check_gru_policy(gru_policy, gru_env)
 # %% [markdown]
 # ## Exercise: replay in recurrent mode
 #
-# Using `rollout_td` from above, compute the LSTM's output `memory` for all 200 steps in
-# **one call** of `policy` in recurrent mode, and store the `[200, 16]` tensor in
+# Using `rollout_td` from above, compute the LSTM's output `memory` for all 100 steps in
+# **one call** of `policy` in recurrent mode, and store the `[100, 16]` tensor in
 # `replayed_memory`.
 
 # %%
@@ -300,7 +300,8 @@ ex.check_replayed_memory(replayed_memory, rollout_td)
 #   writes the next one under `next`; `is_init` (from `InitTracker`) resets it.
 # - Without `env.append_transform(module.make_tensordict_primer())` the environment drops
 #   the state between steps: no error, just a policy without memory.
-#   `rltutor.check_policy(policy, env)` catches it.
+#   `rltutor.check_policy(policy, env)` catches it. (TorchRL's collectors can append the
+#   primer and `InitTracker` for you: `auto_register_policy_transforms=True`, lesson 08.)
 # - `set_recurrent_mode(True)` runs the module over whole sequences (time = last batch
 #   dim) and gives the same result as stepping.
 # - Even an untrained LSTM's state carries the velocity the observation hides.

@@ -136,9 +136,11 @@ print("env:", env.device, "| action spec:", env.action_spec.device,
 from tensordict.nn import TensorDictSequential
 from torchrl.modules import AdditiveGaussianModule
 
-stale_spec = env.action_spec.to("meta")  # stands in for a spec left on another device
-noisy_policy = TensorDictSequential(policy, AdditiveGaussianModule(spec=stale_spec))
-rltutor.check_policy(noisy_policy, env)
+one_env = GymEnv("Pendulum-v1", device=device)  # one env keeps this demo short
+one_policy = rltutor.make_actor(one_env, num_cells=(32, 32))
+stale_spec = one_env.action_spec.to("meta")  # stands in for a spec left on another device
+noisy_policy = TensorDictSequential(one_policy, AdditiveGaussianModule(spec=stale_spec))
+rltutor.check_policy(noisy_policy, one_env)
 
 # %% [markdown]
 # Running it fails. With rltutor's exception hints installed (`rltutor.install()` does it
@@ -148,7 +150,7 @@ rltutor.check_policy(noisy_policy, env)
 from rltutor.diagnostics import install_hints
 
 install_hints()
-env.rollout(5, noisy_policy)
+one_env.rollout(5, noisy_policy)
 
 # %% [markdown]
 # The fix: build the exploration module from the spec of the environment *as it runs*:
@@ -156,7 +158,7 @@ env.rollout(5, noisy_policy)
 # %%
 noisy_policy = TensorDictSequential(policy, AdditiveGaussianModule(spec=env.action_spec))
 print(rltutor.check_policy(noisy_policy, env))
-print("noisy rollout:", env.rollout(5, noisy_policy).batch_size)
+print("noisy rollout on the 3 envs:", env.rollout(5, noisy_policy).batch_size)
 
 # %% [markdown]
 # ## Play: environments and device
@@ -195,7 +197,10 @@ widgets.interactive(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
 # %%
 from torchrl.collectors import Collector
 
-collector = Collector(env, policy, frames_per_batch=60, total_frames=180)
+# auto_register_policy_transforms: from TorchRL 0.15 a collector adds the transforms a
+# policy needs (InitTracker, recurrent primers: lesson 06) by itself; 0.14 only warns.
+collector = Collector(env, policy, frames_per_batch=60, total_frames=180,
+                      auto_register_policy_transforms=False)
 for i, batch in enumerate(collector):
     print(f"batch {i}: batch_size {tuple(batch.batch_size)}, frames {batch.numel()}")
 collector.shutdown()
@@ -218,7 +223,7 @@ import torch.multiprocessing as mp
 
 mp.set_start_method(start_method, force=True)
 multi = Collector(make_pendulum, policy, num_collectors=2, sync=True,
-                  frames_per_batch=60, total_frames=120)
+                  frames_per_batch=60, total_frames=120, auto_register_policy_transforms=False)
 for batch in multi:
     print("batch from 2 workers:", tuple(batch.batch_size))
 multi.update_policy_weights_()  # after a training step: send the new weights out

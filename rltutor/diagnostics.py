@@ -71,6 +71,8 @@ class Finding:
     def __str__(self) -> str:
         return f"⚠ {self.what}\n  why: {self.why}\n  fix: {self.fix}"
 
+    __repr__ = __str__  # dataclass keeps a __repr__ defined in the class body
+
     def _repr_html_(self) -> str:
         esc = html.escape
         return (

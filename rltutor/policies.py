@@ -276,8 +276,10 @@ def with_ou_noise(
 ) -> TensorDictSequential:
     """``policy`` followed by ``OrnsteinUhlenbeckProcessModule``: temporally correlated noise.
 
-    The noise state is reset where ``is_init`` is true, so the environment needs an
-    ``InitTracker`` transform. Introduced in lesson 04.
+    The noise state lives in the TensorDict (``_ou_prev_noise``, ``_ou_steps``) and is
+    reset where ``is_init`` is true. Without an ``InitTracker`` transform on the
+    environment it still runs, but warns on every call and carries noise across episode
+    boundaries: add ``InitTracker()`` to the env. Introduced in lesson 04.
 
     >>> noisy = with_ou_noise(make_actor(env), env)  # doctest: +SKIP
     """

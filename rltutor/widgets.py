@@ -12,7 +12,8 @@ everything it does can be driven and checked without a browser::
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -200,7 +201,8 @@ class Explorer(widgets.VBox):
         """
         first = self.figure is None
         try:
-            self._update()
+            with _one_torch_thread():
+                self._update()
         except Exception as exc:  # noqa: BLE001 - a callback must never kill the panel
             if first:
                 raise
@@ -272,6 +274,19 @@ class Explorer(widgets.VBox):
             for k, v in rows
         )
         self.summary.value = f"<table><tr>{cells}</tr></table>"
+
+
+@contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    # An update runs small batch-1 networks, then matplotlib. Extra OpenMP threads gain
+    # nothing on the former and keep spinning on the other core during the latter
+    # (measured on 2 cores: ~120 ms -> ~88 ms per update). Restored afterwards.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _env_name(env: Any) -> str:

@@ -25,11 +25,16 @@ CARTPOLE_OBS, CARTPOLE_ACTIONS = 4, 2
 SAMPLES = 4096
 
 
-def _sample(actor: ProbabilisticActor, obs_size: int, seed: int = 0) -> TensorDict:
-    # Many copies of a few observations, sampled under RANDOM, on a private RNG stream.
+def _observations(obs_size: int, seed: int = 0) -> TensorDict:
+    # Many copies of a few observations, drawn from a private generator.
     gen = torch.Generator().manual_seed(seed)
     obs = torch.randn(8, obs_size, generator=gen).repeat(SAMPLES // 8, 1)
-    td = TensorDict(observation=obs, batch_size=[SAMPLES])
+    return TensorDict(observation=obs, batch_size=[SAMPLES])
+
+
+def _sample(actor: ProbabilisticActor, obs_size: int, seed: int = 0) -> TensorDict:
+    # Sampled under RANDOM, on a private RNG stream so the learner's RNG stays put.
+    td = _observations(obs_size, seed)
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
         with set_exploration_type(ExplorationType.RANDOM):
@@ -110,8 +115,10 @@ def check_probs_actor(probs_actor: Any) -> Feedback:
             "let the backbone write out_keys=['probs'] and the actor read in_keys=['probs']: "
             "ProbabilisticActor passes its in_keys to the distribution as keyword arguments",
         )
-    td = _sample(probs_actor, CARTPOLE_OBS)
-    probs = td["probs"]
+    # Look at the backbone's output first: invalid probabilities make sampling itself fail.
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        params = probs_actor.get_dist_params(_observations(CARTPOLE_OBS))
+    probs = params["probs"]
     if probs.shape != (SAMPLES, CARTPOLE_ACTIONS):
         return wrong(
             f"'probs' has shape {tuple(probs.shape)}, expected ({SAMPLES}, 2)",
@@ -123,7 +130,7 @@ def check_probs_actor(probs_actor: Any) -> Feedback:
             "the backbone's 'probs' are not probabilities (non-negative, summing to 1)",
             "end the backbone with nn.Softmax(dim=-1)",
         )
-    action = td["action"]
+    action = _sample(probs_actor, CARTPOLE_OBS)["action"]
     if action.shape != (SAMPLES, CARTPOLE_ACTIONS) or action.is_floating_point():
         return wrong(
             f"actions are {action.dtype} of shape {tuple(action.shape)}, expected one-hot "

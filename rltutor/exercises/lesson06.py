@@ -87,7 +87,7 @@ def check_replayed_memory(replayed_memory: Any, rollout_td: TensorDictBase) -> F
     expected = rollout_td["memory"]
     if replayed_memory.shape != expected.shape:
         return wrong(f"shape {tuple(replayed_memory.shape)}, expected {tuple(expected.shape)}",
-                     "call the policy once on the whole rollout (batch [200] = time)")
+                     "call the policy once on the whole rollout (its batch dimension is time)")
     if replayed_memory.data_ptr() == expected.data_ptr() or (
         replayed_memory is expected
     ):
@@ -98,4 +98,5 @@ def check_replayed_memory(replayed_memory: Any, rollout_td: TensorDictBase) -> F
         return wrong("the values differ from the step-by-step rollout",
                      "run the policy under set_recurrent_mode(True) and give it the stored "
                      "recurrent_state_h/c and is_init")
-    return correct("one recurrent call over 200 steps reproduces the step-by-step memory.")
+    return correct(f"one recurrent call over {expected.shape[0]} steps reproduces the "
+                   "step-by-step memory.")
