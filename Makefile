@@ -36,7 +36,7 @@ sync-check: $(STAMP)
 	$(PY) -m rltutor.lessons check lessons
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(NBMAKE_WORKERS) tests
 
 lessons: $(STAMP)
 	$(PY) -m pytest --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/

@@ -46,7 +46,7 @@ _ = torch.manual_seed(0)
 # %% [markdown]
 # ## A pendulum without its speedometer
 #
-# Pendulum's observation is `[cos θ, sin θ, θ̇]`. We hide the angular velocity θ̇: a
+# Pendulum's observation is `[cos θ, sin θ, ω]` (angle θ, angular velocity ω). We hide ω: a
 # `UnaryTransform` writes a new entry `position` holding only the first two numbers, and
 # the policy will read `position` only. (`observation` stays in the TensorDict so that
 # *we* can check the policy's memory later; the policy never reads it.)
@@ -183,9 +183,9 @@ assert agree
 # %% [markdown]
 # ## Does the memory remember the velocity?
 #
-# The policy never saw θ̇. If its hidden state carries information about it, a simple
-# **linear probe** (least squares from the hidden state to θ̇) fitted on one episode
-# should predict θ̇ on another. A probe given the position alone cannot: the same angle
+# The policy never saw ω. If its hidden state carries information about it, a simple
+# **linear probe** (least squares from the hidden state to ω) fitted on one episode
+# should predict ω on another. A probe given the position alone cannot: the same angle
 # happens at any speed. This holds even for our *untrained*, randomly initialised LSTM:
 # seeing successive positions is enough to encode a difference.
 
@@ -202,10 +202,10 @@ def probe_features(env, policy, seed):
 
 # %%
 def fit_probes(env, policy):
-    """Fit on episode 0, predict episode 1; return θ̇ and both predictions with their R²."""
+    """Fit on episode 0, predict episode 1; return ω and both predictions with their R²."""
     *train, y_train = probe_features(env, policy, seed=0)
     *test, y_test = probe_features(env, policy, seed=1)
-    out = {"true θ̇": (y_test, None)}
+    out = {"true ω": (y_test, None)}
     for name, x_train, x_test in zip(("position only", "position + memory"), train, test):
         weights = torch.linalg.lstsq(x_train, y_train[:, None]).solution
         guess = (x_test @ weights).squeeze(-1)
@@ -223,12 +223,13 @@ def plot_probes(probes, title=""):
     for (name, (values, r2)), style in zip(probes.items(), ("k-", "C1--", "C0-")):
         label = name if r2 is None else f"{name}  (R² = {r2:.2f})"
         ax.plot(values, style, lw=1.2, label=label)
-    ax.set(xlabel="step", ylabel="angular velocity θ̇", title=title)
+    ax.set(xlabel="step", ylabel="angular velocity ω", title=title)
     ax.legend(loc="upper right", fontsize=8)
     plt.close(fig)
     return fig
 
 
+# %%
 probes = fit_probes(env, policy)
 assert probes["position + memory"][1] > 0.8 > probes["position only"][1]
 plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's state")

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "with_ou_noise": "rltutor.policies",
     # diagnostics
     "check_policy": "rltutor.diagnostics",
+    "Finding": "rltutor.diagnostics",
 }
 
 __all__ = sorted(_EXPORTS)
