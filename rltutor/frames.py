@@ -52,7 +52,8 @@ def _rendering_env(env: Any) -> Any:
         )
     from rltutor.envs import make_env
 
-    return make_env(inner.spec.id, device=env.device, render=True)
+    # A plain GymEnv has device None (tensors stay where gym puts them: the CPU).
+    return make_env(inner.spec.id, device=env.device or "cpu", render=True)
 
 
 def _downscale(frame: np.ndarray, factor: int) -> np.ndarray:
