@@ -184,7 +184,7 @@ assert agree
 # ## Does the memory remember the velocity?
 #
 # The policy never saw ω. If its hidden state carries information about it, a simple
-# **linear probe** (least squares from the hidden state to ω) fitted on one episode
+# **linear probe** (a ridge regression from the hidden state to ω) fitted on one episode
 # should predict ω on another. A probe given the position alone cannot: the same angle
 # happens at any speed. This holds even for our *untrained*, randomly initialised LSTM:
 # seeing successive positions is enough to encode a difference.
@@ -207,8 +207,9 @@ def fit_probes(env, policy):
     *test, y_test = probe_features(env, policy, seed=1)
     out = {"true ω": (y_test, None)}
     for name, x_train, x_test in zip(("position only", "position + memory"), train, test):
-        weights = torch.linalg.lstsq(x_train, y_train[:, None]).solution
-        guess = (x_test @ weights).squeeze(-1)
+        x, y = x_train.double(), y_train.double()[:, None]  # ridge: stable, reproducible
+        weights = torch.linalg.solve(x.T @ x + 1e-3 * torch.eye(x.shape[1]), x.T @ y)
+        guess = (x_test.double() @ weights).squeeze(-1).float()
         r2 = 1 - ((guess - y_test) ** 2).sum() / ((y_test - y_test.mean()) ** 2).sum()
         out[name] = (guess, r2.item())
     return out
@@ -242,10 +243,13 @@ plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's st
 #
 # Move the slider to change the LSTM's hidden size, and untick **primer** to see what
 # the forgetful policy's state knows. (Each change builds a fresh environment and
-# policy, seeded, then refits both probes.)
+# policy, seeded, then refits both probes.) Predict first: what R² do you expect without
+# the primer? With `hidden_size=2`?
 
 # %%
 import ipywidgets as widgets
+
+from rltutor.figure_controls import interact_figure
 
 
 def memory_probe(hidden_size=16, primer=True):
@@ -259,7 +263,8 @@ def memory_probe(hidden_size=16, primer=True):
     return plot_probes(probes, f"hidden_size={hidden_size}, primer={primer}")
 
 
-widgets.interactive(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2), primer=True)
+interact_figure(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2),
+                primer=widgets.Checkbox(True))
 
 # %% [markdown]
 # ## Exercise: a GRU policy that remembers

@@ -169,6 +169,8 @@ print("noisy rollout on the 3 envs:", env.rollout(5, noisy_policy).batch_size)
 # %%
 import ipywidgets as widgets
 
+from rltutor.figure_controls import interact_figure
+
 
 def batched_rollout(num_envs=3, device="cpu", seed=0):
     env = SerialEnv(num_envs, make_pendulum, device=device)
@@ -181,9 +183,9 @@ def batched_rollout(num_envs=3, device="cpu", seed=0):
                               f"batch {tuple(rollout_td.batch_size)}")
 
 
-widgets.interactive(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
-                    device=widgets.Dropdown(options=available_devices()),
-                    seed=widgets.IntSlider(0, 0, 9))
+interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
+                device=widgets.Dropdown(options=available_devices()),
+                seed=widgets.IntSlider(0, 0, 9))
 
 # %% [markdown]
 # ## A data collector

@@ -15,7 +15,19 @@ from rltutor.validation import check_device, check_env_name
 if TYPE_CHECKING:  # pragma: no cover
     from torchrl.envs import GymEnv
 
-__all__ = ["check_seed", "make_env", "offscreen_rendering"]
+__all__ = ["OBSERVATION_NAMES", "check_seed", "env_id", "make_env", "observation_names",
+           "offscreen_rendering"]
+
+# What each observation entry means, for the environments the lessons use (gymnasium's
+# docs for these envs list the same order; ω is an angular velocity, dθ/dt). Plots use
+# these names in their legends.
+OBSERVATION_NAMES: dict[str, tuple[str, ...]] = {
+    "Pendulum-v1": ("cos θ", "sin θ", "ω (angular velocity)"),
+    "CartPole-v1": ("cart position", "cart velocity", "pole angle", "pole angular velocity"),
+    "MountainCar-v0": ("car position", "car velocity"),
+    "MountainCarContinuous-v0": ("car position", "car velocity"),
+    "Acrobot-v1": ("cos θ₁", "sin θ₁", "cos θ₂", "sin θ₂", "ω₁", "ω₂"),
+}
 
 
 def offscreen_rendering() -> None:
@@ -66,3 +78,37 @@ def make_env(
     env = GymEnv(name, device=dev, **kwargs)
     env.set_seed(seed)
     return env
+
+
+def env_id(env: Any) -> str:
+    """gymnasium's id of the environment inside ``env`` (or its class name).
+
+    >>> env_id(make_env("CartPole-v1"))  # doctest: +SKIP
+    'CartPole-v1'
+    """
+    base = getattr(env, "base_env", env)
+    spec = getattr(getattr(base, "_env", None), "spec", None)
+    return getattr(spec, "id", None) or type(base).__name__
+
+
+def observation_names(env: Any, size: int | None = None) -> list[str]:
+    """A readable name per observation entry: known ones for the lessons' envs, else ``obs[i]``.
+
+    ``env`` is an environment or a gymnasium id; ``size`` is how many names to return
+    (the observation spec's size when ``env`` is an environment and ``size`` is None).
+
+    >>> observation_names("Pendulum-v1")
+    ['cos θ', 'sin θ', 'ω (angular velocity)']
+    >>> observation_names("Unknown-v0", 2)
+    ['obs[0]', 'obs[1]']
+    """
+    name = env if isinstance(env, str) else env_id(env)
+    known = OBSERVATION_NAMES.get(name, ())
+    if size is None and not isinstance(env, str):
+        spec = env.observation_spec.get("observation", None)
+        shape = getattr(spec, "shape", ())
+        size = int(shape[-1]) if len(shape) else len(known)
+    size = len(known) if size is None else size
+    if len(known) != size:  # a wrapper changed the observation: names would mislead
+        known = ()
+    return [known[i] if i < len(known) else f"obs[{i}]" for i in range(size)]

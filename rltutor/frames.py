@@ -13,6 +13,7 @@ under nbmake where no one watches.
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -138,10 +139,16 @@ class Animation:
             self._widget = box
         return self._widget
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        """The player widget, with the first frame as a still for places with no kernel.
 
-        display(self.widget)
+        Frontends that can draw widgets show the player; a notebook exported to HTML
+        without widget state shows the first frame instead of nothing.
+        """
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["image/png"] = base64.b64encode(self.png(0)).decode("ascii")
+        bundle["text/plain"] = repr(self)
+        return bundle
 
 
 def animate(

@@ -11,7 +11,9 @@ everything it does can be driven and checked without a browser::
 
 from __future__ import annotations
 
+import base64
 import html
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from rltutor.envs import check_seed
+from rltutor.envs import check_seed, env_id
 from rltutor.plots import RolloutFigure
 from rltutor.rollouts import deterministic_actions, explored_mask, policy_device, rollout
 from rltutor.validation import (
@@ -97,7 +99,8 @@ class Explorer(widgets.VBox):
     State for tests and curious learners: ``controls`` (name -> widget), ``rollout_td``
     (the latest rollout), ``figure`` (a :class:`RolloutFigure`, updated in place),
     ``stats`` (the numbers in the summary), ``last_error`` (the exception the last
-    update raised, or None).
+    update raised, or None), ``timings`` (seconds the last update spent on the
+    ``rollout``, on finding exploratory steps (``explored``) and on the ``redraw``).
     """
 
     def __init__(
@@ -119,6 +122,8 @@ class Explorer(widgets.VBox):
         self.last_error: BaseException | None = None
         self.rollout_td = None
         self.stats: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+        self._env_name = env_id(env)
         found = exploration_modules(policy)
         self.egreedy = found["egreedy"]
         explores = any(found.values())
@@ -192,6 +197,15 @@ class Explorer(widgets.VBox):
     def _on_change(self, change: dict) -> None:
         self.update()
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None and self.plot.value:
+            # A still of the plot as shown, for places with no widget manager (a notebook
+            # exported to HTML without widget state). Frontends that can draw the widget
+            # rank its view above any picture, so the live panel is unaffected.
+            bundle["image/png"] = base64.b64encode(bytes(self.plot.value)).decode("ascii")
+        return bundle
+
     # -- the one callback ----------------------------------------------------------------
     def update(self) -> None:
         """Apply the controls, re-run the rollout, redraw; errors go to the error area.
@@ -233,19 +247,26 @@ class Explorer(widgets.VBox):
             if torch.device(self.env.device) != device:
                 self.env.to(device)
         exploration = self._value("exploration")
+        start = time.perf_counter()
         td = rollout(self.env, self.policy, steps=self._value("steps"),
                      exploration=exploration, seed=self._value("seed"))  # fmt: skip
+        rolled = time.perf_counter()
         greedy = deterministic_actions(self.policy, td)
         explored = explored_mask(td["action"], greedy)
-        title = f"{_env_name(self.env)} · exploration={exploration}"
+        compared = time.perf_counter()
+        title = f"{self._env_name} · exploration={exploration}"
         if self.figure is None:
-            self.figure = RolloutFigure(td, explored=explored, greedy_action=greedy, title=title)
+            self.figure = RolloutFigure(td, explored=explored, greedy_action=greedy, title=title,
+                                        env=self.env)  # fmt: skip
             # shown at its own pixel size: a stretched PNG looks blurry
             width, height = self.figure.canvas.get_width_height()
             self.plot.layout = widgets.Layout(width=f"{width}px", height=f"{height}px")
         else:
             self.figure.update(td, explored=explored, greedy_action=greedy, title=title)
         self.plot.value = self.figure.to_png()
+        drawn = time.perf_counter()
+        self.timings = {"rollout": rolled - start, "explored": compared - rolled,
+                        "redraw": drawn - compared}  # fmt: skip
         self.rollout_td = td
         self._summarize(td, explored, exploration)
 
@@ -287,12 +308,6 @@ def _one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _env_name(env: Any) -> str:
-    base = getattr(env, "base_env", env)
-    spec = getattr(getattr(base, "_env", None), "spec", None)
-    return getattr(spec, "id", None) or type(base).__name__
 
 
 def explorer(

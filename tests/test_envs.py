@@ -47,3 +47,15 @@ def test_bad_seed(seed):
         check_seed(seed)
     with pytest.raises(ValueError, match="seed"):
         make_env(seed=seed)
+
+
+def test_observation_names_known_and_fallback():
+    from rltutor.envs import env_id, observation_names
+
+    env = make_env("CartPole-v1")
+    assert env_id(env) == "CartPole-v1"
+    assert observation_names(env) == [
+        "cart position", "cart velocity", "pole angle", "pole angular velocity"]  # fmt: skip
+    assert observation_names(make_env())[2] == "ω (angular velocity)"
+    assert observation_names("Pendulum-v1", 5) == [f"obs[{i}]" for i in range(5)]  # size differs
+    assert observation_names("NoSuchEnv-v0", 2) == ["obs[0]", "obs[1]"]

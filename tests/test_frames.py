@@ -66,3 +66,13 @@ def test_animate_bad_arguments(kwargs, match):
 def test_gym_env_rejects_non_gym():
     with pytest.raises(ValueError, match="needs a TorchRL GymEnv"):
         gym_env(object())
+
+
+def test_animation_bundle_has_player_and_first_frame_still():
+    import base64
+
+    movie = animate(make_env(render=True), mlp_actor(), steps=3)
+    bundle = movie._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == movie.widget.model_id
+    assert base64.b64decode(bundle["image/png"]) == movie.png(0)
+    assert bundle["text/plain"] == repr(movie)

@@ -127,3 +127,86 @@ def test_batched_rollout_draws_first_trajectory(pendulum_td):
     batched = torch.stack([pendulum_td, pendulum_td], 0)
     fig = RolloutFigure(batched)
     assert len(fig.reward_line.get_xdata()) == 40
+
+
+def test_data_only_redraw_matches_full_draw(pendulum_td):
+    fig = plot_rollout(pendulum_td)
+    fig.to_png()
+    background = fig._background
+    other = pendulum_td.clone()
+    other["observation"] = other["observation"] * 0.9  # new data, within the same limits
+    fig.update(other)
+    limits_kept = fig._background_key == fig._layout_key()
+    fast = fig.draw_rgba().copy()
+    assert limits_kept and fig._background is background  # the saved background was reused
+    full = fig.draw_rgba(reuse_background=False).copy()
+    np.testing.assert_array_equal(fast, full)
+    # the data lines are really drawn on top of the background
+    assert (fast != np.asarray(background)).any()
+
+
+def test_background_redrawn_when_layout_changes(pendulum_td):
+    fig = plot_rollout(pendulum_td)
+    fig.to_png()
+    key = fig._background_key
+    fig.update(pendulum_td, title="another title")
+    fig.to_png()
+    assert fig._background_key != key and fig._background_key[4] == "another title"
+    # data far outside the current limits moves them, and the background follows
+    big = pendulum_td.clone()
+    big["observation"] = big["observation"] * 100
+    fig.update(big)
+    lo, hi = fig.ax_obs.get_ylim()
+    assert lo <= float(big["observation"].min()) and hi >= float(big["observation"].max())
+    np.testing.assert_array_equal(fig.draw_rgba(), fig.draw_rgba(reuse_background=False))
+
+
+def test_stable_limits():
+    from rltutor.plots import stable_limits
+
+    assert stable_limits((-1.0, 1.0), (-0.9, 0.5)) == (-1.0, 1.0)  # fits: kept
+    lo, hi = stable_limits((-1.0, 1.0), (-0.9, 1.5))  # leaves: padded data range
+    assert lo < -0.9 and hi > 1.5 and hi - lo < 3
+    lo, hi = stable_limits((-10.0, 10.0), (-0.5, 0.5))  # fills too little: zoom in
+    assert -1 < lo < -0.5 and 0.5 < hi < 1
+    assert stable_limits(None, (2.0, 2.0))[0] < 2.0 < stable_limits(None, (2.0, 2.0))[1]
+    assert stable_limits(None, None) == (-1.0, 1.0)
+
+
+def test_encode_png_round_trip():
+    import io
+
+    from PIL import Image
+
+    from rltutor.plots import encode_png
+
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    png = encode_png(rgb)
+    assert png.startswith(PNG_MAGIC)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), rgb)
+    with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
+        encode_png(np.zeros((2, 2, 4), np.uint8))
+
+
+def test_png_decodes_to_the_drawn_figure(pendulum_td):
+    import io
+
+    from PIL import Image
+
+    fig = plot_rollout(pendulum_td)
+    png = fig.to_png()
+    decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    np.testing.assert_array_equal(decoded, np.asarray(fig.canvas.buffer_rgba())[..., :3])
+
+
+def test_observation_names(pendulum_td, cartpole_td):
+    def legend(fig):
+        return [t.get_text() for t in fig.ax_obs.get_legend().get_texts()]
+
+    assert legend(plot_rollout(pendulum_td)) == ["obs[0]", "obs[1]", "obs[2]"]
+    assert legend(plot_rollout(pendulum_td, env=make_env())) == [
+        "cos θ", "sin θ", "ω (angular velocity)"]  # fmt: skip
+    assert legend(plot_rollout(cartpole_td, env=make_env("CartPole-v1")))[2] == "pole angle"
+    assert legend(plot_rollout(pendulum_td, observation_names=["a"])) == ["a", "obs[1]", "obs[2]"]
+    with pytest.raises(ValueError, match="list of names"):
+        plot_rollout(pendulum_td, observation_names="abc")

@@ -180,3 +180,22 @@ def test_panel_sequence_without_epsilon():
     panel = explorer(env, policy, steps=15)
     assert "epsilon" not in panel.controls
     assert "epsilon" not in panel.stats
+
+
+def test_panel_names_observations_and_times_updates(cartpole_panel):
+    panel, _ = cartpole_panel
+    legend = [t.get_text() for t in panel.figure.ax_obs.get_legend().get_texts()]
+    assert legend == ["cart position", "cart velocity", "pole angle", "pole angular velocity"]
+    panel.controls["seed"].value = 4
+    assert set(panel.timings) == {"rollout", "explored", "redraw"}
+    assert all(t > 0 for t in panel.timings.values())
+
+
+def test_mimebundle_has_live_view_and_still_fallback(cartpole_panel):
+    import base64
+
+    panel, _ = cartpole_panel
+    bundle = panel._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.model_id
+    # the still is the plot as currently shown, for HTML exports without widget state
+    assert base64.b64decode(bundle["image/png"]) == bytes(panel.plot.value)

@@ -79,7 +79,8 @@ def check_gentle_actor(my_actor: Any, env: Any) -> Feedback:
 def check_joint_log_prob(joint_log_prob: Any, rollout_td: TensorDictBase) -> Feedback:
     """Is ``joint_log_prob`` the per-step log-probability of the whole action?
 
-    >>> lp = rollout_td["action", "direction_log_prob"] + rollout_td["action", "force_log_prob"]
+    >>> parts = rollout_td["action"]  # doctest: +SKIP
+    >>> lp = parts["direction_log_prob"] + parts["force_log_prob"]  # doctest: +SKIP
     >>> check_joint_log_prob(lp, rollout_td).status  # doctest: +SKIP
     'correct'
     """
