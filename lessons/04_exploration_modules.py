@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 04 · Exploration modules: teaching a deterministic policy to explore
+# # Lesson 04 — Exploration modules: teaching a deterministic policy to explore
 #
 # A deterministic policy always picks the same action for the same observation. That is
 # what you want when you *use* a policy, and exactly what you don't want while you

@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 05 · Q-value actors: pick the action with the highest value
+# # Lesson 05 — Q-value actors: pick the action with the highest value
 #
 # So far a network *produced* the action. A Q-value policy works differently: the network
 # scores **every** possible action (its *action values*, or Q-values) and the policy takes

@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # 06 · Recurrent policies: a policy with memory
+# # Lesson 06 — Recurrent policies: a policy with memory
 #
 # Some tasks cannot be solved from the current observation alone. A pendulum seen only
 # as an angle does not tell you how fast it swings; two snapshots do. A recurrent

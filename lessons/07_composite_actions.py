@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # 07 · Composite actions: one action, several parts
+# # Lesson 07 — Composite actions: one action, several parts
 #
 # Real controls often mix kinds: *which* gear and *how much* throttle, *which* tool and
 # *where* to apply it. The action is then not one tensor but a small tree of them. In
