@@ -77,11 +77,31 @@ def _rows(label: str, td: TensorDict, rollout: bool) -> list[dict]:
     ]
 
 
+def _extra_rows(td: TensorDict) -> list[dict]:
+    """Badges from a policy's dataflow (show(td, module=...)) and a spec tree."""
+    from tensordict.nn import TensorDictModule
+    from torch import nn
+    from torchrl.data import Bounded, Composite, Unbounded
+
+    from rltutor.display import to_html
+
+    policy = TensorDictModule(nn.Linear(3, 1), ["observation"], [("agent", "action")])
+    marked_ms = _median_ms(lambda: to_html(td, module=policy))
+    spec = Composite(observation=Bounded(-8.0, 8.0, shape=(3,)), reward=Unbounded(shape=(1,)),
+                     agent=Composite(action=Bounded(-2.0, 2.0, shape=(1,))))
+    spec_ms = _median_ms(lambda: to_html(spec))
+    return [
+        row("display: to_html, rollout, module=policy", marked_ms, None, "ms", "< 5 ms", ""),
+        row("display: to_html, Composite spec, 3 leaves", spec_ms, None, "ms", "", ""),
+    ]
+
+
 def run() -> list[dict]:
     """Rows for the combined table (times are medians over repeats)."""
-    return _rows("1000-step rollout", make_rollout(), True) + _rows(
-        "nested, 50 leaves", make_nested(), False
-    )
+    rollout = make_rollout()
+    return (_rows("1000-step rollout", rollout, True)
+            + _extra_rows(rollout)
+            + _rows("nested, 50 leaves", make_nested(), False))
 
 
 if __name__ == "__main__":

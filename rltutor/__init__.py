@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "plot_rollout": "rltutor.plots",
     "animate": "rltutor.frames",
     "explorer": "rltutor.widgets",
+    "interact_figure": "rltutor.widgets",
     # policy builders
     "make_deterministic_policy": "rltutor.policies",
     "make_actor": "rltutor.policies",

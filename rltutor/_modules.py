@@ -151,20 +151,36 @@ def _steps(module: TensorDictModuleBase, group: tuple[str, ...]) -> Iterator[tup
         yield from _steps(part, (*group, type(module).__name__))
 
 
+def _as_tuple(key: Any) -> tuple[str, ...]:
+    return tuple(key) if isinstance(key, tuple) else (str(key),)
+
+
+def _provided(key: tuple[str, ...], written: set[tuple[str, ...]]) -> bool:
+    """Did an earlier step write ``key``, the sub-TensorDict it sits in, or a leaf in it?
+
+    A step reading ``"params"`` after others wrote ``("params", "force", "loc")`` reads
+    what they built leaf by leaf; a step reading ``("next", "obs")`` after one wrote all of
+    ``"next"`` reads part of it. Neither comes from the environment.
+    """
+    return any(w == key[: len(w)] or key == w[: len(key)] for w in written)
+
+
 def flow_of(module: TensorDictModuleBase) -> Flow:
     """The dataflow of ``module``: its steps in order and the keys the env must provide."""
     module = check_module(module, "dataflow()")
-    written: set[str] = set()
+    written: set[tuple[str, ...]] = set()
     env_keys: list[str] = []
     out_keys: list[str] = []
     steps: list[Step] = []
     for index, (part, group) in enumerate(_steps(module, ()), start=1):
-        reads = _keys(getattr(part, "in_keys", ()))
-        writes = _keys(getattr(part, "out_keys", ()))
-        env_reads = tuple(k for k in reads if k not in written)
+        read_keys = [_as_tuple(k) for k in getattr(part, "in_keys", ()) or ()]
+        write_keys = [_as_tuple(k) for k in getattr(part, "out_keys", ()) or ()]
+        reads = tuple(key_str(k) for k in read_keys)
+        writes = tuple(key_str(k) for k in write_keys)
+        env_reads = tuple(key_str(k) for k in read_keys if not _provided(k, written))
         env_keys += [k for k in env_reads if k not in env_keys]
         out_keys += [k for k in writes if k not in out_keys]
-        written.update(writes)
+        written.update(write_keys)
         # the step name already says which network or distribution it is
         note = ", ".join(f"{label} {value}" for label, value in step_details(part)
                          if label != "distribution")

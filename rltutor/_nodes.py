@@ -48,7 +48,8 @@ class Leaf:
     device: str
     preview: Preview | None = None
     badges: tuple[str, ...] = ()
-    text: str | None = None  # the value of a NonTensorData, already shortened
+    text: str | None = None  # the value of a NonTensorData (or a spec's space), shortened
+    kind: str = ""  # a TorchRL spec's class (Bounded, OneHot, ...); "" for data
 
 
 @dataclass

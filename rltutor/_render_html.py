@@ -25,7 +25,7 @@ from rltutor._nodes import (
     Opaque,
     Preview,
 )
-from rltutor._render_text import batch_str, num
+from rltutor._render_text import batch_str, key_groups, num
 
 BADGE_LABEL = {POLICY: "policy", INPUT: "from env"}
 SPARK_W, SPARK_H = 96, 18
@@ -145,6 +145,12 @@ def _preview(p: Preview | None, text: str | None) -> tuple[str, str]:
 
 
 def _leaf_row(leaf: Leaf) -> str:
+    if leaf.kind:  # a spec: key | class | shape | dtype | device | space
+        key = f'<span class="rlt-k">{esc(leaf.key)}</span>' if leaf.key else ""  # a bare spec
+        return (f'{key}<span class="rlt-kind">{esc(leaf.kind)}</span>'
+                f"{_shape(leaf.shape, leaf.batch_dims)}{_dtype(leaf.dtype)}"
+                f'<span class="rlt-dev">{esc(leaf.device)}</span>'
+                f'<span class="rlt-space">{esc(leaf.text or "")}</span>')
     stats, spark = _preview(leaf.preview, leaf.text)
     return (f'<span class="rlt-k">{esc(leaf.key)}{_badges(leaf.badges)}</span>'
             f"{_shape(leaf.shape, leaf.batch_dims)}{_dtype(leaf.dtype)}"
@@ -208,12 +214,23 @@ def _tensor(leaf: Leaf) -> str:
 
 
 def _keys(keys: tuple[str, ...], env: tuple[str, ...] = (), cls: str = "") -> str:
+    """One chip per key, or per run of keys with one parent: ``action.{direction, force}``,
+    the shared parent drawn faint so the names stand out."""
     if not keys:
         return '<span class="rlt-m">nothing</span>'
-    return "".join(
-        f'<span class="rlt-key{" rlt-key-env" if k in env else ""}{cls}">{esc(k)}</span>'
-        for k in keys
-    )
+    chips = []
+    for prefix, names, is_env in key_groups(keys, env):
+        parent = f'<span class="rlt-kp">{esc(prefix)}</span>' if prefix else ""
+        if len(names) == 1:
+            body = esc(names[0])
+        else:
+            body = ('<span class="rlt-kp">{</span>'
+                    + '<span class="rlt-kp">, </span>'.join(esc(n) for n in names)
+                    + '<span class="rlt-kp">}</span>')
+        title = ", ".join(prefix + n for n in names)
+        chips.append(f'<span class="rlt-key{" rlt-key-env" if is_env else ""}{cls}" '
+                     f'title="{esc(title)}">{parent}{body}</span>')
+    return "".join(chips)
 
 
 def _io(card: ModuleCard, env: tuple[str, ...] = ()) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import textwrap
+from collections.abc import Collection, Sequence
 
 from rltutor._nodes import (
     BADGE_HELP,
@@ -27,9 +29,9 @@ def render(node: Node, width: int = 100) -> str:
     elif isinstance(node, Leaf):
         lines = [_with_spark(_join(_leaf_cells(node, node.key)), node, width)]
     elif isinstance(node, ModuleCard):
-        lines = _card(node)
+        lines = _card(node, width)
     elif isinstance(node, Flow):
-        lines = _flow(node)
+        lines = _flow(node, width)
     elif isinstance(node, DiffNode):
         lines = _diff(node)
     elif isinstance(node, Opaque):
@@ -90,6 +92,85 @@ def spark_str(values: tuple[float, ...], is_bool: bool) -> str:
     return "".join(BLOCKS[max(0, min(top, round(v * top)))] for v in values)
 
 
+def key_groups(
+    keys: Sequence[str], marked: Collection[str] = ()
+) -> list[tuple[str, list[str], bool]]:
+    """Neighbouring keys with one parent, as ``(prefix, names, marked)``.
+
+    ``["action.direction", "action.force"]`` -> ``[("action.", ["direction", "force"],
+    False)]``; a group never mixes keys in ``marked`` with others.
+    """
+    groups: list[tuple[str, list[str], bool]] = []
+    for key in keys:
+        parent, dot, name = key.rpartition(".")
+        prefix, is_marked = parent + dot, key in marked
+        last = groups[-1] if groups else None
+        if last is not None and prefix and last[0] == prefix and last[2] == is_marked:
+            last[1].append(name)
+        else:
+            groups.append((prefix, [name], is_marked))
+    return groups
+
+
+def compact_keys(keys: Sequence[str], marked: Collection[str] = (), mark: str = "") -> list[str]:
+    """Keys written compactly: ``action.{direction, force}``; ``mark`` follows marked ones.
+
+    >>> compact_keys(["hidden", "params.force.loc", "params.force.scale"])
+    ['hidden', 'params.force.{loc, scale}']
+    """
+    return [
+        prefix + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}")
+        + (mark if is_marked else "")
+        for prefix, names, is_marked in key_groups(keys, marked)
+    ]
+
+
+def wrap_keys(
+    keys: Sequence[str], room: int, marked: Collection[str] = (), mark: str = ""
+) -> list[str]:
+    """``compact_keys`` joined by ", " in lines of at most ``room`` characters (when a key
+    allows); a ``{…}`` group breaks between names and goes on under its first name.
+
+    >>> wrap_keys(["action.direction", "action.force"], 20)
+    ['action.{direction,', '        force}']
+    """
+    lines: list[str] = []
+    line = ""
+
+    def add(text: str, indent: int) -> None:
+        nonlocal line
+        if not line:
+            line = text
+        elif len(line) + 2 + len(text) < room:  # < keeps room for a trailing comma
+            line += ", " + text
+        else:
+            lines.append(line + ",")
+            line = " " * indent + text
+
+    for prefix, names, is_marked in key_groups(keys, marked):
+        end = mark if is_marked else ""
+        whole = prefix + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}") + end
+        if len(names) == 1 or len(whole) < room:  # a group breaks only if it must
+            if line and len(line) + 2 + len(whole) >= room:
+                lines.append(line + ",")
+                line = ""
+            add(whole, 0)
+            continue
+        last = len(names) - 1
+        for i, name in enumerate(names):
+            add(("" if i else prefix + "{") + name + ("}" + end if i == last else ""),
+                len(prefix) + 1 if i else 0)
+    return [*lines, line]
+
+
+def _headed(head: str, keys: Sequence[str], width: int, empty: str) -> list[str]:
+    """``head`` then the keys, wrapped at ``width`` under the first key."""
+    if not keys:
+        return [head + empty]
+    lines = wrap_keys(keys, width - len(head))
+    return [head + lines[0]] + [" " * len(head) + line for line in lines[1:]]
+
+
 def preview_cells(p: Preview | None, text: str | None = None) -> list[str]:
     """Three cells that align as columns: min/mean/max, a true-count, or a note."""
     if text is not None:
@@ -122,8 +203,8 @@ def fit_spark(p: Preview | None, room: int) -> str:
 
 def _leaf_cells(leaf: Leaf, label: str) -> list[str]:
     badges = " ".join(f"[{b}]" for b in leaf.badges)
-    return [label, shape_str(leaf.shape, leaf.batch_dims), leaf.dtype, leaf.device, badges,
-            *preview_cells(leaf.preview, leaf.text)]
+    return [label, leaf.kind, shape_str(leaf.shape, leaf.batch_dims), leaf.dtype, leaf.device,
+            badges, *preview_cells(leaf.preview, leaf.text)]
 
 
 def _with_spark(line: str, leaf: Leaf | None, width: int) -> str:
@@ -208,15 +289,41 @@ def _tree_rows(
 # ---------------------------------------------------------------- modules
 
 
-def _arrow(card_in: tuple[str, ...], card_out: tuple[str, ...]) -> str:
-    return f"{', '.join(card_in) or '-'} -> {', '.join(card_out) or '-'}"
+def _card_line(
+    head: str, card: ModuleCard, cont: str, width: int, extra: str = ""
+) -> list[str]:
+    """``head  in_keys -> out_keys  (extra)``; when too long, ``-> out_keys`` goes on the
+    next line under the in_keys and both wrap. ``cont`` starts every continuation line
+    (the tree's guide lines)."""
+    ins = ", ".join(compact_keys(card.in_keys)) or "-"
+    outs = ", ".join(compact_keys(card.out_keys)) or "-"
+    tail = f"({extra})" if extra else ""
+    line = f"{head}  "
+    if len(line) + len(ins) + 4 + len(outs) + 2 + len(tail) <= width:
+        return [_join([f"{line}{ins} -> {outs}", tail])]
+    if len(line) + len(ins) + 4 + len(outs) <= width:
+        lines = [f"{line}{ins} -> {outs}"]
+    else:
+        pad = cont + " " * max(len(line) - len(cont), 0)
+        room = max(width - len(line), 20)
+        in_lines = wrap_keys(card.in_keys, room) if card.in_keys else ["-"]
+        out_lines = wrap_keys(card.out_keys, room - 3) if card.out_keys else ["-"]
+        lines = [line + in_lines[0]] + [pad + w for w in in_lines[1:]]
+        lines += [f"{pad}-> {out_lines[0]}"] + [f"{pad}   {w}" for w in out_lines[1:]]
+    if tail:
+        if len(lines[-1]) + 2 + len(tail) <= width:
+            lines[-1] += "  " + tail
+        else:
+            lines += textwrap.wrap(tail, width, initial_indent=cont + "  ",
+                                   subsequent_indent=cont + "   ", break_on_hyphens=False)
+    return lines
 
 
-def _card(card: ModuleCard) -> list[str]:
-    lines = [_join([card.name, _arrow(card.in_keys, card.out_keys)])]
+def _card(card: ModuleCard, width: int) -> list[str]:
+    lines = _card_line(card.name, card, "", width)
     if card.env_keys:
-        lines.append(f"  from the environment: {', '.join(card.env_keys)}")
-    _card_rows(card, "", lines)
+        lines += _headed("  from the environment: ", card.env_keys, width, "nothing")
+    _card_rows(card, "", lines, width)
     return lines
 
 
@@ -224,37 +331,67 @@ def _details(card: ModuleCard) -> str:
     return ", ".join(f"{k} {v}" for k, v in card.details)
 
 
-def _card_rows(card: ModuleCard, prefix: str, lines: list[str]) -> None:
+def _card_rows(card: ModuleCard, prefix: str, lines: list[str], width: int) -> None:
     if not card.children:
         if card.details and not prefix:
             lines.append(f"  {_details(card)}")
         return
     for i, child in enumerate(card.children):
         last = i == len(card.children) - 1
-        extra = _details(child)
-        lines.append(
-            prefix + ("└─ " if last else "├─ ")
-            + _join([child.name, _arrow(child.in_keys, child.out_keys),
-                     f"({extra})" if extra else ""])
-        )
-        _card_rows(child, prefix + ("   " if last else "│  "), lines)
+        cont = prefix + ("   " if last else "│  ")
+        # continuation lines keep the tree's guide line, then align under the keys
+        lines += _card_line(prefix + ("└─ " if last else "├─ ") + child.name, child,
+                            cont + ("│  " if child.children else "   "), width, _details(child))
+        _card_rows(child, cont, lines, width)
 
 
-def _flow(flow: Flow) -> list[str]:
-    lines: list[list[str] | str] = [
+def _flow(flow: Flow, width: int) -> list[str]:
+    head = [
         f"dataflow of {flow.name}",
-        f"  from the environment: {', '.join(flow.env_keys) or 'nothing'}",
-        f"  writes: {', '.join(flow.out_keys) or 'nothing'}",
-        ["#", "step", "reads", "", "writes", "notes"],
+        *_headed("  from the environment: ", flow.env_keys, width, "nothing"),
+        *_headed("  writes: ", flow.out_keys, width, "nothing"),
     ]
-    group = None
+    table = _flow_table(flow, width, notes_below=False)
+    if max(len(line.rstrip()) for line in table) > width:
+        table = _flow_table(flow, width, notes_below=True)  # long notes get lines of their own
+    return head + table
+
+
+def _flow_table(flow: Flow, width: int, notes_below: bool) -> list[str]:
+    # notes below a step start under its name: past the index column and its two spaces
+    indent = " " * (max((len(str(s.index)) for s in flow.steps), default=1) + 2)
+    rows: list[list[str]] = [["#", "step", "reads", "", "writes",
+                              "" if notes_below else "notes"]]
     for step in flow.steps:
+        rows.append([str(step.index), step.name,
+                     ", ".join(compact_keys(step.reads, step.env_reads, " (env)")) or "-", "->",
+                     ", ".join(compact_keys(step.writes)) or "-",
+                     "" if notes_below else step.note])
+    read_room = write_room = 0
+    if notes_below:  # reads and writes share what the index, name and arrow leave
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        room = width - (widths[0] + 2) - (widths[1] + 2) - 4 - 2
+        if widths[2] + widths[4] > room:
+            read_room = min(widths[2], max(room - widths[4], room // 2, 20))
+            write_room = max(room - read_room, 20)
+    lines: list[list[str] | str] = [rows[0]]
+    group = None
+    for step, row in zip(flow.steps, rows[1:], strict=True):
         if step.group != group and step.group:
             lines.append(f"   {step.group}")
         group = step.group
-        reads = ", ".join(k + (" (env)" if k in step.env_reads else "") for k in step.reads)
-        lines.append([str(step.index), step.name, reads or "-", "->",
-                      ", ".join(step.writes) or "-", step.note])
+        if not read_room:
+            lines.append(row)
+        else:
+            reads = (wrap_keys(step.reads, read_room, step.env_reads, " (env)")
+                     if step.reads else ["-"])
+            writes = wrap_keys(step.writes, write_room) if step.writes else ["-"]
+            for i in range(max(len(reads), len(writes))):
+                lines.append(["" if i else row[0], "" if i else row[1],
+                              reads[i] if i < len(reads) else "", "" if i else "->",
+                              writes[i] if i < len(writes) else "", ""])
+        if notes_below and step.note:
+            lines.append(f"{indent}{step.note}")
     return _columns(lines)
 
 

@@ -158,7 +158,19 @@ def _branch(
                 _leaf(value, name, td.batch_dims, opts, marks.get(key_str(child_path), ()),
                       time_dim)
             )
+    if path and marks and not node.badges and _all_written(node):
+        node.badges = (POLICY,)  # e.g. ("params", ...) or ("action", ...) built leaf by leaf
     return node
+
+
+def _all_written(node: Branch) -> bool:
+    """True when the module wrote every leaf shown below ``node`` (and none is hidden)."""
+    if node.more or not node.children:
+        return False
+    return all(
+        _all_written(child) if isinstance(child, Branch) else POLICY in child.badges
+        for child in node.children
+    )
 
 
 def _lazy_note(td: LazyStackedTensorDict) -> str:
@@ -267,8 +279,15 @@ HANDLERS: list[tuple[Callable[[Any], bool], Callable[[Any, Options], Node]]] = [
     (lambda obj: isinstance(obj, TensorDictBase), build_tensordict),
     (lambda obj: isinstance(obj, torch.Tensor), build_tensor),
     (lambda obj: isinstance(obj, TensorDictModuleBase), build_module),
+    (lambda obj: _specs().is_spec(obj), lambda obj, opts: _specs().build_spec(obj, opts)),
     (lambda obj: True, build_repr),  # keep last
 ]
+
+
+def _specs() -> Any:
+    from rltutor import _specs  # local: it imports this file
+
+    return _specs
 
 
 def iter_leaves(node: Branch, prefix: tuple[str, ...] = ()) -> Iterable[tuple[str, Leaf]]:

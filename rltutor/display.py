@@ -16,6 +16,7 @@ here is registered with IPython until ``install()`` is called.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rltutor import _render_html, _render_text
@@ -121,14 +122,17 @@ def dataflow(module: Any, **options: Any) -> View:
 
 # ---------------------------------------------------------------- IPython
 
-_installed: dict[tuple[str, type], Any] = {}  # (mime, type) -> the formatter it replaced
+_installed: dict[tuple[str, type | str], Any] = {}  # (mime, type) -> the formatter it replaced
+# TorchRL specs by name: IPython resolves it when a spec is first shown, so registering
+# them imports no torchrl
+_SPEC_TYPE = "torchrl.data.tensor_specs.TensorSpec"
 
 
-def _formatter_types() -> list[type]:
+def _formatter_types() -> list[type | str]:
     from tensordict import TensorDictBase
     from tensordict.nn import TensorDictModuleBase
 
-    return [TensorDictBase, TensorDictModuleBase]
+    return [TensorDictBase, TensorDictModuleBase, _SPEC_TYPE]
 
 
 def _html_formatter(obj: Any) -> str:
@@ -139,9 +143,11 @@ def _text_formatter(obj: Any, printer: Any, cycle: bool) -> None:
     printer.text(to_text(obj))
 
 
-def install(text: bool = True) -> bool:
-    """Render TensorDicts and TensorDict modules with rltutor in IPython/Jupyter.
+def install(text: bool = True, hints: bool = True) -> bool:
+    """Render TensorDicts, modules and specs with rltutor in IPython/Jupyter.
 
+    Also appends a hint under exceptions that classic TorchRL mistakes cause (see
+    ``rltutor.diagnostics.install_hints``); ``hints=False`` leaves exceptions alone.
     Returns False (and does nothing) outside IPython. Calling it twice is harmless;
     ``uninstall()`` restores what was there before. ``text=False`` leaves the plain-text
     repr (terminal IPython, ``print``) alone.
@@ -159,23 +165,44 @@ def install(text: bool = True) -> bool:
         for cls in _formatter_types():
             if (mime, cls) in _installed:
                 continue  # already ours: keep the original we saved the first time
-            _installed[(mime, cls)] = formatters[mime].for_type(cls, handlers[mime])
+            if isinstance(cls, str):
+                module, name = cls.rsplit(".", 1)
+                previous = formatters[mime].for_type_by_name(module, name, handlers[mime])
+            else:
+                previous = formatters[mime].for_type(cls, handlers[mime])
+            _installed[(mime, cls)] = previous
+    if hints:
+        # imported here: diagnostics loads torchrl, and `import rltutor.display` stays light
+        from rltutor.diagnostics import install_hints
+
+        install_hints(shell)
     return True
 
 
 def uninstall() -> bool:
-    """Undo ``install()``: IPython shows TensorDicts as before. False outside IPython."""
+    """Undo ``install()``: IPython shows TensorDicts and exceptions as before.
+
+    False outside IPython.
+    """
     shell = _shell()
+    diagnostics = sys.modules.get("rltutor.diagnostics")  # not loaded: no hints to remove
     if shell is None:
         _installed.clear()
+        if diagnostics is not None:
+            diagnostics.uninstall_hints()
         return False
     formatters = shell.display_formatter.formatters
     for (mime, cls), previous in list(_installed.items()):
         formatter = formatters[mime]
         formatter.pop(cls, None)
         if previous is not None:
-            formatter.for_type(cls, previous)
+            if isinstance(cls, str):
+                formatter.for_type_by_name(*cls.rsplit(".", 1), previous)
+            else:
+                formatter.for_type(cls, previous)
         del _installed[(mime, cls)]
+    if diagnostics is not None:
+        diagnostics.uninstall_hints(shell)
     return True
 
 

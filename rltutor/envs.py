@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from rltutor.validation import check_device, check_env_name
@@ -27,6 +28,7 @@ OBSERVATION_NAMES: dict[str, tuple[str, ...]] = {
     "MountainCar-v0": ("car position", "car velocity"),
     "MountainCarContinuous-v0": ("car position", "car velocity"),
     "Acrobot-v1": ("cos θ₁", "sin θ₁", "cos θ₂", "sin θ₂", "ω₁", "ω₂"),
+    "PuckEnv": ("position", "velocity", "target"),  # rltutor.toy_envs (lesson 07)
 }
 
 
@@ -83,10 +85,20 @@ def make_env(
 def env_id(env: Any) -> str:
     """gymnasium's id of the environment inside ``env`` (or its class name).
 
+    Batched envs (``SerialEnv``/``ParallelEnv``) give the id of the envs they run.
+
     >>> env_id(make_env("CartPole-v1"))  # doctest: +SKIP
     'CartPole-v1'
     """
-    base = getattr(env, "base_env", env)
+    from torchrl.envs.batched_envs import BatchedEnvBase
+
+    base = env.base_env if hasattr(type(env), "base_env") else env
+    if isinstance(base, BatchedEnvBase):
+        # It describes one of its workers, e.g. "GymEnv(env=Pendulum-v1, ...)". (No getattr
+        # on other names: a batched env forwards them to its workers, starting them.)
+        text = str(vars(base).get("_dummy_env_str", ""))
+        described = re.search(r"\benv=([^,()\s]+)", text) or re.match(r"(\w+)\(", text)
+        return described.group(1) if described else type(base).__name__
     spec = getattr(getattr(base, "_env", None), "spec", None)
     return getattr(spec, "id", None) or type(base).__name__
 

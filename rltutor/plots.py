@@ -25,10 +25,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-__all__ = ["RolloutFigure", "RolloutSeries", "encode_png", "plot_rollout", "rollout_series"]
+__all__ = ["ActionSeries", "RolloutFigure", "RolloutSeries", "encode_png", "plot_rollout",
+           "rollout_series"]
 
 MAX_OBSERVATION_LINES = 8
 _EXPLORED_COLOR = "#d62728"
+_REWARD_COLOR = "#2ca02c"
+_EXTRA_PANEL_HEIGHT = 1.5  # inches per action part after the first
 _DONE_COLOR = "#7f7f7f"
 _NAN = float("nan")
 # Legends sit above their panel, right-aligned, so they never hide the data.
@@ -41,41 +44,103 @@ _SHRINK_BELOW = 0.5
 
 
 @dataclass
-class RolloutSeries:
-    """The numbers a rollout plot draws, as numpy arrays indexed by time step."""
+class ActionSeries:
+    """One part of the action (the whole action unless it is composite), per step."""
 
-    steps: np.ndarray  # (T,) step index
-    observation: np.ndarray | None  # (T, D) or None when there is no vector observation
-    observation_names: list[str]
-    action: np.ndarray  # (T, A) continuous values, or (T,) action index when discrete
+    name: str  # "action", or the part's key in a composite action ("direction")
+    values: np.ndarray  # (..., T, A) continuous values, or (..., T) index when discrete
     discrete: bool
     num_actions: int | None  # choices when discrete
-    reward: np.ndarray  # (T,)
-    done: np.ndarray  # (T,) bool: the step ended an episode
-    explored: np.ndarray | None  # (T,) bool, or None when unknown
-    greedy_action: np.ndarray | None  # what the policy would do without exploring
+    greedy: np.ndarray | None  # same shape: what the policy does without exploring
+    explored: np.ndarray | None  # (..., T) bool: this part differs from the greedy one
+
+    @property
+    def width(self) -> int:
+        """Lines this part draws: 1 for a discrete part, A for a continuous one."""
+        return 1 if self.discrete else int(self.values.shape[-1])
+
+
+@dataclass
+class RolloutSeries:
+    """The numbers a rollout plot draws, as numpy arrays indexed by time step.
+
+    Arrays keep the rollout's batch dims: ``(T, ...)`` for one environment, ``(B, T, ...)``
+    for a batched one (``num_envs`` = B; more leading dims are flattened into B).
+    """
+
+    steps: np.ndarray  # (T,) step index
+    observation: np.ndarray | None  # (..., T, D) or None when there is no vector observation
+    observation_names: list[str]
+    actions: list[ActionSeries]  # one per part of the action
+    reward: np.ndarray  # (..., T)
+    done: np.ndarray  # (..., T) bool: the step ended an episode
+    explored: np.ndarray | None  # (..., T) bool, or None when unknown
+    num_envs: int = 1
+    batched: bool = False
+
+    # The whole action when it has one part (or its first part), as before composites.
+    @property
+    def action(self) -> np.ndarray:
+        return self.actions[0].values
+
+    @property
+    def discrete(self) -> bool:
+        return self.actions[0].discrete
+
+    @property
+    def num_actions(self) -> int | None:
+        return self.actions[0].num_actions
+
+    @property
+    def greedy_action(self) -> np.ndarray | None:
+        return self.actions[0].greedy
+
+    def per_env(self, array: np.ndarray | None) -> np.ndarray | None:
+        """``array`` with a leading env dim, also for a single env's rollout."""
+        return array if array is None or self.batched else array[None]
 
 
 def _numpy(x: torch.Tensor) -> np.ndarray:
     return x.detach().to("cpu").float().numpy() if x.is_floating_point() else x.cpu().numpy()
 
 
-def _first_trajectory(td: Any) -> Any:
-    # Batched envs give [B, T] rollouts: draw the first trajectory.
-    while td.batch_dims > 1:
-        td = td[0]
-    return td
+def _as_discrete(
+    action: torch.Tensor, batch: int = 1, choices: int | None = None
+) -> tuple[bool, np.ndarray, int | None]:
+    """(discrete?, values, number of choices). One-hot and integer actions are discrete.
 
-
-def _as_discrete(action: torch.Tensor) -> tuple[bool, np.ndarray, int | None]:
-    """(discrete?, values, number of choices). One-hot and integer actions are discrete."""
+    ``batch`` leading dims index steps (and envs); ``choices`` is the spec's count, if known.
+    """
+    lead = action.shape[:batch]
     if action.is_floating_point():
-        return False, _numpy(action.reshape(action.shape[0], -1)), None
-    if action.dtype == torch.bool or (action.ndim == 2 and action.shape[-1] > 1):
+        return False, _numpy(action.reshape(*lead, -1)), None
+    if action.dtype == torch.bool or (action.ndim == batch + 1 and action.shape[-1] > 1):
         # one-hot (the action spec of CartPole in TorchRL): index of the 1
         return True, _numpy(action.long().argmax(-1)), int(action.shape[-1])
-    index = _numpy(action.reshape(action.shape[0], -1)[:, 0])
-    return True, index, int(index.max()) + 1 if index.size else 1
+    index = _numpy(action.reshape(*lead, -1)[..., 0])
+    seen = int(index.max()) + 1 if index.size else 1
+    return True, index, max(seen, choices or 0)
+
+
+def _action_series(
+    name: str, taken: torch.Tensor, greedy: Any, explored: np.ndarray | None,
+    batch: int, choices: int | None, compare: bool,
+) -> ActionSeries:  # fmt: skip
+    discrete, values, n = _as_discrete(taken, batch, choices)
+    greedy_values = None
+    if greedy is not None:
+        greedy = torch.as_tensor(greedy)
+        if discrete:
+            greedy_values = (_as_discrete(greedy, batch)[1] if greedy.ndim == batch + 1
+                             else _numpy(greedy.reshape(greedy.shape[:batch])))  # fmt: skip
+        else:
+            greedy_values = _numpy(greedy.reshape(*greedy.shape[:batch], -1))
+    part_explored = explored
+    if compare and explored is not None and greedy_values is not None:
+        # a composite step explored if any part did: mark only the parts that differ
+        differs = values != greedy_values if discrete else np.abs(values - greedy_values) > 1e-5
+        part_explored = explored & (differs if discrete else differs.any(-1))
+    return ActionSeries(name, values, discrete, n, greedy_values, part_explored)
 
 
 def rollout_series(
@@ -84,58 +149,85 @@ def rollout_series(
     explored: Any = None,
     greedy_action: Any = None,
     observation_names: Sequence[str] | None = None,
+    action_choices: dict[str, int] | None = None,
 ) -> RolloutSeries:
     """Pull the plotted quantities out of a rollout TensorDict.
 
-    ``explored`` (a bool per step) marks exploratory steps. Without it, a rollout that
-    holds ``action_value`` (a Q-value policy) counts a step as exploratory when the action
-    taken is not the one with the highest value. ``observation_names`` label the
-    observation entries (``obs[i]`` where missing).
+    Works for one environment's rollout (batch ``[T]``) and for batched envs (``[B, T]``).
+    A composite action (a TensorDict under ``"action"``) gives one :class:`ActionSeries`
+    per part, log-probabilities left out. ``explored`` (a bool per step, shaped like the
+    rollout's batch) marks exploratory steps. Without it, a rollout that holds
+    ``action_value`` (a Q-value policy) counts a step as exploratory when the action
+    taken is not the one with the highest value. ``greedy_action`` is the action the
+    policy takes without exploring (a tensor, or a TensorDict for a composite action).
+    ``observation_names`` label the observation entries (``obs[i]`` where missing);
+    ``action_choices`` gives the number of choices of discrete parts, by part name.
 
     >>> s = rollout_series(rollout_td)  # doctest: +SKIP
     >>> s.reward.shape                  # doctest: +SKIP
     (200,)
     """
-    td = _first_trajectory(td)
+    from rltutor.rollouts import action_leaves
+
+    if not hasattr(td, "batch_dims") or td.batch_dims < 1:
+        raise ValueError(
+            "a rollout must be a TensorDict with a time dimension (batch [T] or [envs, T]), "
+            f"got {type(td).__name__} with batch size {tuple(getattr(td, 'batch_size', ()))}"
+        )
     if "action" not in td.keys():
         raise ValueError(
             f"a rollout must hold an 'action' entry; this TensorDict has: {sorted(td.keys())}"
         )
-    steps = np.arange(td.shape[0])
+    batched = td.batch_dims > 1
+    if td.batch_dims > 2:  # e.g. [workers, envs, T]: every trajectory is one "env"
+        td = td.reshape(-1, td.shape[-1])
+    batch = td.batch_dims
+    lead = tuple(td.shape)
+    steps = np.arange(td.shape[-1])
     observation, names = None, []
     if "observation" in td.keys():
         obs = td["observation"]
-        if obs.ndim == 2:  # (T, D) vector observation; pixels are not drawn here
-            observation = _numpy(obs)[:, :MAX_OBSERVATION_LINES]
+        if obs.ndim == batch + 1:  # (..., T, D) vector observation; pixels are not drawn here
+            observation = _numpy(obs)[..., :MAX_OBSERVATION_LINES]
             given = list(observation_names or ())
             names = [given[i] if i < len(given) else f"obs[{i}]"
-                     for i in range(observation.shape[1])]  # fmt: skip
-    discrete, action, num_actions = _as_discrete(td["action"])
-    reward = _numpy(td["next", "reward"].reshape(td.shape[0], -1).sum(-1))
-    done = _numpy(td["next", "done"].reshape(td.shape[0], -1).any(-1)).astype(bool)
+                     for i in range(observation.shape[-1])]  # fmt: skip
+    reward = _numpy(td["next", "reward"].reshape(*lead, -1).sum(-1))
+    done = _numpy(td["next", "done"].reshape(*lead, -1).any(-1)).astype(bool)
 
-    if explored is None and discrete and "action_value" in td.keys():
-        best = td["action_value"].argmax(-1).cpu().numpy()
-        explored = action.reshape(-1) != best
-        if greedy_action is None:
-            greedy_action = best
-    if explored is not None:
-        explored = np.asarray(_numpy(torch.as_tensor(explored)), dtype=bool).reshape(-1)
-        if explored.shape[0] != steps.shape[0]:
-            raise ValueError(
-                f"explored must have one entry per step ({steps.shape[0]}), "
-                f"got {explored.shape[0]}"
-            )
-    if greedy_action is not None:
-        greedy = torch.as_tensor(greedy_action)
+    parts = action_leaves(td["action"])
+    if not parts:
+        raise ValueError("the rollout's 'action' has no entries to draw")
+    composite = not isinstance(td["action"], torch.Tensor)
+    if explored is None and not composite and "action_value" in td.keys():
+        discrete, index, _ = _as_discrete(td["action"], batch)
         if discrete:
-            greedy_action = _as_discrete(greedy)[1] if greedy.ndim == 2 else _numpy(greedy)
+            best = td["action_value"].argmax(-1).cpu().numpy()
+            explored = index.reshape(best.shape) != best
+            if greedy_action is None:
+                greedy_action = torch.as_tensor(best)
+    if explored is not None:
+        explored = np.asarray(_numpy(torch.as_tensor(explored)), dtype=bool)
+        if explored.size != int(np.prod(lead)):
+            raise ValueError(
+                f"explored must have one entry per step (shape {lead}), "
+                f"got {tuple(explored.shape)}"
+            )
+        explored = explored.reshape(lead)
+    choices = action_choices or {}
+    actions = []
+    for name, taken in parts:
+        if greedy_action is None:
+            greedy = None
+        elif composite:
+            greedy = greedy_action.get(tuple(name.split(".")), None)
         else:
-            greedy_action = _numpy(greedy.reshape(greedy.shape[0], -1))
-    return RolloutSeries(
-        steps, observation, names, action, discrete, num_actions, reward, done,
-        explored, greedy_action,
-    )  # fmt: skip
+            greedy = greedy_action
+        actions.append(_action_series(name, taken, greedy, explored, batch,
+                                      choices.get(name), compare=composite))  # fmt: skip
+    series = RolloutSeries(steps, observation, names, actions, reward, done, explored,
+                           num_envs=lead[0] if batched else 1, batched=batched)  # fmt: skip
+    return series
 
 
 def _done_xy(steps: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,10 +303,12 @@ def encode_png(rgb: np.ndarray) -> bytes:
 
 
 class RolloutFigure(Figure):
-    """A three-panel rollout figure that redraws itself for a new rollout in place.
+    """A rollout figure (observations, actions, reward) that redraws itself in place.
 
-    Panels: observations, actions (discrete ones as the index chosen), reward. Steps that
-    ended an episode get a grey vertical line; exploratory steps get red crosses.
+    Panels: observations, one per part of the action (discrete parts as the index
+    chosen), reward. Steps that ended an episode get a grey vertical line; exploratory
+    steps get red crosses. A batched rollout (``[envs, T]``) draws every env: env 0 in
+    full colour, the others as thin faint lines in the same colours.
 
     Redraws are cheap: y limits stay put while the data fits them (see
     :func:`stable_limits`), and while nothing but the data changed, :meth:`to_png` pastes
@@ -239,9 +333,10 @@ class RolloutFigure(Figure):
         # Fixed margins instead of a layout engine: constrained layout would re-measure
         # every tick label on each redraw (about half the cost of a frame).
         super().__init__(figsize=figsize, dpi=dpi)
-        self.subplots_adjust(left=0.09, right=0.98, bottom=0.085, top=0.91, hspace=0.3)
+        self._base_size = (float(figsize[0]), float(figsize[1]))
         FigureCanvasAgg(self)  # an Agg canvas of its own: no pyplot, no GUI
         self._names = _names_for(observation_names, env, td)
+        self._choices = _action_choices(env)
         self._generation = 0  # bumped whenever the axes are rebuilt
         self._background: Any = None
         self._background_key: tuple | None = None
@@ -251,81 +346,146 @@ class RolloutFigure(Figure):
 
     def _series(self, td: Any, explored: Any, greedy_action: Any) -> RolloutSeries:
         return rollout_series(td, explored=explored, greedy_action=greedy_action,
-                              observation_names=self._names)  # fmt: skip
+                              observation_names=self._names,
+                              action_choices=self._choices)  # fmt: skip
+
+    @staticmethod
+    def _layout(s: RolloutSeries) -> tuple:
+        """What the axes and lines depend on: a rollout with another layout rebuilds them."""
+        ndim = 0 if s.observation is None else s.observation.shape[-1]
+        parts = tuple((a.name, a.discrete, a.width, a.num_actions) for a in s.actions)
+        return ndim, s.num_envs, parts
 
     # -- building (once) ---------------------------------------------------------------
     def _build(self, s: RolloutSeries, title: str | None) -> None:
         self._generation += 1
-        self.ax_obs, self.ax_action, self.ax_reward = self.subplots(3, 1, sharex=True)
+        n_parts = len(s.actions)
+        # Each extra action part gets a panel of its own, and the figure grows to fit it.
+        width, height = self._base_size
+        height += _EXTRA_PANEL_HEIGHT * (n_parts - 1)
+        if tuple(self.get_size_inches()) != (width, height):
+            self.set_size_inches(width, height)
+        bottom = 0.085 * self._base_size[1] / height
+        top = 1 - 0.09 * self._base_size[1] / height
+        self.subplots_adjust(left=0.09, right=0.98, bottom=bottom, top=top, hspace=0.3)
+        axes = self.subplots(n_parts + 2, 1, sharex=True)
+        self.ax_obs, self.ax_reward = axes[0], axes[-1]
+        self.ax_actions = list(axes[1:-1])
+        self.ax_action = self.ax_actions[0]
         self.suptitle(title or "", fontsize=11, x=0.09, ha="left")
         for ax in self.axes:
             ax.grid(True, alpha=0.3)
             ax.margins(x=0)
         self.ax_obs.set_ylabel("observation")
-        self.ax_action.set_ylabel("action")
+        for ax, part in zip(self.ax_actions, s.actions):
+            ax.set_ylabel(part.name)  # "action", or the part's name in a composite action
         self.ax_reward.set_ylabel("reward")
         self.ax_reward.set_xlabel("step")
         for ax in self.axes:  # labels at a fixed place, whatever the tick label widths
             ax.yaxis.set_label_coords(-0.075, 0.5)
 
-        ndim = 0 if s.observation is None else s.observation.shape[1]
-        self.obs_lines: list[Line2D] = [
-            self.ax_obs.plot([], [], lw=1.2, label=name)[0] for name in s.observation_names
-        ]
+        ndim = 0 if s.observation is None else s.observation.shape[-1]
+        envs = range(s.num_envs)
+        # _obs[b][i], _acts[b][p][d], _rewards[b]: the line of env b; env 0 is drawn last,
+        # on top of the others.
+        self._obs = [[self.ax_obs.plot([], [], color=f"C{i}", label=name, **_env_style(b))[0]
+                      for i, name in enumerate(s.observation_names)] for b in envs]  # fmt: skip
         if ndim == 0:
             self.ax_obs.text(0.5, 0.5, "no vector observation", ha="center",
                              transform=self.ax_obs.transAxes, color=_DONE_COLOR)  # fmt: skip
         elif ndim <= 4:
-            self.ax_obs.legend(**_LEGEND, ncols=ndim)
+            self.ax_obs.legend(handles=self._obs[0], **_LEGEND, ncols=ndim)
 
-        adim = 1 if s.discrete else s.action.shape[1]
-        style = {"drawstyle": "steps-mid"} if s.discrete else {}
-        self.action_lines = [
-            self.ax_action.plot([], [], lw=1.2, label="action taken", **style)[0]
-            for _ in range(adim)
-        ]
-        self.greedy_lines = [
-            self.ax_action.plot([], [], lw=1.0, ls="--", color="k", alpha=0.6,
-                                label="deterministic action", **style)[0]
-            for _ in range(adim)
+        self._acts = [
+            [[ax.plot([], [], color=f"C{d}", label="action taken",
+                      **({"drawstyle": "steps-mid"} if part.discrete else {}), **_env_style(b))[0]
+              for d in range(part.width)] for ax, part in zip(self.ax_actions, s.actions)]
+            for b in envs
         ]  # fmt: skip
-        self.explored_line = self.ax_action.plot(
-            [], [], ls="none", marker="x", ms=5, mew=1.2, color=_EXPLORED_COLOR,
-            label="exploratory step",
-        )[0]  # fmt: skip
-        if s.discrete:
-            n = s.num_actions or 1
-            self.ax_action.set_yticks(range(n))
-            self.ax_action.set_ylim(-0.5, n - 0.5)
+        self._greedy = [
+            [ax.plot([], [], lw=1.0, ls="--", color="k", alpha=0.6, zorder=3,
+                     label="deterministic action",
+                     **({"drawstyle": "steps-mid"} if part.discrete else {}))[0]
+             for _ in range(part.width)]
+            for ax, part in zip(self.ax_actions, s.actions)
+        ]  # fmt: skip
+        self._explored = [
+            ax.plot([], [], ls="none", marker="x", ms=5, mew=1.2, color=_EXPLORED_COLOR,
+                    label="exploratory step", zorder=4)[0]
+            for ax in self.ax_actions
+        ]  # fmt: skip
+        # the other envs' exploratory steps, faint like their lines
+        self._explored_others = [
+            ax.plot([], [], ls="none", marker="x", ms=4, mew=1.0, color=_EXPLORED_COLOR,
+                    alpha=0.35, zorder=2)[0]
+            for ax in (self.ax_actions if s.num_envs > 1 else ())
+        ]  # fmt: skip
+        for ax, part in zip(self.ax_actions, s.actions):
+            if part.discrete:
+                n = part.num_actions or 1
+                ax.set_yticks(range(n))
+                ax.set_ylim(-0.5, n - 0.5)
 
-        self.reward_line = self.ax_reward.plot([], [], lw=1.2, color="#2ca02c")[0]
+        self._rewards = [self.ax_reward.plot([], [], color=_REWARD_COLOR, label=f"env {b}",
+                                             **_env_style(b))[0] for b in envs]  # fmt: skip
+        if s.num_envs > 1:
+            others = "env 1" if s.num_envs == 2 else f"envs 1–{s.num_envs - 1}"
+            self._rewards[1].set_label(f"{others} (faint)")
+            self.ax_reward.legend(handles=self._rewards[:2], **_LEGEND, ncols=2)
         self.done_lines = [
             ax.plot([], [], color=_DONE_COLOR, lw=1.0, ls=":", transform=ax.get_xaxis_transform(),
                     label="done")[0]
             for ax in self.axes
         ]  # fmt: skip
-        self._shape = (ndim, s.discrete, adim, s.num_actions)
+        self._shape = self._layout(s)
         self._legend_for: tuple | None = None
-        self._ylims: dict[str, tuple[float, float] | None] = {"obs": None, "action": None,
-                                                              "reward": None}  # fmt: skip
+        self._ylims: dict[Any, tuple[float, float] | None] = {"obs": None, "reward": None}
+        self._ylims.update({("action", p): None for p in range(n_parts)})
+
+    # env 0's lines, and every action part's lines in one list, as named before batches
+    @property
+    def obs_lines(self) -> list[Line2D]:
+        return self._obs[0]
+
+    @property
+    def action_lines(self) -> list[Line2D]:
+        return [line for part in self._acts[0] for line in part]
+
+    @property
+    def greedy_lines(self) -> list[Line2D]:
+        return [line for part in self._greedy for line in part]
+
+    @property
+    def explored_line(self) -> Line2D:
+        return self._explored[0]
+
+    @property
+    def reward_line(self) -> Line2D:
+        return self._rewards[0]
+
+    @property
+    def reward_lines(self) -> list[Line2D]:
+        """One reward line per env (env 0 first)."""
+        return self._rewards
 
     def _data_artists(self) -> list[Any]:
         """What changes from one rollout to the next (everything else is background)."""
-        return [*self.obs_lines, *self.action_lines, *self.greedy_lines, self.explored_line,
-                self.reward_line, *self.done_lines]  # fmt: skip
+        envs = range(len(self._obs) - 1, -1, -1)  # env 0 last: drawn on top
+        return [*(line for b in envs for line in self._obs[b]),
+                *(line for b in envs for part in self._acts[b] for line in part),
+                *self.greedy_lines, *self._explored_others, *self._explored,
+                *(self._rewards[b] for b in envs), *self.done_lines]  # fmt: skip
 
     # -- updating (every rollout) -------------------------------------------------------
     def update(self, td: Any, *, explored: Any = None, greedy_action: Any = None,
                title: str | None = None) -> RolloutFigure:  # fmt: skip
         """Show another rollout on the same axes and lines; returns ``self``.
 
-        A rollout with a different layout (observation size, action kind) rebuilds the
-        axes once; the Figure object stays the same.
+        A rollout with a different layout (observation size, action parts, number of
+        envs) rebuilds the axes once; the Figure object stays the same.
         """
         s = self._series(td, explored, greedy_action)
-        ndim = 0 if s.observation is None else s.observation.shape[1]
-        adim = 1 if s.discrete else s.action.shape[1]
-        if (ndim, s.discrete, adim, s.num_actions) != self._shape:
+        if self._layout(s) != self._shape:
             self.clear()
             self._build(s, title)
         elif title is not None and title != self.get_suptitle():
@@ -335,46 +495,65 @@ class RolloutFigure(Figure):
 
     def _set(self, s: RolloutSeries) -> None:
         x = s.steps
-        for i, line in enumerate(self.obs_lines):
-            line.set_data(x, s.observation[:, i])
-        action = s.action.reshape(len(x), -1)
-        for i, line in enumerate(self.action_lines):
-            line.set_data(x, action[:, i])
-        greedy = None if s.greedy_action is None else s.greedy_action.reshape(len(x), -1)
-        visible = greedy is not None and s.explored is not None and bool(s.explored.any())
-        for i, line in enumerate(self.greedy_lines):
-            line.set_visible(visible)
-            line.set_data((x, greedy[:, i]) if visible else ([], []))
-        if s.explored is not None and s.explored.any():
-            self.explored_line.set_data(x[s.explored], action[s.explored, 0])
-        else:
-            self.explored_line.set_data([], [])
-        shown = [self.action_lines[0]]
-        if visible:
-            shown.append(self.greedy_lines[0])
-        if len(self.explored_line.get_xdata()):
-            shown.append(self.explored_line)
+        T = len(x)
+        obs = s.per_env(s.observation)
+        for b, lines in enumerate(self._obs):
+            for i, line in enumerate(lines):
+                line.set_data(x, obs[b, :, i])
+        explored_any = s.explored is not None and bool(s.explored.any())
+        shown: list[Any] = []
+        action_ranges = []
+        for p, part in enumerate(s.actions):
+            values = s.per_env(part.values).reshape(s.num_envs, T, -1)
+            for b in range(s.num_envs):
+                for d, line in enumerate(self._acts[b][p]):
+                    line.set_data(x, values[b, :, d])
+            # the deterministic action of env 0, shown where it matters: something explored
+            greedy = None if part.greedy is None else s.per_env(part.greedy).reshape(
+                s.num_envs, T, -1)[0]
+            visible = greedy is not None and explored_any
+            for d, line in enumerate(self._greedy[p]):
+                line.set_visible(visible)
+                line.set_data((x, greedy[:, d]) if visible else ([], []))
+            mask = None if part.explored is None else s.per_env(part.explored)
+            if mask is not None and mask[0].any():
+                self._explored[p].set_data(x[mask[0]], values[0, :, 0][mask[0]])
+            else:
+                self._explored[p].set_data([], [])
+            if self._explored_others:
+                rest = mask[1:] if mask is not None else np.zeros((0, T), bool)
+                xs = np.broadcast_to(x, rest.shape)[rest]
+                self._explored_others[p].set_data(xs, values[1:, :, 0][rest])
+            if p == 0:
+                shown = [self._acts[0][0][0]] + ([self._greedy[0][0]] if visible else [])
+            if mask is not None and mask.any() and len(shown) < 3:
+                shown.append(self._explored[p])
+            action_ranges.append(None if part.discrete else _finite_range(values, greedy))
         # The legend lists only what is drawn; rebuilt only when that changes.
         if tuple(shown) != self._legend_for:
             self.ax_action.legend(handles=shown, **_LEGEND, ncols=3)
             self._legend_for = tuple(shown)
-        self.reward_line.set_data(x, s.reward)
-        dx, dy = _done_xy(x, s.done)
+        rewards = s.per_env(s.reward)
+        for b, line in enumerate(self._rewards):
+            line.set_data(x, rewards[b])
+        # env 0's episode ends; other envs' would crowd the panels (their lines show them)
+        dx, dy = _done_xy(x, s.per_env(s.done)[0])
         for line in self.done_lines:
             line.set_data(dx, dy)
 
-        right = max(len(x) - 1, 1)
+        right = max(T - 1, 1)
         if self.ax_obs.get_xlim() != (0, right):
-            self.ax_obs.set_xlim(0, right)  # shared: sets all three
+            self.ax_obs.set_xlim(0, right)  # shared: sets all panels
         self._set_ylim("obs", self.ax_obs, _finite_range(s.observation))
-        if not s.discrete:
-            self._set_ylim("action", self.ax_action, _finite_range(action, greedy))
+        for p, (ax, data) in enumerate(zip(self.ax_actions, action_ranges)):
+            if data is not None:
+                self._set_ylim(("action", p), ax, data)
         self._set_ylim("reward", self.ax_reward, _finite_range(s.reward, np.zeros(1)))
         self.series = s
         # No draw here: on this Agg canvas draw_idle would draw at once, and to_png()
         # (or Jupyter's _repr_png_) draws anyway; set_data has already marked us stale.
 
-    def _set_ylim(self, name: str, ax: Any, data: tuple[float, float] | None) -> None:
+    def _set_ylim(self, name: Any, ax: Any, data: tuple[float, float] | None) -> None:
         limits = stable_limits(self._ylims[name], data)
         if limits != self._ylims[name]:
             ax.set_ylim(*limits)
@@ -432,6 +611,29 @@ class RolloutFigure(Figure):
     def _repr_png_(self) -> bytes:
         # Shown once per cell: draw everything, in case the figure was changed by hand.
         return self.to_png(reuse_background=False)
+
+
+def _env_style(env: int) -> dict[str, Any]:
+    """Env 0 drawn in full, the other envs of a batch thin and faint behind it."""
+    if env == 0:
+        return {"lw": 1.2, "zorder": 2.5}
+    return {"lw": 0.8, "alpha": 0.35, "zorder": 2}
+
+
+def _action_choices(env: Any) -> dict[str, int]:
+    """Number of choices of each discrete action part, from the env's action spec."""
+    spec = getattr(env, "full_action_spec", None) if env is not None else None
+    if spec is None or "action" not in spec.keys():
+        return {}
+    spec = spec["action"]
+    leaves = spec.items(True, True) if hasattr(spec, "items") else [("action", spec)]
+    choices = {}
+    for key, leaf in leaves:
+        n = getattr(getattr(leaf, "space", None), "n", None)
+        if isinstance(n, int):
+            name = key if isinstance(key, str) else ".".join(key)
+            choices[name] = n
+    return choices
 
 
 def _names_for(names: Sequence[str] | None, env: Any, td: Any) -> list[str] | None:

@@ -17,10 +17,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from tensordict import TensorDictBase
 
 __all__ = [
+    "action_leaves",
     "deterministic_actions",
     "explored_mask",
     "exploratory_steps",
     "materialize_lazy",
+    "move_specs",
+    "move_to_device",
     "policy_device",
     "rollout",
 ]
@@ -40,6 +43,65 @@ def policy_device(policy: Any) -> torch.device | None:
     return None
 
 
+def move_to_device(env: Any, policy: Any, device: Any) -> torch.device:
+    """Move ``policy``, ``env`` and every spec the policy's modules keep to ``device``.
+
+    ``module.to(device)`` moves parameters and buffers, not the action spec that
+    exploration modules (``EGreedyModule``, ``AdditiveGaussianModule``, OU noise) and
+    safe actors keep to draw random actions or clip to bounds; a spec left behind
+    makes the first exploratory step fail. Returns the device.
+
+    >>> move_to_device(env, policy, "cpu")  # doctest: +SKIP
+    device(type='cpu')
+    """
+    from rltutor.validation import check_device
+
+    device = check_device(device)
+    if isinstance(policy, torch.nn.Module):
+        if policy_device(policy) not in (None, device):
+            policy.to(device)
+        move_specs(policy, device)
+    if torch.device(getattr(env, "device", None) or "cpu") != device:
+        env.to(device)
+    return device
+
+
+def move_specs(policy: Any, device: Any) -> list[torch.nn.Module]:
+    """Move the specs kept by ``policy``'s modules to ``device``; returns the modules moved.
+
+    The half of a move that ``policy.to(device)`` leaves out (see :func:`move_to_device`).
+    No check that ``device`` exists here, so ``"meta"`` works for a test.
+
+    >>> from torchrl.data import Bounded
+    >>> from torchrl.modules import AdditiveGaussianModule
+    >>> noise = AdditiveGaussianModule(spec=Bounded(-1.0, 1.0, shape=(1,)))
+    >>> len(move_specs(noise, "meta")), noise.spec.device
+    (1, device(type='meta'))
+    """
+    from torchrl.data import TensorSpec
+
+    device = torch.device(device)
+    moved = []
+    modules = policy.modules() if isinstance(policy, torch.nn.Module) else ()
+    for module in modules:
+        spec = getattr(module, "_spec", None)  # where TorchRL's modules keep it
+        if isinstance(spec, TensorSpec) and _spec_device(spec) != device:
+            module._spec = spec.to(device)
+            moved.append(module)
+    return moved
+
+
+def _spec_device(spec: Any) -> torch.device | None:
+    """The device of a spec's first leaf (a Composite's own device may be None)."""
+    if spec.device is not None:
+        return torch.device(spec.device)
+    leaves = spec.values(True, True) if hasattr(spec, "values") else ()
+    for leaf in leaves:
+        if getattr(leaf, "device", None) is not None:
+            return torch.device(leaf.device)
+    return None
+
+
 def _check_same_device(env: Any, policy: Any) -> None:
     env_dev, pol_dev = getattr(env, "device", None), policy_device(policy)
     if env_dev is not None and pol_dev is not None and torch.device(env_dev) != pol_dev:
@@ -47,6 +109,26 @@ def _check_same_device(env: Any, policy: Any) -> None:
             f"the policy is on {pol_dev} but the environment is on {env_dev}; "
             f"move both to one device, e.g. policy.to('{env_dev}')"
         )
+
+
+def _as_path(key: Any) -> tuple[str, ...]:
+    return (key,) if isinstance(key, str) else tuple(key)
+
+
+def check_policy_inputs(policy: Any, td: Any) -> None:
+    """``check_in_keys`` for the keys ``policy`` needs from outside.
+
+    A sequence lists among its ``in_keys`` a parent key whose entries its own modules
+    write: a composite actor reads ``"params"`` that its network fills in with
+    ``("params", "force", "loc")``. Such keys are not the caller's to provide.
+    """
+    in_keys = [_as_path(k) for k in getattr(policy, "in_keys", None) or ()]
+    out_keys = [_as_path(k) for k in getattr(policy, "out_keys", None) or ()]
+    external = [k for k in in_keys if not any(o[: len(k)] == k for o in out_keys)]
+    if len(external) != len(in_keys):
+        # same name in the message, fewer keys to ask for
+        policy = type(type(policy).__name__, (), {"in_keys": external})()
+    check_in_keys(policy, td)
 
 
 def materialize_lazy(env: Any, policy: Any) -> None:
@@ -61,7 +143,7 @@ def materialize_lazy(env: Any, policy: Any) -> None:
     ):
         with torch.no_grad():
             td = env.reset()
-            check_in_keys(policy, td)
+            check_policy_inputs(policy, td)
             policy(td)
 
 
@@ -98,7 +180,7 @@ def rollout(
     env.set_seed(seed)
     with torch.no_grad(), set_exploration_type(exploration_type):
         td = env.reset()
-        check_in_keys(policy, td)
+        check_policy_inputs(policy, td)
         return env.rollout(
             steps,
             policy,
@@ -127,20 +209,63 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
 
     An e-greedy step that picked another action than the greedy one counts, and so does
     a sample from a probabilistic policy that landed away from its deterministic value.
+    The mask has the rollout's batch shape: ``[T]``, or ``[envs, T]`` for batched envs.
 
     >>> exploratory_steps(policy, rollout_td).float().mean()  # doctest: +SKIP
     """
-    return explored_mask(td["action"], deterministic_actions(policy, td), atol=atol)
+    return explored_mask(td["action"], deterministic_actions(policy, td), atol=atol,
+                         batch_dims=td.batch_dims)  # fmt: skip
 
 
-def explored_mask(taken: torch.Tensor, greedy: torch.Tensor, *, atol: float = 1e-5) -> torch.Tensor:
+def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:
+    """The parts of an action as ``(name, tensor)``: one ``("action", t)`` for a plain tensor,
+    one per leaf of a composite action (a TensorDict), log-probabilities left out.
+
+    >>> from tensordict import TensorDict
+    >>> a = TensorDict({"direction": torch.tensor([1]), "force": torch.ones(1, 1),
+    ...                 "force_log_prob": torch.zeros(1)}, batch_size=[1])
+    >>> [name for name, _ in action_leaves(a)]
+    ['direction', 'force']
+    """
+    if isinstance(action, torch.Tensor):
+        return [("action", action)]
+    leaves = []
+    for key in action.keys(include_nested=True, leaves_only=True):
+        path = (key,) if isinstance(key, str) else tuple(key)
+        if path[-1].endswith("log_prob"):  # written next to the sample; not an action
+            continue
+        leaves.append((".".join(path), action.get(key)))
+    return leaves
+
+
+def explored_mask(
+    taken: Any, greedy: Any, *, atol: float = 1e-5, batch_dims: int | None = None
+) -> torch.Tensor:
     """A bool per step: where the action ``taken`` is not the ``greedy`` (deterministic) one.
+
+    ``taken``/``greedy`` are tensors (the first ``batch_dims`` dims index steps, 1 unless
+    told) or composite actions (TensorDicts, compared leaf by leaf: a step explored if any
+    part differs; their own batch dims count).
 
     >>> explored_mask(torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [0.5]]))
     tensor([False,  True])
     """
+    if not isinstance(taken, torch.Tensor):
+        dims = taken.batch_dims if batch_dims is None else batch_dims
+        mask = torch.zeros(taken.batch_size[:dims], dtype=torch.bool, device=taken.device)
+        for name, part in action_leaves(taken):
+            other = greedy.get(tuple(name.split(".")), None)
+            if other is None:
+                raise ValueError(
+                    f"the deterministic action has no {name!r} part; it has: "
+                    f"{[n for n, _ in action_leaves(greedy)]}"
+                )
+            mask = mask.to(part.device) | explored_mask(part, other, atol=atol, batch_dims=dims)
+        return mask
+    dims = 1 if batch_dims is None else batch_dims
     greedy = greedy.to(taken.device)
+    batch = taken.shape[:dims]
     if taken.is_floating_point():
-        diff = (taken - greedy).abs().reshape(taken.shape[0], -1)
+        diff = (taken - greedy).abs().reshape(*batch, -1)
         return (diff > atol).any(-1)
-    return (taken != greedy).reshape(taken.shape[0], -1).any(-1)
+    return (taken != greedy).reshape(*batch, -1).any(-1)

@@ -7,14 +7,20 @@ everything it does can be driven and checked without a browser::
     >>> panel = explorer(env, policy)                  # doctest: +SKIP
     >>> panel.controls["epsilon"].value = 1.0          # re-runs and redraws  # doctest: +SKIP
     >>> panel.stats["explored_fraction"]               # doctest: +SKIP
+
+For a lesson's own figure, :func:`interact_figure` wires any controls to a function that
+returns a Figure (keyword = the function's parameter)::
+
+    >>> interact_figure(plot_fn, seed=widgets.IntSlider(0, 0, 9))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +29,14 @@ import torch
 
 from rltutor.envs import check_seed, env_id
 from rltutor.plots import RolloutFigure
-from rltutor.rollouts import deterministic_actions, explored_mask, policy_device, rollout
+from rltutor.rollouts import (
+    action_leaves,
+    deterministic_actions,
+    explored_mask,
+    move_to_device,
+    policy_device,
+    rollout,
+)
 from rltutor.validation import (
     EXPLORATION_NAMES,
     available_devices,
@@ -33,7 +46,16 @@ from rltutor.validation import (
     check_steps,
 )
 
-__all__ = ["CONTROL_NAMES", "Explorer", "explorer", "exploration_modules", "short_error"]
+__all__ = [
+    "CONTROL_NAMES",
+    "Explorer",
+    "FigureControls",
+    "exploration_modules",
+    "explorer",
+    "figure_png",
+    "interact_figure",
+    "short_error",
+]
 
 CONTROL_NAMES: tuple[str, ...] = ("epsilon", "exploration", "device", "seed", "steps")
 
@@ -177,6 +199,7 @@ class Explorer(widgets.VBox):
                                  layout=widgets.Layout(width="220px"))  # fmt: skip
         elif name == "device":
             devices = available_devices()
+            # a batched env built without a device says None: its tensors are on the CPU
             env_device = torch.device(getattr(self.env, "device", None) or "cpu")
             current = policy_device(self.policy) or env_device
             value = str(current) if str(current) in devices else devices[0]
@@ -241,28 +264,28 @@ class Explorer(widgets.VBox):
             for module in self.egreedy:
                 module.eps.fill_(eps)  # the buffer EGreedyModule.forward reads
         if "device" in self.controls:
-            device = check_device(self.controls["device"].value)
-            if policy_device(self.policy) not in (None, device):
-                self.policy.to(device)
-            if torch.device(self.env.device) != device:
-                self.env.to(device)
+            # also the specs exploration modules keep, which policy.to() leaves behind
+            move_to_device(self.env, self.policy, check_device(self.controls["device"].value))
         exploration = self._value("exploration")
         start = time.perf_counter()
         td = rollout(self.env, self.policy, steps=self._value("steps"),
                      exploration=exploration, seed=self._value("seed"))  # fmt: skip
         rolled = time.perf_counter()
         greedy = deterministic_actions(self.policy, td)
-        explored = explored_mask(td["action"], greedy)
+        explored = explored_mask(td["action"], greedy, batch_dims=td.batch_dims)
         compared = time.perf_counter()
-        title = f"{self._env_name} · exploration={exploration}"
+        envs = f" × {td.shape[0]} envs" if td.batch_dims > 1 else ""
+        title = f"{self._env_name}{envs} · exploration={exploration}"
         if self.figure is None:
             self.figure = RolloutFigure(td, explored=explored, greedy_action=greedy, title=title,
                                         env=self.env)  # fmt: skip
-            # shown at its own pixel size: a stretched PNG looks blurry
-            width, height = self.figure.canvas.get_width_height()
-            self.plot.layout = widgets.Layout(width=f"{width}px", height=f"{height}px")
         else:
             self.figure.update(td, explored=explored, greedy_action=greedy, title=title)
+        # shown at its own pixel size (a stretched PNG looks blurry); the size changes only
+        # when the figure gains or loses an action panel
+        width, height = self.figure.canvas.get_width_height()
+        if self.plot.layout.width != f"{width}px" or self.plot.layout.height != f"{height}px":
+            self.plot.layout = widgets.Layout(width=f"{width}px", height=f"{height}px")
         self.plot.value = self.figure.to_png()
         drawn = time.perf_counter()
         self.timings = {"rollout": rolled - start, "explored": compared - rolled,
@@ -271,15 +294,20 @@ class Explorer(widgets.VBox):
         self._summarize(td, explored, exploration)
 
     def _summarize(self, td: Any, explored: torch.Tensor, exploration: str) -> None:
+        # Over every env of a batch: rewards add up, episodes ended count in each env.
         reward = float(td["next", "reward"].sum())
         episodes = int(td["next", "done"].sum())
+        num_envs = int(td.shape[:-1].numel())
+        per_env = td["next", "reward"].reshape(num_envs, -1).sum(-1)
         self.stats = {
             "total_reward": reward,
             "explored_fraction": float(explored.float().mean()),
-            "action_device": str(td["action"].device),
+            "action_device": str(action_leaves(td["action"])[0][1].device),
             "exploration": exploration,
             "steps": int(td.shape[-1]),
             "episodes_ended": episodes,
+            "num_envs": num_envs,
+            "reward_per_env": [round(float(r), 4) for r in per_env],
         }
         if self.egreedy:
             self.stats["epsilon"] = float(self.egreedy[0].eps)
@@ -290,6 +318,9 @@ class Explorer(widgets.VBox):
             ("action device", self.stats["action_device"]),
             ("episodes ended", str(episodes)),
         ]  # fmt: skip
+        if td.batch_dims > 1:
+            rows[0] = (f"total reward ({num_envs} envs)", f"{reward:.2f}")
+            rows.insert(1, ("per env", f"{float(per_env.min()):.1f} … {float(per_env.max()):.1f}"))
         cells = "".join(
             f'<td class="k">{html.escape(k)}</td><td class="v">{html.escape(v)}</td>'
             for k, v in rows
@@ -328,3 +359,91 @@ def explorer(
     >>> panel.stats["total_reward"]             # doctest: +SKIP
     """
     return Explorer(env, policy, controls, **options)
+
+
+# -- a lesson's own figure under controls -----------------------------------------------
+# ``fn`` takes the controls' values as keyword arguments and returns a matplotlib Figure;
+# the panel shows it as a PNG in an ``ipywidgets.Image``. (An Image's bytes live in the
+# widget's state, so the picture shows even where an ``Output`` widget's captured display
+# would not, e.g. after a fresh "Run all" or in an exported notebook.)
+
+
+def figure_png(fig: Any, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, drawn with Agg (works on figures closed in pyplot).
+
+    >>> from matplotlib.figure import Figure
+    >>> figure_png(Figure(figsize=(1, 1)))[:4]
+    b'\\x89PNG'
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+    FigureCanvasAgg(fig)  # a canvas of its own: no pyplot backend involved
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+class FigureControls(widgets.VBox):
+    """Controls in a row, the figure under them, an error line under that.
+
+    State for tests: ``controls`` (name -> widget), ``figure`` (the latest Figure),
+    ``last_error`` (what the last redraw raised, or None).
+    """
+
+    def __init__(self, fn: Callable[..., Any], controls: dict[str, widgets.Widget]) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be a function returning a Figure, got {fn!r}")
+        for name, control in controls.items():
+            if not isinstance(control, widgets.ValueWidget):
+                raise TypeError(
+                    f"control {name!r} must be an ipywidgets control with a value "
+                    f"(IntSlider, Dropdown, Checkbox, ...), got {type(control).__name__}"
+                )
+            if not control.description:
+                control.description = name
+        self.fn, self.controls = fn, dict(controls)
+        self.figure: Any = None
+        self.last_error: BaseException | None = None
+        self.image = widgets.Image(format="png")
+        self.image.add_class("rltutor-figure")
+        self.error = widgets.HTML()
+        self.error.add_class("rltutor-error")
+        wrap = widgets.Layout(flex_flow="row wrap")
+        row = widgets.HBox(list(self.controls.values()), layout=wrap)
+        super().__init__([row, self.image, self.error])
+        self.add_class("rltutor-figure-controls")
+        self.redraw()  # a first call that fails raises here: bad inputs fail in the cell
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+
+    def values(self) -> dict[str, Any]:
+        """The current value of every control, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def redraw(self) -> None:
+        """Call ``fn`` with the current values and show the Figure it returns."""
+        fig = self.fn(**self.values())
+        self.image.value = figure_png(fig)
+        self.figure = fig
+
+    def _on_change(self, _change: Any) -> None:
+        try:
+            self.redraw()
+        except Exception as error:  # shown in the panel: a callback must never die silently
+            self.last_error = error
+            self.error.value = (
+                f'<span style="color:#b42318">{html.escape(short_error(error))}</span>'
+            )
+        else:
+            self.last_error = None
+            self.error.value = ""
+
+
+def interact_figure(fn: Callable[..., Any], **controls: widgets.Widget) -> FigureControls:
+    """A panel whose controls (keyword = ``fn``'s parameter) redraw ``fn``'s Figure.
+
+    >>> interact_figure(plot_rollout_for, seed=widgets.IntSlider(0, 0, 9))  # doctest: +SKIP
+    """
+    return FigureControls(fn, controls)

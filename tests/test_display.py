@@ -11,7 +11,16 @@ import torch
 from tensordict import LazyStackedTensorDict, NonTensorData, TensorDict, TensorDictBase
 from tensordict.nn import NormalParamExtractor, TensorDictModule, TensorDictSequential
 from torch import nn
-from torchrl.data import Bounded, OneHot
+from torchrl.data import (
+    Binary,
+    Bounded,
+    Categorical,
+    Composite,
+    MultiCategorical,
+    NonTensor,
+    OneHot,
+    Unbounded,
+)
 from torchrl.modules import (
     MLP,
     Actor,
@@ -28,6 +37,7 @@ from torchrl.modules import (
 import rltutor
 from rltutor import dataflow, diff, show, to_html, to_text
 from rltutor import display as display_mod
+from rltutor._render_text import compact_keys, wrap_keys
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -404,6 +414,215 @@ def test_show_with_module_marks_policy_and_env_keys(gaussian_actor):
     assert tags.count("span", "rlt-badge-input") == 1 + 1
 
 
+# ---------------------------------------------------------------- nested keys
+
+
+def composite_action_spec() -> Composite:
+    return Composite(action=Composite(direction=Categorical(2),
+                                      force=Bounded(0.0, 1.0, shape=(1,))))
+
+
+@pytest.fixture(scope="module")
+def composite_actor() -> ProbabilisticActor:
+    """Lesson 07's policy: heads write ("params", part, ...) leaf by leaf, the actor reads
+    the whole "params" and writes ("action", part) plus one log-prob per part."""
+    from tensordict.nn import CompositeDistribution
+    from torch import distributions as dist
+
+    torch.manual_seed(0)
+    body = TensorDictModule(nn.Linear(3, 8), ["observation"], ["hidden"])
+    direction = TensorDictModule(nn.Linear(8, 2), ["hidden"], [("params", "direction", "logits")])
+    force = TensorDictModule(nn.Sequential(nn.Linear(8, 2), NormalParamExtractor()), ["hidden"],
+                             [("params", "force", "loc"), ("params", "force", "scale")])
+    return ProbabilisticActor(
+        TensorDictSequential(body, direction, force),
+        in_keys=["params"],
+        out_keys=[("action", "direction"), ("action", "force")],
+        spec=composite_action_spec(),
+        distribution_class=CompositeDistribution,
+        distribution_kwargs={
+            "distribution_map": {"direction": dist.Categorical, "force": TanhNormal},
+            "name_map": {"direction": ("action", "direction"), "force": ("action", "force")},
+            "extra_kwargs": {"force": {"low": 0.0, "high": 1.0}},
+        },
+        return_log_prob=True,
+    )
+
+
+def test_compact_keys_group_siblings_and_wrap():
+    keys = ["hidden", "params.force.loc", "params.force.scale", "action.direction",
+            "action.force"]
+    assert compact_keys(keys) == ["hidden", "params.force.{loc, scale}",
+                                  "action.{direction, force}"]
+    # a marked key never shares a group with unmarked ones
+    assert compact_keys(["a.x", "a.y", "a.z"], marked={"a.x"}, mark=" (env)") == [
+        "a.x (env)", "a.{y, z}"]
+    assert wrap_keys(keys, 30) == ["hidden,", "params.force.{loc, scale},",
+                                   "action.{direction, force}"]
+    # a group too long for a line breaks between names, going on under the first name
+    assert wrap_keys(["action.direction", "action.force_log_prob"], 24) == [
+        "action.{direction,", "        force_log_prob}"]
+
+
+def test_nested_keys_written_leaf_by_leaf_are_policy_not_env(composite_actor):
+    flow = dataflow(composite_actor).node
+    assert flow.env_keys == ("observation",)  # "params" is built by the heads, not the env
+    assert flow.steps[-1].reads == ("params",) and flow.steps[-1].env_reads == ()
+    td = composite_actor(TensorDict(observation=torch.zeros(3)))
+    lines = to_text(td, module=composite_actor, previews=False).splitlines()
+    assert lines == [
+        "TensorDict  batch []",
+        "├─ hidden                 [8]  float32  cpu  [policy]",
+        "├─ observation            [3]  float32  cpu  [input]",
+        "├─ action  TensorDict  batch []  [policy]",
+        "│  ├─ direction           []   int64    cpu  [policy]",
+        "│  ├─ direction_log_prob  []   float32  cpu  [policy]",
+        "│  ├─ force               [1]  float32  cpu  [policy]",
+        "│  └─ force_log_prob      []   float32  cpu  [policy]",
+        "└─ params  TensorDict  batch []  [policy]",
+        "   ├─ direction  TensorDict  batch []  [policy]",
+        "   │  └─ logits           [2]  float32  cpu  [policy]",
+        "   └─ force  TensorDict  batch []  [policy]",
+        "      ├─ loc              [1]  float32  cpu  [policy]",
+        "      └─ scale            [1]  float32  cpu  [policy]",
+        "[input] read by the module, must come from the environment  "
+        "[policy] written by the module",
+    ]
+    tags = Tags(to_html(td, module=composite_actor))
+    assert tags.count("span", "rlt-badge-input") == 1 + 1  # observation + legend
+    assert tags.count("span", "rlt-badge-policy") == 8 + 4 + 1  # leaves, branches, legend
+
+
+def test_nested_branch_gets_no_badge_when_only_some_leaves_are_written():
+    module = TensorDictModule(nn.Linear(2, 2), ["obs"], [("next", "state")])
+    td = module(TensorDict(obs=torch.zeros(2), next=TensorDict(reward=torch.zeros(1))))
+    lines = to_text(td, module=module, previews=False).splitlines()
+    assert lines[2] == "└─ next  TensorDict  batch []"
+    assert lines[3].endswith("reward  [1]  float32  cpu")
+    assert lines[4].endswith("state   [2]  float32  cpu  [policy]")
+
+
+def test_dataflow_text_of_composite_actor_groups_and_wraps(composite_actor):
+    lines = dataflow(composite_actor).to_text(width=100).splitlines()
+    assert lines == [
+        "dataflow of ProbabilisticActor",
+        "  from the environment: observation",
+        "  writes: hidden, params.direction.logits, params.force.{loc, scale},",
+        "          action.{direction, force, direction_log_prob, force_log_prob}",
+        "#  step                          reads                  writes",
+        "   ProbabilisticActor > TensorDictSequential",
+        "1  Linear                        observation (env)  ->  hidden",
+        "   parameters 32",
+        "2  Linear                        hidden             ->  params.direction.logits",
+        "   parameters 18",
+        "3  Sequential                    hidden             ->  params.force.{loc, scale}",
+        "   parameters 18",
+        "   ProbabilisticActor",
+        "4  CompositeDistribution sample  params             ->  action.{direction, force,",
+        "                                                                direction_log_prob, "
+        "force_log_prob}",
+        "   return_log_prob True, default interaction deterministic",
+    ]
+    wide = dataflow(composite_actor).to_text(width=300).splitlines()
+    assert wide[3].endswith("notes") and len(wide) == 10  # fits: notes stay in their column
+    for width in (60, 80, 100):
+        assert all(len(line) <= width for line in
+                   dataflow(composite_actor).to_text(width=width).splitlines())
+
+
+def test_dataflow_html_groups_nested_keys(composite_actor):
+    tags = Tags(dataflow(composite_actor).to_html())
+    chips = [a for t, a in tags.tags if t == "span" and "rlt-key-out" in (a.get("class") or "")]
+    titles = [a["title"] for a in chips if "title" in a]  # the legend chip has none
+    assert "action.direction, action.force, action.direction_log_prob, action.force_log_prob" \
+        in titles
+    assert "params.force.loc, params.force.scale" in titles
+    assert tags.count("span", "rlt-key-env") == 3  # observation: header, step 1, legend
+    assert "params.force.{loc, scale}" in tags.all_text
+
+
+def test_lstm_policy_state_keys_are_marked_in_and_out():
+    lstm = LSTMModule(input_size=2, hidden_size=4, in_key="position", out_key="memory")
+    policy = TensorDictSequential(
+        lstm, TensorDictModule(nn.Linear(4, 1), ["memory"], ["action"]))
+    td = policy(TensorDict(position=torch.zeros(2), is_init=torch.ones(1, dtype=torch.bool),
+                           recurrent_state_h=torch.zeros(1, 4),
+                           recurrent_state_c=torch.zeros(1, 4)))
+    lines = to_text(td, module=policy, previews=False).splitlines()
+    marked = {line.split()[1]: line for line in lines[1:-1] if line[0] != " "}  # root only
+    for key in ("position", "is_init", "recurrent_state_h", "recurrent_state_c"):
+        assert marked[key].endswith("[input]"), marked[key]
+    assert marked["next"] == "└─ next  TensorDict  batch []  [policy]"
+    assert lines[-3].endswith("recurrent_state_c  [1 4]  float32  cpu  [policy]")
+    text = dataflow(policy).to_text(width=80)
+    assert "writes: memory, next.{recurrent_state_h, recurrent_state_c}, action" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    card = to_text(policy, width=90).splitlines()
+    assert card[:2] == [
+        "TensorDictSequential  position, recurrent_state_h, recurrent_state_c, is_init",
+        "                      -> memory, next.{recurrent_state_h, recurrent_state_c}, action",
+    ]
+
+
+# ---------------------------------------------------------------- specs
+
+
+def test_leaf_specs_show_class_shape_dtype_and_space():
+    cases = [
+        (Bounded(-2.0, 2.0, shape=(1,)), "BoundedContinuous  [1]  float32  cpu  [-2, 2]"),
+        (Bounded(torch.tensor([-1.0, -1.0, -8.0]), torch.tensor([1.0, 1.0, 8.0])),
+         "BoundedContinuous  [3]  float32  cpu  low [-1 -1 -8], high [1 1 8]"),
+        (Bounded(torch.zeros(10), torch.arange(1.0, 11.0)),
+         "BoundedContinuous  [10]  float32  cpu  low 0, high 1..10"),
+        (Bounded(0, 5, shape=(2,), dtype=torch.int64), "BoundedDiscrete  [2]  int64  cpu  [0, 5]"),
+        (OneHot(3), "OneHot  [3]  bool  cpu  n=3"),
+        (Categorical(4), "Categorical  []  int64  cpu  n=4"),
+        (Unbounded(shape=(3,)), "UnboundedContinuous  [3]  float32  cpu  unbounded"),
+        (Binary(n=4), "Binary  [4]  int8  cpu  0 or 1 per element"),
+        (MultiCategorical([3, 2]), "MultiCategorical  [2]  int64  cpu  nvec=[3, 2]"),
+        (NonTensor(shape=()), "NonTensor  []  -  -  any value (non-tensor)"),
+    ]
+    for spec, text in cases:
+        assert to_text(spec) == text
+    tags = Tags(to_html(OneHot(3)))
+    assert tags.count("span", "rlt-kind") == 1 and tags.count("span", "rlt-space") == 1
+    assert tags.count("pre", "rlt-repr") == 0  # not the repr fallback
+
+
+def test_composite_spec_is_a_tree():
+    spec = Composite(
+        observation=Unbounded(shape=(4, 3)),
+        nested=Composite(mask=OneHot(2, shape=(4, 2)), shape=(4,)),
+        shape=(4,),
+    )
+    assert to_text(spec) == "\n".join([
+        "Composite  batch [4]",
+        "├─ observation  UnboundedContinuous  [4 | 3]  float32  cpu  unbounded",
+        "└─ nested  Composite  batch [4]",
+        "   └─ mask      OneHot               [4 | 2]  bool     cpu  n=2",
+    ])
+    assert to_text(composite_action_spec()) == "\n".join([
+        "Composite  batch []",
+        "└─ action  Composite  batch []",
+        "   ├─ direction  Categorical        []   int64    cpu  n=2",
+        "   └─ force      BoundedContinuous  [1]  float32  cpu  [0, 1]",
+    ])
+    tags = Tags(to_html(spec, open_depth=0))
+    assert tags.count("details", "rlt-sub") == 1 and "open" not in tags.tags[
+        [t for t, _ in tags.tags].index("details")][1]
+    assert tags.count("span", "rlt-kind") == 2
+    assert tags.count("span", "rlt-bd") == 2  # batch dims set apart in both leaves
+
+
+def test_spec_keys_are_escaped_and_cut():
+    spec = Composite({XSS: Unbounded(shape=(1,))}, **{f"k{i:02}": Unbounded(1) for i in range(5)})
+    html = to_html(spec, max_keys=3)
+    assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "... 3 more keys" in to_text(spec, max_keys=3)
+    stacked = torch.stack([Composite(a=Unbounded(1)), Composite(a=Unbounded(1), b=Unbounded(2))])
+    assert to_text(stacked).splitlines()[0] == "StackedComposite  batch [2]  (lazy stack of 2)"
+
+
 # ---------------------------------------------------------------- diff
 
 
@@ -543,6 +762,43 @@ def test_install_is_opt_in_and_reversible(shell):
 
     assert display_mod.uninstall() is True
     assert shell.display_formatter.format(td)[0] == before
+
+
+def test_install_adds_exception_hints_in_a_real_shell(shell, capsys):
+    cell = ("from torchrl.envs import GymEnv\n"
+            "from torchrl.modules import QValueModule\n"
+            "QValueModule(GymEnv('CartPole-v1').action_spec)")
+    assert display_mod.install() is True
+    assert display_mod.install() is True  # twice: still one hint, no error
+    shell.run_cell(cell)
+    text = "".join(capsys.readouterr())
+    assert "TypeError" in text  # the traceback is still shown
+    assert text.count("a spec passed positionally to QValueModule") == 1
+    assert "QValueModule(spec=env.action_spec)" in text
+    assert display_mod.uninstall() is True
+    shell.run_cell(cell)
+    text = "".join(capsys.readouterr())
+    assert "TypeError" in text and "a spec passed positionally" not in text
+
+
+def test_install_registers_specs_and_uninstall_restores_them(shell):
+    spec = Bounded(-1.0, 1.0, shape=(1,))
+    before = shell.display_formatter.format(spec)[0]
+    display_mod.install()
+    assert shell.display_formatter.format(spec)[0]["text/plain"] == to_text(spec)
+    display_mod.uninstall()
+    assert shell.display_formatter.format(spec)[0] == before
+
+
+def test_import_display_does_not_load_diagnostics():
+    import subprocess
+    import sys
+
+    code = ("import sys, rltutor.display; "
+            "print('rltutor.diagnostics' in sys.modules, 'torchrl' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]
 
 
 def test_install_outside_ipython_is_a_noop():

@@ -1,4 +1,4 @@
-"""rltutor/figure_controls.py: controls redraw a figure; errors stay in the panel."""
+"""interact_figure (rltutor/widgets.py): controls redraw a figure; errors stay in the panel."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import pytest
 from matplotlib.figure import Figure
 
-from rltutor.figure_controls import figure_png, interact_figure
+from rltutor.widgets import figure_png, interact_figure
 
 
 def line_plot(slope: int = 1, label: str = "a") -> Figure:
@@ -51,3 +51,10 @@ def test_bad_arguments_are_refused() -> None:
         interact_figure(None, slope=widgets.IntSlider())
     with pytest.raises(ValueError, match="slope"):  # first draw fails in the cell
         interact_figure(line_plot, slope=widgets.IntSlider(-1, -3, 5))
+
+
+def test_old_module_and_top_level_name_still_work() -> None:
+    import rltutor
+    from rltutor import figure_controls
+
+    assert figure_controls.interact_figure is interact_figure is rltutor.interact_figure

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
-from test_rollouts import egreedy_qvalue, mlp_actor
+from test_rollouts import composite_actor, egreedy_qvalue, mlp_actor, pendulums
 
 from rltutor.envs import make_env
 from rltutor.plots import RolloutFigure, plot_rollout, rollout_series
@@ -127,6 +127,102 @@ def test_batched_rollout_draws_first_trajectory(pendulum_td):
     batched = torch.stack([pendulum_td, pendulum_td], 0)
     fig = RolloutFigure(batched)
     assert len(fig.reward_line.get_xdata()) == 40
+
+
+@pytest.fixture(scope="module")
+def batched_td():
+    env = pendulums(3)
+    return rollout(env, mlp_actor(), steps=30)
+
+
+def test_batched_rollout_draws_every_env(batched_td):
+    assert batched_td.batch_size == (3, 30)
+    s = rollout_series(batched_td)
+    assert s.batched and s.num_envs == 3 and s.reward.shape == (3, 30)
+    fig = plot_rollout(batched_td)
+    assert len(fig.reward_lines) == 3 and len(fig._obs) == 3 and len(fig._acts) == 3
+    for b, line in enumerate(fig.reward_lines):
+        np.testing.assert_allclose(line.get_ydata(), batched_td["next", "reward"][b, :, 0])
+        np.testing.assert_allclose(fig._obs[b][1].get_ydata(), batched_td["observation"][b, :, 1])
+    # env 0 in full, the others faint; the legend says which is which
+    assert fig.reward_lines[0].get_alpha() is None and fig.reward_lines[2].get_alpha() < 1
+    labels = [t.get_text() for t in fig.ax_reward.get_legend().get_texts()]
+    assert labels == ["env 0", "envs 1–2 (faint)"]
+    assert fig.to_png().startswith(PNG_MAGIC)
+
+
+def test_batched_explored_and_done(batched_td):
+    explored = torch.zeros(3, 30, dtype=torch.bool)
+    explored[0, 5] = explored[2, [1, 2]] = True
+    td = batched_td.clone()
+    td["next", "done"][1, 10] = True  # another env's episode end is not marked ...
+    td["next", "done"][0, 20] = True  # ... env 0's is
+    fig = plot_rollout(td, explored=explored)
+    np.testing.assert_array_equal(fig.explored_line.get_xdata(), [5])
+    np.testing.assert_array_equal(fig._explored_others[0].get_xdata(), [1, 2])
+    np.testing.assert_array_equal(fig.done_lines[0].get_xdata()[0::3], [20])
+    with pytest.raises(ValueError, match=r"one entry per step \(shape \(3, 30\)\)"):
+        plot_rollout(batched_td, explored=torch.zeros(30, dtype=torch.bool))
+
+
+def test_number_of_envs_changes_rebuild_same_number_updates_in_place(batched_td, pendulum_td):
+    fig = plot_rollout(batched_td)
+    line = fig.reward_lines[1]
+    fig.update(batched_td[:, :20])
+    assert fig.reward_lines[1] is line and len(line.get_xdata()) == 20
+    fig.update(pendulum_td)
+    assert len(fig.reward_lines) == 1 and fig.ax_reward.get_legend() is None
+    fig.update(batched_td[:2])
+    assert len(fig.reward_lines) == 2
+    np.testing.assert_array_equal(fig.draw_rgba(), fig.draw_rgba(reuse_background=False))
+    assert plt.get_fignums() == []
+
+
+def test_more_batch_dims_are_flattened(batched_td):
+    td = torch.stack([batched_td, batched_td], 0)  # [2, 3, 30]
+    s = rollout_series(td)
+    assert s.num_envs == 6 and s.observation.shape == (6, 30, 3)
+
+
+@pytest.fixture(scope="module")
+def puck():
+    from rltutor.toy_envs import PuckEnv
+
+    env = PuckEnv(seed=0)
+    return env, composite_actor(env)
+
+
+def test_composite_action_one_panel_per_part(puck):
+    env, actor = puck
+    td = rollout(env, actor, steps=40, exploration="random")
+    s = rollout_series(td)
+    assert [a.name for a in s.actions] == ["direction", "force"]  # no log-prob leaves
+    direction, force = s.actions
+    assert direction.discrete and not force.discrete and force.values.shape == (40, 1)
+    np.testing.assert_array_equal(direction.values, td["action", "direction"].numpy())
+    fig = plot_rollout(td, env=env)
+    assert len(fig.ax_actions) == 2 and len(fig.axes) == 4
+    assert [ax.get_ylabel() for ax in fig.ax_actions] == ["direction", "force"]
+    assert list(fig.ax_actions[0].get_yticks()) == [0, 1]  # choices from the env's spec
+    np.testing.assert_allclose(fig.action_lines[1].get_ydata(), td["action", "force"][:, 0])
+    assert fig.get_size_inches()[1] > plot_rollout(rollout(make_env(), mlp_actor(), steps=5)
+                                                   ).get_size_inches()[1]  # fmt: skip
+    legend = [t.get_text() for t in fig.ax_obs.get_legend().get_texts()]
+    assert legend == ["position", "velocity", "target"]
+
+
+def test_composite_explored_marked_per_part(puck):
+    env, actor = puck
+    td = rollout(env, actor, steps=30, exploration="deterministic")
+    greedy = td["action"].clone()
+    greedy["direction"][[3, 7]] = 1 - greedy["direction"][[3, 7]]
+    greedy["force"][12] += 0.5
+    explored = torch.zeros(30, dtype=torch.bool)
+    explored[[3, 7, 12]] = True
+    fig = plot_rollout(td, explored=explored, greedy_action=greedy)
+    np.testing.assert_array_equal(fig._explored[0].get_xdata(), [3, 7])  # direction
+    np.testing.assert_array_equal(fig._explored[1].get_xdata(), [12])  # force
+    assert all(line.get_visible() for line in fig.greedy_lines)
 
 
 def test_data_only_redraw_matches_full_draw(pendulum_td):

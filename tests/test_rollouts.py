@@ -8,7 +8,16 @@ from tensordict.nn import NormalParamExtractor, TensorDictModule, TensorDictSequ
 from torchrl.modules import MLP, EGreedyModule, ProbabilisticActor, QValueModule, TanhNormal
 
 from rltutor.envs import make_env
-from rltutor.rollouts import deterministic_actions, exploratory_steps, policy_device, rollout
+from rltutor.rollouts import (
+    action_leaves,
+    deterministic_actions,
+    exploratory_steps,
+    explored_mask,
+    move_specs,
+    move_to_device,
+    policy_device,
+    rollout,
+)
 
 
 def mlp_actor(seed=0):
@@ -33,6 +42,38 @@ def egreedy_qvalue(env, eps=0.5, seed=0):
                          out_keys=["action_value"])
     egreedy = EGreedyModule(env.action_spec, eps_init=eps, eps_end=eps)
     return TensorDictSequential(q, QValueModule(spec=env.action_spec), egreedy), egreedy
+
+
+def composite_actor(env, seed=0):
+    """A PuckEnv actor whose action has a discrete and a continuous part (as in lesson 07)."""
+    from tensordict.nn import CompositeDistribution
+    from torch import distributions as d
+
+    torch.manual_seed(seed)
+    body = TensorDictModule(MLP(in_features=3, out_features=16, num_cells=[16]),
+                            in_keys=["observation"], out_keys=["hidden"])
+    direction = TensorDictModule(torch.nn.Linear(16, 2), in_keys=["hidden"],
+                                 out_keys=[("params", "direction", "logits")])
+    force = TensorDictModule(torch.nn.Sequential(torch.nn.Linear(16, 2), NormalParamExtractor()),
+                             in_keys=["hidden"],
+                             out_keys=[("params", "force", "loc"), ("params", "force", "scale")])
+    return ProbabilisticActor(
+        TensorDictSequential(body, direction, force), in_keys=["params"],
+        out_keys=[("action", "direction"), ("action", "force")], spec=env.full_action_spec,
+        distribution_class=CompositeDistribution,
+        distribution_kwargs={
+            "distribution_map": {"direction": d.Categorical, "force": TanhNormal},
+            "name_map": {"direction": ("action", "direction"), "force": ("action", "force")},
+            "extra_kwargs": {"force": {"low": 0.0, "high": 1.0}},
+        },
+        return_log_prob=True,
+    )
+
+
+def pendulums(n=3):
+    from torchrl.envs import GymEnv, SerialEnv
+
+    return SerialEnv(n, lambda: GymEnv("Pendulum-v1"))
 
 
 def test_rollout_same_inputs_same_output():
@@ -119,3 +160,87 @@ def test_rollout_missing_in_keys():
 def test_policy_device():
     assert policy_device(mlp_actor()) == torch.device("cpu")
     assert policy_device(lambda td: td) is None
+
+
+def test_batched_rollout_explored_per_env_and_step():
+    env = pendulums(3)
+    policy = gaussian_actor(env)
+    td = rollout(env, policy, steps=20, exploration="random")
+    assert td.batch_size == torch.Size([3, 20])
+    explored = exploratory_steps(policy, td)
+    assert explored.shape == (3, 20) and explored.all()
+    det = rollout(env, policy, steps=20, exploration="deterministic")
+    assert not exploratory_steps(policy, det).any()
+
+
+def test_composite_action_rollout_and_explored_parts():
+    from rltutor.toy_envs import PuckEnv
+
+    env = PuckEnv(seed=0)
+    actor = composite_actor(env)
+    # the actor lists "params" among its in_keys though its own network writes it
+    td = rollout(env, actor, steps=30, exploration="random")
+    assert [name for name, _ in action_leaves(td["action"])] == ["direction", "force"]
+    assert exploratory_steps(actor, td).all()  # the sampled force never equals its mean
+    det = rollout(env, actor, steps=30, exploration="deterministic")
+    assert not exploratory_steps(actor, det).any()
+    # a step explored when any part differs from the deterministic one
+    greedy = det["action"].clone()
+    greedy["direction"][4] = 1 - greedy["direction"][4]
+    mask = explored_mask(det["action"], greedy)
+    assert mask.tolist() == [i == 4 for i in range(30)]
+    with pytest.raises(ValueError, match="no 'force' part"):
+        explored_mask(det["action"], greedy.exclude("force"))
+
+
+def test_explored_mask_with_batch_dims():
+    taken = torch.zeros(2, 3, 1)
+    greedy = taken.clone()
+    greedy[1, 2] = 1.0
+    assert explored_mask(taken, greedy, batch_dims=2).tolist() == [[False] * 3,
+                                                                   [False, False, True]]
+
+
+def noisy_policy(env):
+    from torchrl.modules import AdditiveGaussianModule
+
+    return TensorDictSequential(mlp_actor(), AdditiveGaussianModule(spec=env.action_spec))
+
+
+def test_move_specs_moves_what_module_to_leaves_behind():
+    from torchrl.modules import OrnsteinUhlenbeckProcessModule
+
+    env, cartpole = make_env(), make_env("CartPole-v1")
+    noise = noisy_policy(env)
+    egreedy_policy, egreedy = egreedy_qvalue(cartpole)
+    ou = OrnsteinUhlenbeckProcessModule(spec=env.action_spec)
+    for policy, module in ((noise, noise[1]), (egreedy_policy, egreedy), (ou, ou)):
+        policy.to("meta")  # parameters and buffers move ...
+        assert module.spec["action"].device == torch.device("cpu")  # ... the spec does not
+        assert module in move_specs(policy, torch.device("meta"))
+        assert module.spec["action"].device == torch.device("meta")
+        assert move_specs(policy, "meta") == []  # nothing left to move
+
+
+def test_move_to_device_moves_policy_specs_and_env(monkeypatch):
+    # No second real device here, and a meta tensor cannot come back to the CPU, so the
+    # env is a stand-in that records the move and "meta" is let through the device check.
+    import rltutor.validation
+
+    class RecordingEnv:
+        device = None  # what a batched env built without a device says
+
+        def to(self, device):
+            self.device = device
+            return self
+
+    env, policy = RecordingEnv(), noisy_policy(make_env())
+    assert move_to_device(env, policy, "cpu") == torch.device("cpu")
+    assert env.device is None  # None already means the CPU: nothing to move
+    with pytest.raises(ValueError, match="not available on this machine"):
+        move_to_device(env, policy, "cuda:7")
+    monkeypatch.setattr(rltutor.validation, "check_device", torch.device)
+    assert move_to_device(env, policy, "meta") == torch.device("meta")
+    assert policy_device(policy) == torch.device("meta")
+    assert policy[1].spec["action"].device == torch.device("meta")
+    assert env.device == torch.device("meta")

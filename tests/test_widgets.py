@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 from tensordict.nn import TensorDictModule, TensorDictSequential
-from test_rollouts import egreedy_qvalue, gaussian_actor, mlp_actor
+from test_rollouts import composite_actor, egreedy_qvalue, gaussian_actor, mlp_actor, pendulums
 
 from rltutor.envs import make_env
 from rltutor.validation import available_devices
@@ -199,3 +199,74 @@ def test_mimebundle_has_live_view_and_still_fallback(cartpole_panel):
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.model_id
     # the still is the plot as currently shown, for HTML exports without widget state
     assert base64.b64decode(bundle["image/png"]) == bytes(panel.plot.value)
+
+
+def test_explorer_on_a_batched_env():
+    env = pendulums(3)  # built without a device: env.device is None
+    policy = gaussian_actor(env)
+    panel = explorer(env, policy, steps=25)
+    assert panel.controls["device"].value == "cpu"
+    assert panel.rollout_td.batch_size == (3, 25)
+    assert panel.stats["num_envs"] == 3 and len(panel.stats["reward_per_env"]) == 3
+    assert panel.stats["total_reward"] == pytest.approx(sum(panel.stats["reward_per_env"]),
+                                                        rel=1e-4)  # fmt: skip
+    assert panel.stats["explored_fraction"] == 1.0  # every sample is off the mean
+    assert len(panel.figure.reward_lines) == 3
+    assert "3 envs" in panel.figure.get_suptitle() and "(3 envs)" in panel.summary.value
+    panel.controls["exploration"].value = "deterministic"
+    assert panel.last_error is None and panel.stats["explored_fraction"] == 0.0
+    panel.controls["device"].value = "cpu"
+    panel.controls["seed"].value = 3
+    assert panel.last_error is None and panel.stats["action_device"] == "cpu"
+
+
+def test_explorer_with_egreedy_on_batched_cartpole():
+    from tensordict.nn import TensorDictModule
+    from torchrl.envs import GymEnv, SerialEnv
+    from torchrl.modules import MLP, EGreedyModule, QValueModule
+
+    env = SerialEnv(2, lambda: GymEnv("CartPole-v1"))
+    torch.manual_seed(0)
+    q = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[16]),
+                         in_keys=["observation"], out_keys=["action_value"])
+    policy = TensorDictSequential(q, QValueModule(spec=env.action_spec_unbatched),
+                                  EGreedyModule(env.action_spec, eps_init=0.5, eps_end=0.5))
+    panel = explorer(env, policy, steps=40)
+    assert 0.1 < panel.stats["explored_fraction"] < 0.5
+    panel.controls["epsilon"].value = 0.0
+    assert panel.stats["explored_fraction"] == 0.0
+
+
+def test_explorer_on_composite_actions():
+    from rltutor.toy_envs import PuckEnv
+
+    env = PuckEnv(seed=0)
+    panel = explorer(env, composite_actor(env), steps=30)
+    assert list(panel.controls) == ["exploration", "device", "seed", "steps"]
+    assert panel.stats["explored_fraction"] == 1.0
+    assert len(panel.figure.ax_actions) == 2
+    width, height = panel.figure.canvas.get_width_height()
+    assert panel.plot.layout.height == f"{height}px"  # the taller figure, at its own size
+    panel.controls["exploration"].value = "deterministic"
+    assert panel.last_error is None and panel.stats["explored_fraction"] == 0.0
+    panel.controls["exploration"].value = "mean"  # no mean for a categorical part
+    assert panel.last_error is not None and panel.error.layout.display is None
+
+
+def test_device_control_moves_exploration_specs():
+    from torchrl.modules import AdditiveGaussianModule
+
+    env = make_env()
+    noise = AdditiveGaussianModule(spec=env.action_spec)
+    policy = TensorDictSequential(mlp_actor(), noise)
+    noise._spec = noise.spec.to(torch.float64)  # stands in for "not where the action is"
+    moved = []
+    import rltutor.widgets
+
+    real = rltutor.widgets.move_to_device
+    rltutor.widgets.move_to_device = lambda e, p, d: moved.append(d) or real(e, p, d)
+    try:
+        explorer(env, policy, steps=10)
+    finally:
+        rltutor.widgets.move_to_device = real
+    assert moved == [torch.device("cpu")]

@@ -1,0 +1,98 @@
+"""The device path on a real GPU: the explorer's device control, exploration specs, diagnostics.
+
+These run only where CUDA exists (the CPU-only CI machines report them as skipped, not
+passed); the same behaviour is covered with the ``meta`` device in test_rollouts,
+test_widgets and test_diagnostics.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from tensordict.nn import TensorDictSequential
+from torchrl.envs import GymEnv, SerialEnv
+from torchrl.modules import AdditiveGaussianModule
+
+import rltutor
+from rltutor.diagnostics import check_policy
+from rltutor.rollouts import move_to_device
+from rltutor.validation import available_devices
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def _spec_devices(policy: torch.nn.Module) -> set[str]:
+    found = set()
+    for module in policy.modules():
+        spec = getattr(module, "_spec", None)
+        if spec is not None:
+            found |= {str(leaf.device) for leaf in spec.values(True, True)} if hasattr(
+                spec, "values") else {str(spec.device)}
+    return found
+
+
+def test_cuda_is_offered_by_the_device_control():
+    assert "cuda:0" in available_devices()
+    panel = rltutor.explorer(rltutor.make_env("Pendulum-v1"),
+                             rltutor.make_actor(rltutor.make_env("Pendulum-v1")))
+    assert "cuda:0" in panel.controls["device"].options
+    panel.close()
+
+
+def test_device_control_moves_egreedy_policy_env_and_spec_to_cuda_and_back():
+    env = rltutor.make_env("CartPole-v1")
+    policy = rltutor.with_egreedy(rltutor.make_qvalue_policy(env), env, eps=0.5)
+    panel = rltutor.explorer(env, policy)
+    panel.controls["device"].value = "cuda:0"
+    assert panel.last_error is None, panel.last_error
+    assert panel.stats["action_device"] == "cuda:0"
+    assert panel.rollout_td["action"].device.type == "cuda"
+    assert next(policy.parameters()).device.type == "cuda"
+    assert _spec_devices(policy) == {"cuda:0"}
+    assert 0.1 < panel.stats["explored_fraction"] < 0.5  # e-greedy really ran on the GPU
+
+    panel.controls["epsilon"].value = 1.0
+    assert panel.last_error is None, panel.last_error
+
+    panel.controls["device"].value = "cpu"
+    assert panel.last_error is None, panel.last_error
+    assert panel.stats["action_device"] == "cpu"
+    assert _spec_devices(policy) == {"cpu"}
+    panel.close()
+
+
+def test_same_seed_same_rollout_on_cpu_and_cuda_for_a_deterministic_policy():
+    env = rltutor.make_env("Pendulum-v1")
+    policy = rltutor.make_actor(env, num_cells=(32, 32))
+    on_cpu = rltutor.rollout(env, policy, steps=50)
+    move_to_device(env, policy, "cuda")
+    on_gpu = rltutor.rollout(env, policy, steps=50)
+    assert on_gpu["action"].device.type == "cuda"
+    torch.testing.assert_close(on_gpu["next", "reward"].cpu(), on_cpu["next", "reward"],
+                               atol=1e-3, rtol=1e-3)
+
+
+def test_batched_env_explorer_on_cuda():
+    env = SerialEnv(2, lambda: GymEnv("Pendulum-v1"))
+    policy = rltutor.with_gaussian_noise(rltutor.make_actor(env, num_cells=(16,)), env)
+    panel = rltutor.explorer(env, policy, controls=("exploration", "device", "steps"))
+    panel.controls["device"].value = "cuda:0"
+    assert panel.last_error is None, panel.last_error
+    assert panel.rollout_td.batch_size[0] == 2
+    assert panel.stats["action_device"] == "cuda:0"
+    panel.close()
+    env.close()
+
+
+def test_spec_left_on_the_cpu_is_a_real_failure_and_check_policy_names_it():
+    env = GymEnv("Pendulum-v1", device="cuda")
+    policy = rltutor.make_actor(env, num_cells=(16,))
+    noisy = TensorDictSequential(policy, AdditiveGaussianModule(spec=env.action_spec.to("cpu")))
+    codes = [finding.code for finding in check_policy(noisy, env)]
+    assert "exploration-spec-device" in codes
+    with pytest.raises(RuntimeError):
+        env.rollout(5, noisy)
+
+    fixed = TensorDictSequential(policy, AdditiveGaussianModule(spec=env.action_spec))
+    assert check_policy(fixed, env) == []
+    assert env.rollout(5, fixed)["action"].device.type == "cuda"
