@@ -249,8 +249,6 @@ plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's st
 # %%
 import ipywidgets as widgets
 
-from rltutor.figure_controls import interact_figure
-
 
 def memory_probe(hidden_size=16, primer=True):
     torch.manual_seed(0)
@@ -263,7 +261,7 @@ def memory_probe(hidden_size=16, primer=True):
     return plot_probes(probes, f"hidden_size={hidden_size}, primer={primer}")
 
 
-interact_figure(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2),
+rltutor.interact_figure(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2),
                 primer=widgets.Checkbox(True))
 
 # %% [markdown]

@@ -183,8 +183,6 @@ print("force min/max:", [round(x.item(), 3) for x in greedy_td["action", "force"
 # %%
 import ipywidgets as widgets
 
-from rltutor.figure_controls import interact_figure
-
 
 def puck_rollout(exploration="random", seed=0):
     torch.manual_seed(seed)
@@ -193,7 +191,7 @@ def puck_rollout(exploration="random", seed=0):
         return plot_puck(env.rollout(50, actor))
 
 
-interact_figure(
+rltutor.interact_figure(
     puck_rollout,
     exploration=widgets.ToggleButtons(options=["random", "deterministic"]),
     seed=widgets.IntSlider(0, 0, 9),

@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · Batched environments, devices and collectors
+# # Lesson 08 — Batched environments, devices and collectors
 #
 # So far one policy drove one environment on the CPU. Training wants more: many
 # environments at once, a GPU for the network, and batches of experience streaming in.
@@ -107,9 +107,9 @@ print(f"ParallelEnv with {start_method}: batch {tuple(parallel_td.batch_size)}")
 # %% [markdown]
 # ## Devices: the same code on a GPU
 #
-# Pick the device once and build everything from it. Here there is no GPU, so
-# `available_devices()` lists only the CPU and the code below stays on it; on a CUDA
-# machine the same cell puts environment outputs, specs and the policy on `cuda`.
+# Pick the device once and build everything from it. On a machine without a GPU,
+# `available_devices()` lists only the CPU and the code below stays there; on a CUDA
+# machine the very same cell puts environment outputs, specs and the policy on `cuda`.
 
 # %%
 print("devices on this machine:", available_devices())
@@ -125,12 +125,13 @@ print("env:", env.device, "| action spec:", env.action_spec.device,
 #
 # Exploration modules (`EGreedyModule`, `AdditiveGaussianModule`, OU noise) keep the
 # action spec they were given: it tells them the bounds to clip to and where to draw
-# random actions. If that spec is on another device than the action, the two collide
-# at the first step. A classic way to get there: build the exploration module from the
-# spec, *then* move the environment and policy to the GPU.
+# random actions. If that spec is on another device than the action, `EGreedyModule`
+# refuses at the first step, while the noise modules quietly copy tensors between the
+# devices at every step. A classic way to get there: build the exploration module from
+# the spec, *then* move the environment and policy to the GPU.
 #
-# There is no GPU here, so we let PyTorch's `meta` device (tensors without data) stand
-# in for "a different device".
+# So that this cell shows the same thing on every machine, with or without a GPU, we let
+# PyTorch's `meta` device (tensors without data) stand in for "a different device".
 
 # %%
 from tensordict.nn import TensorDictSequential
@@ -161,15 +162,26 @@ print(rltutor.check_policy(noisy_policy, env))
 print("noisy rollout on the 3 envs:", env.rollout(5, noisy_policy).batch_size)
 
 # %% [markdown]
-# ## Play: environments and device
+# ## Play: the device control
 #
-# Change the number of environments, the device (only those this machine has are
-# offered) and the seed. The policy is rebuilt on the chosen device each time.
+# The explorer from lesson 04 works on batched environments too: its plot draws one
+# line per environment. Its **device** dropdown offers only the devices this machine
+# has. Choosing one moves the environment, the policy's parameters *and* the spec the
+# exploration module keeps (`policy.to(device)` alone would leave that spec behind);
+# the summary says where the action tensor ended up.
+
+# %%
+rltutor.explorer(env, noisy_policy, controls=("exploration", "device", "seed", "steps"),
+                 steps=100)
+
+# %% [markdown]
+# ## Play: how many environments
+#
+# Change the number of environments, the device and the seed. Here the environment and
+# the policy are rebuilt from scratch each time, on the chosen device.
 
 # %%
 import ipywidgets as widgets
-
-from rltutor.figure_controls import interact_figure
 
 
 def batched_rollout(num_envs=3, device="cpu", seed=0):
@@ -183,7 +195,7 @@ def batched_rollout(num_envs=3, device="cpu", seed=0):
                               f"batch {tuple(rollout_td.batch_size)}")
 
 
-interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
+rltutor.interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
                 device=widgets.Dropdown(options=available_devices()),
                 seed=widgets.IntSlider(0, 0, 9))
 
@@ -219,12 +231,17 @@ rltutor.show(batch, module=policy)
 # policy, then choose where the workers run. `num_collectors=2` starts two worker
 # processes, each with its own environment and a copy of the policy; `sync=True` waits
 # for both and concatenates their frames. (Same start-method story as `ParallelEnv`.)
+#
+# `make_pendulum` builds its environment on the CPU, while `policy` lives on `device`.
+# `device=device` tells the collector to put each worker's environment there too. (Leave
+# it out on a GPU machine and the first step fails with "Expected all tensors to be on
+# the same device".)
 
 # %%
 import torch.multiprocessing as mp
 
 mp.set_start_method(start_method, force=True)
-multi = Collector(make_pendulum, policy, num_collectors=2, sync=True,
+multi = Collector(make_pendulum, policy, num_collectors=2, sync=True, device=device,
                   frames_per_batch=60, total_frames=120, auto_register_policy_transforms=False)
 for batch in multi:
     print("batch from 2 workers:", tuple(batch.batch_size))

@@ -18,7 +18,8 @@ Checks made by :func:`check_policy`:
 
 1. a recurrent module (``LSTMModule``/``GRUModule``) on an env without its primer
    (``module.make_tensordict_primer()``) or without ``InitTracker()``;
-2. an exploration module whose action spec lives on another device than the env's action;
+2. an exploration module whose action spec lives on another device than the env's action,
+   or a policy whose parameters live on another device than the env's tensors;
 3. a key named ``sample_log_prob`` (TorchRL now writes ``action_log_prob``);
 4. a ``QValueModule`` whose action space disagrees with the env's action spec, e.g.
    integer actions for CartPole's one-hot spec: gym reads index 1 as "left", silently.
@@ -241,6 +242,28 @@ def _check_exploration_devices(policy: nn.Module, env: EnvBase) -> list[Finding]
     return found
 
 
+def _check_policy_env_device(policy: nn.Module, env: EnvBase) -> list[Finding]:
+    import torch
+
+    params = next(iter(policy.parameters()), None)
+    if params is None:
+        return []
+    # An env built without a device (a SerialEnv, say) leaves its tensors on the CPU.
+    env_device = torch.device(env.device) if env.device is not None else torch.device("cpu")
+    if params.device == env_device:
+        return []
+    return [Finding(
+        what=f"the policy's parameters are on {params.device}, the environment's tensors "
+             f"on {env_device}",
+        why="env.rollout hands the environment's tensors to the policy as they are, and a "
+            "layer cannot multiply tensors that live on two devices",
+        fix=f"move one to the other: env.to({str(params.device)!r}) or "
+            f"policy.to({str(env_device)!r}); a Collector moves the envs it builds when "
+            "told: Collector(make_env, policy, device=...)",
+        code="policy-env-device",
+    )]
+
+
 def _check_log_prob_key(policy: nn.Module) -> list[Finding]:
     seen: set[str] = set()
     for module in _modules(policy):
@@ -429,11 +452,13 @@ def check_policy(
         )
     found: list[Finding] = []
     found += _check_recurrent(policy, env)
+    found += _check_policy_env_device(policy, env)
     found += _check_exploration_devices(policy, env)
     found += _check_log_prob_key(policy)
     found += _check_qvalue(policy, env)
     found += _check_in_keys(policy, env)
-    if not any(f.code.startswith(("recurrent-no-init", "missing-in-key", "exploration-spec"))
+    if not any(f.code.startswith(("recurrent-no-init", "missing-in-key", "exploration-spec",
+                                  "policy-env-device"))
                for f in found):
         # needs a forward pass, which those mistakes would break
         found += _check_exploration_type(policy, env, exploration_type)
@@ -467,13 +492,25 @@ _HINTS: list[tuple[tuple[type[BaseException], ...], str, Finding]] = [
              "batch dimension is time",
              "call it on a rollout (shape [T] or [B, T]); step by step, leave recurrent "
              "mode off", "recurrent-mode-no-time")),
-    ((NotImplementedError, RuntimeError),
-     r"Cannot copy out of meta tensor|Expected all tensors to be on the same device",
-     Finding("tensors on two devices",
-             "often an exploration module built from a spec on another device than the "
-             "policy's action (the spec decides where random actions are drawn)",
-             "build the module after env.to(device), with spec=env.action_spec; "
+    ((RuntimeError,), r"e-greedy module to be on the same device",
+     Finding("EGreedyModule's spec is on another device than the action",
+             "EGreedyModule draws its random actions from its spec, on the spec's device",
+             "EGreedyModule(spec=env.action_spec, ...) built after env.to(device); "
              "rltutor.check_policy(policy, env) names the module", "exploration-spec-device")),
+    ((NotImplementedError,), r"Cannot copy out of meta tensor",
+     Finding("a tensor on the 'meta' device (no data) was used",
+             "usually a spec or module moved to 'meta'; an exploration module draws its "
+             "random actions from its spec",
+             "build the module from the running env's spec: spec=env.action_spec; "
+             "rltutor.check_policy(policy, env) names the module", "exploration-spec-device")),
+    ((RuntimeError,), r"Expected all tensors to be on the same device",
+     Finding("tensors on two devices",
+             "the environment's outputs, the policy's parameters and the specs exploration "
+             "modules keep must share one device; one of them was left behind",
+             "build everything from one device: env = ...(device=device), the policy from "
+             "that env, exploration modules with spec=env.action_spec; give a Collector "
+             "device=device. rltutor.check_policy(policy, env) names the culprit",
+             "two-devices")),
     ((RuntimeError,), r"has not analytical mode",
      Finding("ExplorationType.MODE on a distribution without a closed-form mode",
              "TanhNormal (and other transformed distributions) cannot compute their mode",

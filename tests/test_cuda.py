@@ -11,10 +11,10 @@ import pytest
 import torch
 from tensordict.nn import TensorDictSequential
 from torchrl.envs import GymEnv, SerialEnv
-from torchrl.modules import AdditiveGaussianModule
+from torchrl.modules import AdditiveGaussianModule, EGreedyModule
 
 import rltutor
-from rltutor.diagnostics import check_policy
+from rltutor.diagnostics import check_policy, hint_for
 from rltutor.rollouts import move_to_device
 from rltutor.validation import available_devices
 
@@ -25,9 +25,10 @@ def _spec_devices(policy: torch.nn.Module) -> set[str]:
     found = set()
     for module in policy.modules():
         spec = getattr(module, "_spec", None)
-        if spec is not None:
-            found |= {str(leaf.device) for leaf in spec.values(True, True)} if hasattr(
-                spec, "values") else {str(spec.device)}
+        if spec is None:
+            continue
+        leaves = spec.values(True, True) if hasattr(spec, "values") else [spec]
+        found |= {str(leaf.device) for leaf in leaves if leaf is not None}
     return found
 
 
@@ -72,6 +73,33 @@ def test_same_seed_same_rollout_on_cpu_and_cuda_for_a_deterministic_policy():
                                atol=1e-3, rtol=1e-3)
 
 
+def test_policy_on_cuda_env_on_cpu_fails_and_is_caught():
+    env = GymEnv("Pendulum-v1")
+    policy = rltutor.make_actor(env, num_cells=(16,)).to("cuda")
+    assert [finding.code for finding in check_policy(policy, env)] == ["policy-env-device"]
+    with pytest.raises(RuntimeError, match="same device") as raised:
+        env.rollout(5, policy)
+    assert hint_for(raised.value).code == "two-devices"
+
+
+def test_multi_process_collector_moves_worker_envs_to_the_policy_device():
+    from torchrl.collectors import Collector
+
+    policy = rltutor.make_actor(GymEnv("Pendulum-v1"), num_cells=(16,)).to("cuda")
+    collector = Collector(_make_pendulum, policy, num_collectors=2, sync=True, device="cuda",
+                          frames_per_batch=40, total_frames=40,
+                          auto_register_policy_transforms=False)
+    try:
+        batch = next(iter(collector))
+    finally:
+        collector.shutdown()
+    assert batch.numel() == 40 and batch["action"].device.type == "cuda"
+
+
+def _make_pendulum() -> GymEnv:
+    return GymEnv("Pendulum-v1")
+
+
 def test_batched_env_explorer_on_cuda():
     env = SerialEnv(2, lambda: GymEnv("Pendulum-v1"))
     policy = rltutor.with_gaussian_noise(rltutor.make_actor(env, num_cells=(16,)), env)
@@ -84,14 +112,24 @@ def test_batched_env_explorer_on_cuda():
     env.close()
 
 
-def test_spec_left_on_the_cpu_is_a_real_failure_and_check_policy_names_it():
+def test_egreedy_spec_left_on_the_cpu_fails_and_is_caught():
+    env = GymEnv("CartPole-v1", device="cuda")
+    egreedy = EGreedyModule(spec=env.action_spec.to("cpu"), eps_init=1.0)
+    policy = TensorDictSequential(rltutor.make_qvalue_policy(env), egreedy)
+    assert [finding.code for finding in check_policy(policy, env)] == ["exploration-spec-device"]
+    with pytest.raises(RuntimeError, match="e-greedy") as raised:
+        env.rollout(5, policy)
+    assert hint_for(raised.value).code == "exploration-spec-device"
+
+
+def test_spec_left_on_the_cpu_is_named_by_check_policy():
+    # AdditiveGaussianModule does not fail (seen on an H100): it copies across devices,
+    # every step; check_policy still names it.
     env = GymEnv("Pendulum-v1", device="cuda")
     policy = rltutor.make_actor(env, num_cells=(16,))
     noisy = TensorDictSequential(policy, AdditiveGaussianModule(spec=env.action_spec.to("cpu")))
     codes = [finding.code for finding in check_policy(noisy, env)]
-    assert "exploration-spec-device" in codes
-    with pytest.raises(RuntimeError):
-        env.rollout(5, noisy)
+    assert codes == ["exploration-spec-device"]
 
     fixed = TensorDictSequential(policy, AdditiveGaussianModule(spec=env.action_spec))
     assert check_policy(fixed, env) == []

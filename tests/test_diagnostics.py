@@ -177,10 +177,29 @@ def test_gaussian_noise_spec_device_is_caught(pendulum: GymEnv) -> None:
     assert codes(check_policy(policy, pendulum)) == ["exploration-spec-device"]
 
 
-def test_cuda_device_message_gets_the_same_hint() -> None:
-    error = RuntimeError("Expected all tensors to be on the same device, but found at least "
-                         "two devices, cuda:0 and cpu!")
+def test_cuda_device_message_gets_the_two_devices_hint() -> None:
+    # the message PyTorch gives on a GPU machine (seen there with a CPU env and a CUDA policy)
+    error = RuntimeError("Expected all tensors to be on the same device, but got mat1 is on "
+                         "cpu, different from other tensors on cuda:0")
+    hint = hint_for(error)
+    assert hint.code == "two-devices"
+    assert "device=device" in hint.fix and "check_policy" in hint.fix
+
+
+def test_egreedy_device_message_gets_the_spec_hint() -> None:
+    # EGreedyModule's own check, as raised on a GPU machine with a CUDA env and a CPU spec
+    error = RuntimeError("Expected action and e-greedy module to be on the same device, but "
+                         "got action.device=device(type='cuda', index=0) and e-greedy "
+                         "device=cpu.")
     assert hint_for(error).code == "exploration-spec-device"
+
+
+def test_policy_on_another_device_than_the_env_is_caught(pendulum: GymEnv) -> None:
+    policy = make_actor(pendulum).to("meta")  # stands in for a GPU this machine lacks
+    found = check_policy(policy, pendulum)
+    assert codes(found) == ["policy-env-device"]
+    assert "meta" in found[0].what and "cpu" in found[0].what
+    assert "Collector(make_env, policy, device=...)" in found[0].fix
 
 
 # ------------------------------------------------------------------ 3. sample_log_prob

@@ -1,4 +1,4 @@
-"""explorer: controls re-run the rollout and redraw in place; errors stay in the panel."""
+"""explorer and interact_figure: controls re-run and redraw in place; errors stay in the panel."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pytest
 import torch
+from matplotlib.figure import Figure
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from test_rollouts import composite_actor, egreedy_qvalue, gaussian_actor, mlp_actor, pendulums
 
 from rltutor.envs import make_env
 from rltutor.validation import available_devices
-from rltutor.widgets import Explorer, exploration_modules, explorer, short_error
+from rltutor.widgets import (
+    Explorer,
+    exploration_modules,
+    explorer,
+    figure_png,
+    interact_figure,
+    short_error,
+)
 
 STEPS = 60
 
@@ -270,3 +278,56 @@ def test_device_control_moves_exploration_specs():
     finally:
         rltutor.widgets.move_to_device = real
     assert moved == [torch.device("cpu")]
+
+
+# -- interact_figure: a lesson's own figure under controls ------------------------------
+
+
+def line_plot(slope: int = 1, label: str = "a") -> Figure:
+    if slope < 0:
+        raise ValueError("slope must be >= 0")
+    fig = Figure(figsize=(2, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, slope], label=label)
+    return fig
+
+
+def test_figure_png_is_a_png() -> None:
+    assert figure_png(line_plot()).startswith(b"\x89PNG")
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        figure_png("not a figure")
+
+
+def test_moving_a_control_redraws() -> None:
+    panel = interact_figure(line_plot, slope=widgets.IntSlider(1, -3, 5))
+    first = panel.image.value
+    assert bytes(first).startswith(b"\x89PNG") and panel.controls["slope"].description == "slope"
+    panel.controls["slope"].value = 4
+    assert panel.image.value != first
+    assert panel.figure.axes[0].lines[0].get_ydata()[-1] == 4
+
+
+def test_a_failing_redraw_shows_the_error_and_keeps_working() -> None:
+    panel = interact_figure(line_plot, slope=widgets.IntSlider(1, -3, 5))
+    shown = panel.image.value
+    panel.controls["slope"].value = -1
+    assert isinstance(panel.last_error, ValueError)
+    assert "slope must be &gt;= 0" in panel.error.value or "slope must be >= 0" in panel.error.value
+    assert panel.image.value == shown  # the last good figure stays
+    panel.controls["slope"].value = 2
+    assert panel.last_error is None and panel.error.value == ""
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(TypeError, match="control 'slope'"):
+        interact_figure(line_plot, slope=3)
+    with pytest.raises(TypeError, match="function"):
+        interact_figure(None, slope=widgets.IntSlider())
+    with pytest.raises(ValueError, match="slope"):  # first draw fails in the cell
+        interact_figure(line_plot, slope=widgets.IntSlider(-1, -3, 5))
+
+
+def test_interact_figure_is_a_top_level_name() -> None:
+    import rltutor
+
+    assert rltutor.interact_figure is interact_figure
