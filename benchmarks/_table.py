@@ -26,14 +26,17 @@ def median_time(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1) -
 
 def row(
     name: str,
-    value: float,
+    value: float | None,
     baseline: float | None = None,
     unit: str = "ms",
     target: str = "",
     baseline_name: str = "",
 ) -> dict:
-    """One table row; ratio is value / baseline when there is a baseline."""
-    ratio = value / baseline if baseline else None
+    """One table row; ratio is value / baseline when both were measured.
+
+    A value of None means the measurement failed; the table says so.
+    """
+    ratio = value / baseline if value is not None and baseline else None
     return {
         "name": name,
         "value": value,
@@ -57,7 +60,7 @@ def format_table(rows: list[dict]) -> str:
     body = [
         [
             r["name"],
-            f"{num(r['value'])} {r['unit']}",
+            f"{num(r['value'])} {r['unit']}" if r["value"] is not None else "failed",
             f"{num(r['baseline'])} {r['unit']} {r.get('baseline_name', '')}".strip()
             if r["baseline"] is not None
             else "-",

@@ -166,6 +166,7 @@ def shrink(pixels):  # [..., 3, 500, 500] -> [..., 3, 64, 64], averaging blocks 
     return small.reshape(*pixels.shape[:-3], *small.shape[-3:])
 
 
+# %%
 pixel_env = TransformedEnv(
     GymEnv("Pendulum-v1", from_pixels=True, pixels_only=False),
     Compose(ToTensorImage(), UnaryTransform(in_keys=["pixels"], out_keys=["pixels"], fn=shrink)),

@@ -45,6 +45,7 @@ from torchrl.modules import MLP, OneHotCategorical, ProbabilisticActor, TanhNorm
 import rltutor
 from rltutor.exercises import lesson03 as ex
 
+# %%
 torch.manual_seed(0)
 env = GymEnv("Pendulum-v1")
 env.set_seed(0)
@@ -252,6 +253,7 @@ def two_calls(policy, td, exploration_type):
     return "  ".join(f"{str([round(v, 3) for v in c]):9}" for c in calls)
 
 
+# %%
 obs, cart_obs = env.reset(), cartpole.reset()
 print(f"{'':14}{'TanhNormal (2 calls)':28}categorical (2 calls)")
 for t in [ExplorationType.DETERMINISTIC, ExplorationType.RANDOM, ExplorationType.MODE,

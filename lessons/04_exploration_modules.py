@@ -261,6 +261,7 @@ def autocorrelation(x, lags=21):
     return [1.0] + [float(np.corrcoef(x[:-k], x[k:])[0, 1]) for k in range(1, lags)]
 
 
+# %%
 gauss_noise, ou_noise = noise_of(gauss_td), noise_of(ou_td)
 gauss_ac, ou_ac = autocorrelation(gauss_noise), autocorrelation(ou_noise)
 print(f"autocorrelation at lag 1: Gaussian {gauss_ac[1]:+.2f}, OU {ou_ac[1]:+.2f}; "

@@ -247,9 +247,6 @@ plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's st
 # the primer? With `hidden_size=2`?
 
 # %%
-import ipywidgets as widgets
-
-
 def memory_probe(hidden_size=16, primer=True):
     torch.manual_seed(0)
     lstm = LSTMModule(input_size=2, hidden_size=hidden_size, in_key="position", out_key="memory")
@@ -261,8 +258,11 @@ def memory_probe(hidden_size=16, primer=True):
     return plot_probes(probes, f"hidden_size={hidden_size}, primer={primer}")
 
 
+# %%
+import ipywidgets as widgets
+
 rltutor.interact_figure(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2),
-                primer=widgets.Checkbox(True))
+                        primer=widgets.Checkbox(True))
 
 # %% [markdown]
 # ## Exercise: a GRU policy that remembers

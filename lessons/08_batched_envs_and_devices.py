@@ -181,9 +181,6 @@ rltutor.explorer(env, noisy_policy, controls=("exploration", "device", "seed", "
 # the policy are rebuilt from scratch each time, on the chosen device.
 
 # %%
-import ipywidgets as widgets
-
-
 def batched_rollout(num_envs=3, device="cpu", seed=0):
     env = SerialEnv(num_envs, make_pendulum, device=device)
     env.set_seed(seed)
@@ -195,9 +192,12 @@ def batched_rollout(num_envs=3, device="cpu", seed=0):
                               f"batch {tuple(rollout_td.batch_size)}")
 
 
+# %%
+import ipywidgets as widgets
+
 rltutor.interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
-                device=widgets.Dropdown(options=available_devices()),
-                seed=widgets.IntSlider(0, 0, 9))
+                        device=widgets.Dropdown(options=available_devices()),
+                        seed=widgets.IntSlider(0, 0, 9))
 
 # %% [markdown]
 # ## A data collector

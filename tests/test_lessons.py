@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from rltutor.lessons import check_pairs, lesson_files, main, strip_outputs
 
@@ -88,3 +90,47 @@ def test_solutions_do_not_pose_as_lessons(tmp_path: Path) -> None:
     # lessons/solutions must never be picked up as lessons (or by nbmake as notebooks)
     shutil.copytree(LESSONS / "solutions", tmp_path / "solutions", dirs_exist_ok=True)
     assert not list((tmp_path / "solutions").glob("*.ipynb"))
+
+
+def test_lesson_code_cells_stay_short() -> None:
+    # A cell shows one TorchRL idea; longer plumbing belongs in rltutor.
+    long_cells = []
+    for py in lesson_files(LESSONS):
+        for number, cell in enumerate(jupytext.read(py).cells, start=1):
+            lines = len(cell.source.splitlines())
+            if cell.cell_type == "code" and lines > 15:
+                long_cells.append(f"{py.name} cell {number}: {lines} lines")
+    assert long_cells == []
+
+
+# -- every printed output reproducible: "Restart and run all" twice gives the same text --
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def _printed(py: Path) -> list[str]:
+    """The text a learner reads, cell by cell, after one fresh-kernel run of the lesson."""
+    nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(LESSONS)}}).execute()
+    printed = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                printed.append(output.text)
+            elif output.output_type == "error":
+                printed.append(f"{output.ename}: {output.evalue}")
+            elif "application/vnd.jupyter.widget-view+json" not in output.get("data", {}):
+                # widget reprs carry fresh model ids; their pictures are checked elsewhere
+                data = output.get("data", {})
+                printed.append(data.get("text/html") or data.get("text/plain", ""))
+    return [_ADDRESS.sub(" at 0x…", text) for text in printed]
+
+
+@pytest.mark.parametrize("py", lesson_files(LESSONS), ids=lambda p: p.stem[:2])
+def test_lesson_prints_the_same_on_a_second_run(py: Path) -> None:
+    first, second = _printed(py), _printed(py)
+    assert len(first) > 3, "the lesson printed almost nothing"
+    differing = [(a, b) for a, b in zip(first, second, strict=True) if a != b]
+    assert not differing, f"{py.name}: first differing output:\n{differing[0][0][:800]}\n"\
+                          f"--- second run ---\n{differing[0][1][:800]}"
