@@ -58,16 +58,19 @@ def script_of(notebook: Path, folder: Path) -> Path:
 
 
 def kernel_peak_rss_mb(notebook: Path) -> float:
-    """Run ``notebook`` in a fresh kernel and read that kernel's own peak RSS at the end."""
+    """Run ``notebook`` in a fresh kernel and read that kernel's own peak RSS at the end.
+
+    VmHWM, not ``getrusage``'s ru_maxrss: on Linux ru_maxrss survives fork and exec, so a
+    kernel started from a big parent would report the parent's peak.
+    """
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells.append(
-        nbformat.v4.new_code_cell(
-            "import resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-        )
-    )
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "print(next(line.split()[1] for line in open('/proc/self/status')\n"
+        "           if line.startswith('VmHWM:')))"
+    ))
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
-    return int(nb.cells[-1].outputs[0]["text"].strip()) / 1024  # ru_maxrss is in KiB
+    return int(nb.cells[-1].outputs[0]["text"].strip()) / 1024  # VmHWM is in kB
 
 
 def run(repeat: int | None = None) -> list[dict]:
