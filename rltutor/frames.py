@@ -58,7 +58,9 @@ def _rendering_env(env: Any) -> Any:
 
 
 def _downscale(frame: np.ndarray, factor: int) -> np.ndarray:
-    return frame[::factor, ::factor] if factor > 1 else frame
+    # A copy, not a strided view: a view would keep the whole full-size frame alive
+    # (Pendulum: 750 KB per frame instead of 190 KB at factor 2).
+    return np.ascontiguousarray(frame[::factor, ::factor]) if factor > 1 else frame
 
 
 class Animation:

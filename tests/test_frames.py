@@ -23,6 +23,12 @@ def test_animate_pendulum_frames_and_rollout():
     assert "action" in movie.caption(0) and "after the last step" in movie.caption(12)
 
 
+def test_downscaled_frames_do_not_keep_the_full_size_frames_alive():
+    movie = animate(make_env(render=True), mlp_actor(), steps=4)  # downscale=2
+    for frame in movie.frames:
+        assert frame.base is None and frame.nbytes == 250 * 250 * 3
+
+
 def test_animate_is_reproducible_and_matches_rollout():
     from rltutor.rollouts import rollout
 
