@@ -17,13 +17,23 @@ SNIPPETS = {
 }
 
 
-def _fresh(code: str, repeat: int) -> float:
-    times = []
+def _time_once(code: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - start
+
+
+def _fresh_interleaved(names: list[str], repeat: int) -> dict[str, float]:
+    """Median time of each snippet, the snippets taking turns in every round.
+
+    Taking turns matters on a shared machine: a slow minute then slows every snippet
+    alike instead of whichever happened to run during it.
+    """
+    times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name in names:
+            times[name].append(_time_once(SNIPPETS[name]))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _heavy_modules() -> list[str]:
@@ -35,13 +45,13 @@ def _heavy_modules() -> list[str]:
     return [m for m in out.stdout.strip().split(",") if m]
 
 
-def run(repeat: int = 5) -> list[dict]:
-    base = _fresh(SNIPPETS["torchrl"], repeat)
+def run(repeat: int = 7) -> list[dict]:
+    medians = _fresh_interleaved(["torchrl", "rltutor", "rltutor + display"], repeat)
+    base = medians["torchrl"]
     rows = [row("import torchrl (fresh process)", base * 1e3)]
     for name in ("rltutor", "rltutor + display"):
-        value = _fresh(SNIPPETS[name], repeat)
         rows.append(
-            row(f"import {name} (fresh process)", value * 1e3, base * 1e3,
+            row(f"import {name} (fresh process)", medians[name] * 1e3, base * 1e3,
                 target="< 1.10x torchrl", baseline_name="(torchrl)")
         )
     heavy = _heavy_modules()
