@@ -511,6 +511,13 @@ _HINTS: list[tuple[tuple[type[BaseException], ...], str, Finding]] = [
              "that env, exploration modules with spec=env.action_spec; give a Collector "
              "device=device. rltutor.check_policy(policy, env) names the culprit",
              "two-devices")),
+    ((RuntimeError,), r"mat1 and mat2 shapes cannot be multiplied",
+     Finding("a layer got inputs of another size than it was built for",
+             "a Linear layer's in_features is fixed when it is built: a policy made for one "
+             "environment (or observation key) does not fit another's observation size",
+             "build the policy from this env's specs, e.g. rltutor.make_actor(env), or let a "
+             "lazy layer (LazyLinear, MLP without in_features) take its size on first call",
+             "input-size")),
     ((RuntimeError,), r"has not analytical mode",
      Finding("ExplorationType.MODE on a distribution without a closed-form mode",
              "TanhNormal (and other transformed distributions) cannot compute their mode",

@@ -400,3 +400,13 @@ def test_mean_on_a_composite_with_a_categorical_part_fails_and_is_caught() -> No
     assert codes(found) == ["exploration-mean"]
     assert "raises an error" in found[0].why
     assert hint_for(raised.value).code == "exploration-mean"
+
+
+def test_policy_built_for_another_env_fails_and_gets_the_input_size_hint(
+    pendulum: GymEnv, cartpole: GymEnv
+) -> None:
+    policy = make_actor(pendulum)  # 3 observations in; CartPole gives 4
+    with pytest.raises(RuntimeError, match="mat1 and mat2") as raised:
+        cartpole.rollout(3, policy)
+    hint = hint_for(raised.value)
+    assert hint.code == "input-size" and "make_actor(env)" in hint.fix
