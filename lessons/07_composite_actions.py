@@ -198,6 +198,14 @@ rltutor.interact_figure(
 )
 
 # %% [markdown]
+# The explorer from lesson 04 reads composite actions too: one panel per part, and the
+# red crosses mark, part by part, where the sample differs from the deterministic choice.
+# Pick `mean` in its dropdown to see which part has no mean to offer.
+
+# %%
+rltutor.explorer(env, actor, controls=("exploration", "seed", "steps"), steps=100)
+
+# %% [markdown]
 # ## Exercise: a gentle pusher
 #
 # Build `my_actor`: an actor for `PuckEnv` that never pushes harder than **0.5**. Its

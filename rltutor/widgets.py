@@ -70,6 +70,7 @@ _PANEL_CSS = """
 .rltutor-summary td.v { font-family: var(--jp-code-font-family, monospace); }
 .rltutor-error .msg { color: #b42318; background: #fef3f2; border: 1px solid #fda29b;
   border-radius: 4px; padding: 4px 8px; font-size: 13px; }
+.rltutor-error .hint { color: #1f2328; margin-top: 3px; }
 </style>
 """
 
@@ -113,6 +114,17 @@ def short_error(exc: BaseException) -> str:
     if len(first) > 240:
         first = first[:237] + "..."
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _hint_html(exc: BaseException) -> str:
+    """The fix rltutor knows for this exception (a classic TorchRL mistake), or ''."""
+    from rltutor.diagnostics import hint_for
+
+    finding = hint_for(exc)
+    if finding is None:
+        return ""
+    return (f'<div class="hint">{html.escape(finding.what)}. Fix: '
+            f"{html.escape(finding.fix)}</div>")
 
 
 class Explorer(widgets.VBox):
@@ -246,7 +258,7 @@ class Explorer(widgets.VBox):
             self.last_error = exc
             self.error.value = (
                 f'<div class="msg">Could not update the rollout. {html.escape(short_error(exc))}'
-                "</div>"
+                f"{_hint_html(exc)}</div>"
             )
             self.error.layout.display = None
         else:

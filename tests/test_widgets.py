@@ -156,6 +156,8 @@ def test_bad_value_in_mode_shows_error():
     panel = explorer(env, gaussian_actor(env), steps=10)
     panel.controls["exploration"].value = "mode"
     assert panel.last_error is not None and "has not analytical mode" in panel.error.value
+    # with the fix rltutor.diagnostics knows for this mistake
+    assert 'class="hint"' in panel.error.value and "DETERMINISTIC" in panel.error.value
     panel.controls["exploration"].value = "deterministic"
     assert panel.last_error is None
 
