@@ -60,7 +60,8 @@ for key, spec in env.full_action_spec.items(include_nested=True, leaves_only=Tru
 
 # %% [markdown]
 # The action spec is a `Composite` holding another `Composite` under `"action"`, whose
-# leaves are a `Categorical` with 2 values and a `Bounded` float in [0, 1]. So a policy
+# leaves are a `Categorical` with 2 values and a `Bounded` float in [0, 1] (printed as
+# `BoundedContinuous`, the class `Bounded` builds for floats). So a policy
 # must write two entries, `("action", "direction")` and `("action", "force")`. Random
 # actions drawn from the spec show what a step expects:
 

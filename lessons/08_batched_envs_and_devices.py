@@ -54,7 +54,7 @@ def make_pendulum():
 
 
 env = SerialEnv(3, make_pendulum, device="cpu")
-env.set_seed(0)  # each copy gets its own seed: 0, 1, 2
+env.set_seed(0)  # copy 0 gets seed 0, each next copy a seed derived from the one before
 print("batch_size:", env.batch_size, "  action spec shape:", env.action_spec.shape)
 rltutor.show(env.reset())
 
@@ -144,7 +144,9 @@ noisy_policy = TensorDictSequential(one_policy, AdditiveGaussianModule(spec=stal
 rltutor.check_policy(noisy_policy, one_env)
 
 # %% [markdown]
-# Running it fails. With rltutor's exception hints installed (`rltutor.install()` does it
+# Running it fails, but only because a `meta` tensor has no data to copy: with a real
+# CPU/CUDA mismatch this module would run and copy every step (and `EGreedyModule` would
+# raise). With rltutor's exception hints installed (`rltutor.install()` does it
 # in a notebook; here we call `install_hints` directly) the error gets a hint under it:
 
 # %%
@@ -230,7 +232,8 @@ rltutor.show(batch, module=policy)
 # environment** (not an environment object: each worker builds its own copy) and the
 # policy, then choose where the workers run. `num_collectors=2` starts two worker
 # processes, each with its own environment and a copy of the policy; `sync=True` waits
-# for both and concatenates their frames. (Same start-method story as `ParallelEnv`.)
+# for both and stacks their batches along a new leading dimension, so 60 frames come as
+# `[2, 30]`. (Same start-method story as `ParallelEnv`.)
 #
 # `make_pendulum` builds its environment on the CPU, while `policy` lives on `device`.
 # `device=device` tells the collector to put each worker's environment there too. (Leave
