@@ -147,7 +147,8 @@ rltutor.explorer(env, mlp_actor, controls=("seed", "steps"))
 # ## Pixels in, torque out
 #
 # Ask gymnasium for images with `from_pixels=True` (`pixels_only=False` keeps the vector
-# observation too). Raw frames are 500×500 bytes; two transforms make them network-ready:
+# observation too). Raw frames are 500×500 RGB images of bytes (uint8, channels last); two
+# transforms make them network-ready:
 # `ToTensorImage` turns them into floats in [0, 1], channels first, and a `UnaryTransform`
 # shrinks them to 64×64. (TorchRL's `Resize` transform would do the same, but it needs
 # torchvision, which is not among this course's pinned dependencies.)
@@ -249,7 +250,8 @@ ex.check_pixel_actor(my_pixel_actor, pixel_env)
 # - Lazy parameters are `UninitializedParameter`s until the first call fixes their shape: run
 #   a batch through before counting parameters or building an optimizer.
 # - `ConvNet` reads images (channels first) and flattens its features; an MLP head finishes
-#   the job. Pixel rollouts cost milliseconds and megabytes per step: keep them short.
+#   the job. Pixel rollouts cost milliseconds per step and, until you shrink the frames,
+#   close to a megabyte each: keep them short.
 #
 # **Next:** lesson 03 makes the actor *probabilistic*: the network outputs a distribution
 # (`loc` and `scale`), and the action is sampled from it.

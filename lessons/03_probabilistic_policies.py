@@ -56,8 +56,8 @@ env
 #
 # A Gaussian needs a mean (`loc`) and a spread (`scale`), and the spread must be positive.
 # `NormalParamExtractor` takes a network's output, splits its last dimension in two halves,
-# keeps the first as `loc`, and maps the second through a softplus so that `scale > 0`
-# (a raw 0 becomes a scale of exactly 1).
+# keeps the first as `loc`, and maps the second through a *biased* softplus (shifted so
+# that a raw 0 becomes a scale of exactly 1, with a floor of 0.01) so that `scale > 0`.
 
 # %%
 raw = torch.tensor([[0.5, -3.0], [0.5, 0.0], [0.5, 3.0]])  # three (loc, raw scale) pairs
@@ -235,6 +235,7 @@ ex.check_probs_actor(probs_actor)
 # | `DETERMINISTIC` | the distribution's designated "best guess" (its `deterministic_sample`) |
 # | `MODE` | the most likely action, if the distribution has a formula for it |
 # | `MEAN` | the average action, if there is a formula — otherwise an estimate |
+# | `MEDIAN` | the median action, if the distribution implements it (neither does here) |
 #
 # The cell below calls each actor twice on the same input under each type, plus once with
 # no context at all. Read the table carefully: which rows change between the two calls?
@@ -287,8 +288,9 @@ ex.check_random_modes(random_modes)
 # - **`MEAN`**: `TanhNormal` has no formula for its mean either, so TorchRL *estimates* it as the
 #   average of 1,000 fresh samples: a value that wobbles a little from call to call, and that
 #   is not the same as DETERMINISTIC (the mean of a squashed Gaussian is not the squash of its
-#   mean). For a categorical, the "mean" of a one-hot choice is not an action at all: you get
-#   `nan`.
+#   mean). With 1,000 samples the estimate wobbles by about ±0.04, more than its gap to
+#   DETERMINISTIC here, so one estimate can land on either side. For a categorical, the
+#   "mean" of a one-hot choice is not an action at all: you get `nan`.
 # - **`MEDIAN`** (also in the enum) has no implementation for either distribution.
 #
 # The checks below pin these facts, so this lesson fails in CI if a new TorchRL changes them.
@@ -308,8 +310,8 @@ print("DETERMINISTIC =", squashed_loc.item(), "| two MEAN estimates:", mean_1.it
 #
 # The explorer's **exploration** menu switches the type for a whole 200-step rollout. Compare
 # `random` with `deterministic`, and try `mode` (the error appears in the panel, not as a
-# crash) and `mean`: its torque follows the deterministic one, pulled towards 0 and with a
-# slight jitter, the marks of an estimate from samples of a squashed Gaussian. The seed
+# crash) and `mean`: its torque follows the deterministic one with a slight jitter, the mark
+# of an estimate from samples of a squashed Gaussian. The seed
 # changes the starting angle and the samples.
 
 # %%

@@ -225,10 +225,11 @@ print(f"sigma=5: min {loud_td['action'].min():.2f}, max {loud_td['action'].max()
 
 # %% [markdown]
 # `OrnsteinUhlenbeckProcessModule` adds noise that has **memory**: each step's noise is the
-# previous one, pulled a little towards 0 (by `theta`), plus a small random kick (of size
-# `sigma·√dt`, with `dt = 0.01` by default: `sigma=1.0` kicks by about 0.1). A push to the
-# left tends to *stay* a push to the left for a while, which moves a physical system much
-# further than jitter that averages out.
+# previous one, pulled a little towards 0 (by a fraction `theta·dt` per step: with
+# `theta=0.15` as below and `dt = 0.01` by default that is 0.15 %, so over 200 steps it is
+# close to a random walk), plus a small random kick (of size `sigma·√dt`: `sigma=1.0`
+# kicks by about 0.1). A push to the left tends to *stay* a push to the left for a while,
+# which moves a physical system much further than jitter that averages out.
 #
 # Where is that memory kept? Not in the module: in the TensorDict. Look at one step of an
 # OU rollout: two new entries, `_ou_prev_noise` and `_ou_steps`, ride along from step to
@@ -289,7 +290,8 @@ fig
 # The OU state must restart at 0 when an episode restarts, or the first steps of the new
 # episode inherit the old episode's push. The module restarts it where the TensorDict
 # says `is_init` is True, an entry that the `InitTracker` transform writes. At TorchRL
-# 0.14 the module still runs without it, but warns at every call, and its memory leaks
+# 0.14 the module still runs without it, but warns at every call (Python shows the warning
+# once unless asked for all of them), and its memory leaks
 # across episodes. Here episodes are cut to 5 steps by `StepCounter`, so the truth is
 # easy to see in `_ou_steps`:
 

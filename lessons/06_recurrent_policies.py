@@ -144,7 +144,8 @@ rltutor.show(env.reset())
 
 # %% [markdown]
 # One step, before and after the policy: the policy adds its output `memory`, the
-# action and the *next* state. `env.rollout` (through `step_mdp`) then moves `next` to the root for the step after.
+# action and the *next* state. `env.rollout` (through `step_mdp`) then moves `next` to the
+# root for the step after.
 
 # %%
 td = env.reset()
