@@ -424,29 +424,9 @@ def composite_action_spec() -> Composite:
 
 @pytest.fixture(scope="module")
 def composite_actor() -> ProbabilisticActor:
-    """Lesson 07's policy: heads write ("params", part, ...) leaf by leaf, the actor reads
-    the whole "params" and writes ("action", part) plus one log-prob per part."""
-    from tensordict.nn import CompositeDistribution
-    from torch import distributions as dist
+    from test_rollouts import composite_actor as build_composite_actor
 
-    torch.manual_seed(0)
-    body = TensorDictModule(nn.Linear(3, 8), ["observation"], ["hidden"])
-    direction = TensorDictModule(nn.Linear(8, 2), ["hidden"], [("params", "direction", "logits")])
-    force = TensorDictModule(nn.Sequential(nn.Linear(8, 2), NormalParamExtractor()), ["hidden"],
-                             [("params", "force", "loc"), ("params", "force", "scale")])
-    return ProbabilisticActor(
-        TensorDictSequential(body, direction, force),
-        in_keys=["params"],
-        out_keys=[("action", "direction"), ("action", "force")],
-        spec=composite_action_spec(),
-        distribution_class=CompositeDistribution,
-        distribution_kwargs={
-            "distribution_map": {"direction": dist.Categorical, "force": TanhNormal},
-            "name_map": {"direction": ("action", "direction"), "force": ("action", "force")},
-            "extra_kwargs": {"force": {"low": 0.0, "high": 1.0}},
-        },
-        return_log_prob=True,
-    )
+    return build_composite_actor()
 
 
 def test_compact_keys_group_siblings_and_wrap():

@@ -44,22 +44,25 @@ def egreedy_qvalue(env, eps=0.5, seed=0):
     return TensorDictSequential(q, QValueModule(spec=env.action_spec), egreedy), egreedy
 
 
-def composite_actor(env, seed=0):
-    """A PuckEnv actor whose action has a discrete and a continuous part (as in lesson 07)."""
+def composite_actor(env=None, seed=0):
+    """Lesson 07's policy for PuckEnv (``env``, or its action spec alone when None): heads
+    write ("params", part, ...) leaf by leaf, the actor reads the whole "params" and writes
+    ("action", part) plus one log-prob per part."""
     from tensordict.nn import CompositeDistribution
     from torch import distributions as d
+    from torchrl.data import Bounded, Categorical, Composite
 
+    spec = env.full_action_spec if env is not None else Composite(
+        action=Composite(direction=Categorical(2), force=Bounded(0.0, 1.0, shape=(1,))))
     torch.manual_seed(seed)
-    body = TensorDictModule(MLP(in_features=3, out_features=16, num_cells=[16]),
-                            in_keys=["observation"], out_keys=["hidden"])
-    direction = TensorDictModule(torch.nn.Linear(16, 2), in_keys=["hidden"],
-                                 out_keys=[("params", "direction", "logits")])
-    force = TensorDictModule(torch.nn.Sequential(torch.nn.Linear(16, 2), NormalParamExtractor()),
-                             in_keys=["hidden"],
-                             out_keys=[("params", "force", "loc"), ("params", "force", "scale")])
+    body = TensorDictModule(torch.nn.Linear(3, 8), ["observation"], ["hidden"])
+    direction = TensorDictModule(torch.nn.Linear(8, 2), ["hidden"],
+                                 [("params", "direction", "logits")])
+    force = TensorDictModule(torch.nn.Sequential(torch.nn.Linear(8, 2), NormalParamExtractor()),
+                             ["hidden"], [("params", "force", "loc"), ("params", "force", "scale")])
     return ProbabilisticActor(
         TensorDictSequential(body, direction, force), in_keys=["params"],
-        out_keys=[("action", "direction"), ("action", "force")], spec=env.full_action_spec,
+        out_keys=[("action", "direction"), ("action", "force")], spec=spec,
         distribution_class=CompositeDistribution,
         distribution_kwargs={
             "distribution_map": {"direction": d.Categorical, "force": TanhNormal},
