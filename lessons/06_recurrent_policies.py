@@ -162,24 +162,37 @@ assert carried
 rltutor.show(rollout_td, module=policy)
 
 # %% [markdown]
-# ## Sequential vs recurrent mode
+# ## Sequential vs recurrent mode: replaying a stored trajectory
 #
 # Acting, the module sees one step at a time and reads the state from the TensorDict:
-# that is **sequential mode** (the default). Training usually replays whole stored
-# trajectories; then the module should run the LSTM over the time dimension in one go,
-# starting from the state stored at each episode start (`is_init`). That is
-# **recurrent mode**, switched on with the `set_recurrent_mode` context manager. The
-# TensorDict's last batch dimension is read as time.
+# that is **sequential mode** (the default). Training replays stored trajectories, and
+# there the stored states are no help: a replay buffer often keeps only observations,
+# and even when it keeps the states, they were computed by the network *before* its last
+# update, so they are stale. The replay must rebuild the memory from the observations,
+# starting from zeros wherever `is_init` marks an episode start. That is **recurrent
+# mode**, switched on with the `set_recurrent_mode` context manager: the module runs the
+# LSTM over the TensorDict's last batch dimension, read as time.
 #
-# Both modes must agree on a rollout:
+# Keep only what a buffer of observations holds, `position` and `is_init`, and replay it
+# both ways:
 
 # %%
-replay_input = rollout_td.select("position", "is_init", "recurrent_state_h", "recurrent_state_c")
-with torch.no_grad(), set_recurrent_mode(True):
-    replayed = policy(replay_input.clone())
-agree = torch.allclose(replayed["memory"], rollout_td["memory"], atol=1e-6)
-print("recurrent mode == step by step:", agree)
-assert agree
+stored = rollout_td.select("position", "is_init")  # no recurrent_state_h/c
+with torch.no_grad():
+    sequential = policy(stored.clone())["memory"]
+    with set_recurrent_mode(True):
+        recurrent = policy(stored.clone())["memory"]
+for name, replay in (("sequential mode", sequential), ("recurrent mode ", recurrent)):
+    error = (replay - rollout_td["memory"]).abs().max().item()
+    print(f"{name}: largest gap to the rollout's memory {error:.4f}")
+assert torch.allclose(recurrent, rollout_td["memory"], atol=1e-6)
+assert not torch.allclose(sequential, rollout_td["memory"], atol=1e-2)
+
+# %% [markdown]
+# Sequential mode read the 100 stored steps as a batch of 100 *unrelated* single steps,
+# each starting from a zero state: that is the forgetful policy of the primer section
+# again. Recurrent mode ran the LSTM through time and rebuilt, from positions alone, the
+# memory the policy had while acting.
 
 # %% [markdown]
 # ## Does the memory remember the velocity?
@@ -221,12 +234,12 @@ import matplotlib.pyplot as plt
 
 
 def plot_probes(probes, title=""):
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")  # room for the labels
     for (name, (values, r2)), style in zip(probes.items(), ("k-", "C1--", "C0-")):
-        label = name if r2 is None else f"{name}  (R² = {r2:.2f})"
+        label = name if r2 is None else f"{name}\n(R² = {r2:.2f})"
         ax.plot(values, style, lw=1.2, label=label)
     ax.set(xlabel="step", ylabel="angular velocity ω", title=title)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # beside, not on, ω
     plt.close(fig)
     return fig
 
@@ -286,17 +299,27 @@ gru_policy = None  # TODO: TensorDictSequential(GRUModule(...), head)
 ex.check_gru_policy(gru_policy, gru_env)
 
 # %% [markdown]
-# ## Exercise: replay in recurrent mode
+# ## Exercise: replay two episodes in one call
 #
-# Using `rollout_td` from above, compute the LSTM's output `memory` for all 100 steps in
-# **one call** of `policy` in recurrent mode, and store the `[100, 16]` tensor in
-# `replayed_memory`.
+# A buffer holds episodes one after another. Below, a second episode (seed 1, 60 steps)
+# is stored after `rollout_td`, again keeping only `position` and `is_init`: 160 steps,
+# with `is_init` True at step 0 and at step 100. Compute the LSTM's `memory` for all 160
+# steps in **one call** of `policy`, and store the `[160, 16]` tensor in
+# `replayed_memory`. It must equal what the policy computed while acting, in both
+# episodes. (The check steps the policy through `two_episodes` itself to compare.)
 
 # %%
-replayed_memory = None  # TODO: with set_recurrent_mode(True): ...
+env.set_seed(1)
+with torch.no_grad():
+    second_td = env.rollout(60, policy)
+two_episodes = torch.cat([rollout_td, second_td]).select("position", "is_init")
+print("is_init at steps:", two_episodes["is_init"].squeeze(-1).nonzero().flatten().tolist())
 
 # %%
-ex.check_replayed_memory(replayed_memory, rollout_td)
+replayed_memory = None  # TODO: one call of policy on two_episodes
+
+# %%
+ex.check_episode_replay(replayed_memory, two_episodes, policy)
 
 # %% [markdown]
 # ## Recap
@@ -308,7 +331,9 @@ ex.check_replayed_memory(replayed_memory, rollout_td)
 #   `rltutor.check_policy(policy, env)` catches it. (TorchRL's collectors can append the
 #   primer and `InitTracker` for you: `auto_register_policy_transforms=True`, lesson 08.)
 # - `set_recurrent_mode(True)` runs the module over whole sequences (time = last batch
-#   dim) and gives the same result as stepping.
+#   dim): from the observations and `is_init` alone it rebuilds the memory the policy had
+#   while stepping, resetting it at every episode start. Sequential mode on the same
+#   stored steps treats them as unrelated single steps, each from a zero state.
 # - Even an untrained LSTM's state carries the velocity the observation hides.
 #
 # **Next:** [07 · Composite actions](07_composite_actions.ipynb): one action with a

@@ -11,7 +11,7 @@ import torch
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
 from torchrl.envs import GymEnv, InitTracker, TransformedEnv, UnaryTransform
-from torchrl.modules import GRUModule, LSTMModule
+from torchrl.modules import GRUModule, LSTMModule, set_recurrent_mode
 
 from rltutor.exercises import lesson06 as ex
 
@@ -56,13 +56,25 @@ def lstm_rollout():
         return policy, env.rollout(50, policy)
 
 
+@pytest.fixture(scope="module")
+def two_episodes(lstm_rollout):
+    """As in the lesson: two episodes back to back, only what a buffer of observations keeps."""
+    policy, first = lstm_rollout
+    env = make_pomdp_env()
+    env.append_transform(policy[0].make_tensordict_primer())
+    env.set_seed(1)
+    with torch.no_grad():
+        second = env.rollout(30, policy)
+    full = torch.cat([first, second])
+    return policy, full, full.select("position", "is_init")
+
+
 # ------------------------------------------------------------------ check_gru_policy
 
 
 def test_unanswered_is_not_done(lstm_rollout):
     assert ex.check_gru_policy(None, None).status == "not done yet"
     assert ex.check_gru_policy(gru_policy()[1], None).status == "not done yet"
-    assert ex.check_replayed_memory(None, lstm_rollout[1]).status == "not done yet"
 
 
 def test_gru_solution_passes():
@@ -108,32 +120,54 @@ def test_not_a_module_is_wrong():
     assert feedback.status == "wrong" and "TensorDictSequential" in feedback.hint
 
 
-# ------------------------------------------------------------------ check_replayed_memory
+# ------------------------------------------------------------------ check_episode_replay
 
 
-def test_replay_solution_passes(lstm_rollout):
-    policy, rollout_td = lstm_rollout
-    feedback = ex.check_replayed_memory(sol.solve_replayed_memory(policy, rollout_td), rollout_td)
+def test_replay_solution_passes(two_episodes):
+    policy, _, stored = two_episodes
+    feedback = ex.check_episode_replay(sol.solve_episode_replay(policy, stored), stored, policy)
     assert feedback.passed, feedback
 
 
-def test_replay_without_recurrent_mode_is_wrong(lstm_rollout):
-    # the classic slip: calling the policy on the rollout without recurrent mode
-    policy, rollout_td = lstm_rollout
-    inputs = rollout_td.select("position", "is_init").clone()  # and forgetting the state
+def test_the_check_compares_with_the_memory_the_policy_had_while_acting(two_episodes):
+    # the reference the check builds by stepping is the rollouts' own 'memory' entry
+    policy, full, stored = two_episodes
+    feedback = ex.check_episode_replay(full["memory"].clone(), stored, policy)
+    assert feedback.passed, feedback
+
+
+def test_replay_in_sequential_mode_is_wrong(two_episodes):
+    # issue 12: without set_recurrent_mode the stored steps are unrelated single steps
+    policy, _, stored = two_episodes
     with torch.no_grad():
-        out = policy(inputs)["memory"]
-    feedback = ex.check_replayed_memory(out, rollout_td)
-    assert feedback.status == "wrong" and "set_recurrent_mode" in feedback.hint
+        out = policy(stored.clone())["memory"]
+    feedback = ex.check_episode_replay(out, stored, policy)
+    assert feedback.status == "wrong" and "sequential mode" in feedback.message
+    assert "set_recurrent_mode(True)" in feedback.hint
 
 
-def test_replay_handing_back_the_rollout_entry_is_wrong(lstm_rollout):
-    _, rollout_td = lstm_rollout
-    feedback = ex.check_replayed_memory(rollout_td["memory"], rollout_td)
-    assert feedback.status == "wrong" and "not a replay" in feedback.message
+def test_copying_the_lessons_replay_of_one_episode_is_wrong(two_episodes, lstm_rollout):
+    policy, first = lstm_rollout
+    _, _, stored = two_episodes
+    with torch.no_grad(), set_recurrent_mode(True):
+        out = policy(first.select("position", "is_init").clone())["memory"]
+    feedback = ex.check_episode_replay(out, stored, policy)
+    assert feedback.status == "wrong" and "shape" in feedback.message
 
 
-def test_replay_wrong_shape_and_type(lstm_rollout):
-    policy, rollout_td = lstm_rollout
-    assert "shape" in ex.check_replayed_memory(torch.zeros(3, 16), rollout_td).message
-    assert "TensorDict" in ex.check_replayed_memory(rollout_td, rollout_td).message
+def test_replay_that_never_restarts_is_wrong(two_episodes):
+    # one long episode: is_init only at step 0, so the second episode inherits the memory
+    policy, _, stored = two_episodes
+    one_long = stored.clone()
+    one_long["is_init"][1:] = False
+    with torch.no_grad(), set_recurrent_mode(True):
+        out = policy(one_long)["memory"]
+    feedback = ex.check_episode_replay(out, stored, policy)
+    assert feedback.status == "wrong" and "second episode" in feedback.message
+
+
+def test_replay_wrong_shape_and_type(two_episodes):
+    policy, _, stored = two_episodes
+    assert "shape" in ex.check_episode_replay(torch.zeros(3, 16), stored, policy).message
+    assert "TensorDict" in ex.check_episode_replay(stored, stored, policy).message
+    assert ex.check_episode_replay(None, stored, policy).status == "not done yet"

@@ -18,8 +18,8 @@ def solve_gru_policy(pomdp_env: EnvBase) -> tuple[TensorDictSequential, EnvBase]
     return TensorDictSequential(gru, head), pomdp_env
 
 
-def solve_replayed_memory(policy: TensorDictSequential, rollout_td: TensorDictBase) -> torch.Tensor:
-    """The LSTM's output for the whole rollout, computed in one recurrent-mode call."""
-    inputs = rollout_td.select("position", "is_init", "recurrent_state_h", "recurrent_state_c")
+def solve_episode_replay(policy: TensorDictSequential, two_episodes: TensorDictBase
+                         ) -> torch.Tensor:
+    """The LSTM's output for every stored step, rebuilt in one recurrent-mode call."""
     with torch.no_grad(), set_recurrent_mode(True):
-        return policy(inputs.clone())["memory"]
+        return policy(two_episodes.clone())["memory"]

@@ -15,7 +15,7 @@ from tensordict.nn import TensorDictModuleBase
 
 from rltutor.exercises import Feedback, correct, exercise, is_unanswered, not_done, wrong
 
-__all__ = ["check_gru_policy", "check_replayed_memory"]
+__all__ = ["check_episode_replay", "check_gru_policy"]
 
 
 def _recurrent_modules(policy: Any) -> list[Any]:
@@ -71,32 +71,72 @@ def check_gru_policy(gru_policy: Any, gru_env: Any) -> Feedback:
                    "TensorDict: your policy has memory.")
 
 
-@exercise("set `replayed_memory` to policy(...)['memory'] computed under set_recurrent_mode")
-def check_replayed_memory(replayed_memory: Any, rollout_td: TensorDictBase) -> Feedback:
-    """Is ``replayed_memory`` the rollout's ``memory``, recomputed in one recurrent call?
+def _step_by_step(policy: Any, trajectory: TensorDictBase) -> torch.Tensor:
+    """The policy's ``memory`` at each step of ``trajectory``, stepping as a rollout does.
 
-    >>> check_replayed_memory(rollout_td["memory"], rollout_td).status  # doctest: +SKIP
-    'correct'
+    The state written under ``next`` at step t is read at step t + 1; the module itself
+    resets it to zeros where ``is_init`` is True.
+    """
+    from torchrl.modules import set_recurrent_mode
+
+    carried = None
+    outputs = []
+    with torch.no_grad(), set_recurrent_mode(False):
+        for t in range(trajectory.shape[-1]):
+            step = trajectory[..., t].clone()
+            if carried is not None:
+                step.update(carried)
+            out = policy(step)
+            outputs.append(out["memory"])
+            carried = out["next"].select(*[k for k in out["next"].keys()
+                                           if str(k).startswith("recurrent_state")])
+    return torch.stack(outputs, dim=trajectory.ndim - 1)
+
+
+@exercise("set `replayed_memory` to policy(...)['memory'] computed in one call on two_episodes")
+def check_episode_replay(replayed_memory: Any, two_episodes: TensorDictBase,
+                         policy: Any) -> Feedback:
+    """Is ``replayed_memory`` the memory the policy had while acting, rebuilt in one call?
+
+    ``two_episodes`` holds only ``position`` and ``is_init`` (two episodes back to back);
+    the check steps ``policy`` through it to find the memory it had while acting.
+
+    >>> check_episode_replay(None, two_episodes, policy).status  # doctest: +SKIP
+    'not done yet'
     """
     if isinstance(replayed_memory, TensorDictBase):
         return wrong("you gave a TensorDict, not the tensor",
                      "take the 'memory' entry of the output: out['memory']")
     if not isinstance(replayed_memory, torch.Tensor):
         return wrong(f"expected a tensor, got a {type(replayed_memory).__name__}",
-                     "call the policy on the rollout inside `with set_recurrent_mode(True):`")
-    expected = rollout_td["memory"]
+                     "call the policy on two_episodes inside `with set_recurrent_mode(True):`")
+    expected = _step_by_step(policy, two_episodes)
     if replayed_memory.shape != expected.shape:
         return wrong(f"shape {tuple(replayed_memory.shape)}, expected {tuple(expected.shape)}",
-                     "call the policy once on the whole rollout (its batch dimension is time)")
-    if replayed_memory.data_ptr() == expected.data_ptr() or (
-        replayed_memory is expected
-    ):
-        return wrong("that is the rollout's own 'memory' entry, not a replay",
-                     "call the policy on a copy of the inputs: policy(rollout_td.select("
-                     "'position', 'is_init', 'recurrent_state_h', 'recurrent_state_c').clone())")
-    if not torch.allclose(replayed_memory.detach(), expected, atol=1e-5):
-        return wrong("the values differ from the step-by-step rollout",
-                     "run the policy under set_recurrent_mode(True) and give it the stored "
-                     "recurrent_state_h/c and is_init")
-    return correct(f"one recurrent call over {expected.shape[0]} steps reproduces the "
-                   "step-by-step memory.")
+                     "call the policy once on all of two_episodes (its batch dimension is time)")
+    value = replayed_memory.detach()
+    if torch.allclose(value, expected, atol=1e-5):
+        return correct(f"one recurrent call over {expected.shape[-1]} steps rebuilt the memory "
+                       "of both episodes from positions and is_init alone.")
+    starts = two_episodes["is_init"].reshape(-1).nonzero().flatten().tolist()
+    if len(starts) > 1 and torch.allclose(value[: starts[1]], expected[: starts[1]], atol=1e-5):
+        return wrong(f"the first episode is right, but from step {starts[1]} on the memory "
+                     "differs: it did not restart with the second episode",
+                     "keep 'is_init' in the input: recurrent mode resets the state where it "
+                     "is True")
+    with torch.no_grad(), _recurrent(False):
+        forgetful = policy(two_episodes.clone())["memory"]
+    if torch.allclose(value, forgetful, atol=1e-5):
+        return wrong("that is sequential mode: each of the stored steps was read as an "
+                     "unrelated single step starting from a zero state",
+                     "wrap the call in `with set_recurrent_mode(True):` so the LSTM runs "
+                     "through time")
+    return wrong("the values differ from the memory the policy had while acting",
+                 "call policy(two_episodes.clone()) under set_recurrent_mode(True) and take "
+                 "'memory'")
+
+
+def _recurrent(mode: bool) -> Any:
+    from torchrl.modules import set_recurrent_mode
+
+    return set_recurrent_mode(mode)
