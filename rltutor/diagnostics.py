@@ -37,6 +37,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from torchrl.modules import GRUModule, LSTMModule
+
+from rltutor._exploration import exploration_kind
+from rltutor._keys import Path, as_path, env_keys, key_str, leaf_name, module_keys
+
 if TYPE_CHECKING:
     from tensordict.nn import InteractionType
     from torch import nn
@@ -68,6 +73,7 @@ class Finding:
     why: str
     fix: str
     code: str = ""
+    keys: tuple[str, ...] = ()  # the keys it is about, dotted, when it is about keys
 
     def __str__(self) -> str:
         return f"⚠ {self.what}\n  why: {self.why}\n  fix: {self.fix}"
@@ -110,60 +116,44 @@ class Findings(list):
 # ---------------------------------------------------------------- helpers
 
 
-def _key_str(key: Any) -> str:
-    return ".".join(key) if isinstance(key, tuple) else str(key)
-
-
-def _leaf(key: Any) -> str:
-    return key[-1] if isinstance(key, tuple) else str(key)
-
-
-def _norm(key: Any) -> Any:
-    if isinstance(key, tuple) and len(key) == 1:
-        return key[0]
-    return key
-
-
 def _modules(policy: nn.Module) -> Iterator[nn.Module]:
     yield from policy.modules()
 
 
-def _env_keys(env: EnvBase) -> set[Any]:
+def _env_keys(env: EnvBase) -> set[Path]:
     """Keys found in a TensorDict the env hands to the policy (after reset or a step)."""
-    keys: set[Any] = set()
+    keys: set[Path] = set()
     for spec in (env.full_observation_spec, env.full_done_spec, env.full_state_spec):
-        keys |= {_norm(k) for k in spec.keys(True, True)}
-        keys |= {_norm(k) for k in spec.keys(True, False)}
+        keys |= {as_path(k) for k in spec.keys(True, False)}
     return keys
 
 
-def _written_keys(policy: nn.Module) -> set[Any]:
-    keys: set[Any] = set()
-    for module in _modules(policy):
-        keys |= {_norm(k) for k in getattr(module, "out_keys", ()) or ()}
-    return keys
+def _recurrent_keys(module: nn.Module) -> tuple[list[Path], Path | None]:
+    """A recurrent module's state keys (read, and written again under "next") and the
+    key it resets on (its last in_key when named ``is_init``), whatever they are named."""
+    writes_next = {k[1:] for k in module_keys(module, "out_keys") if k[0] == "next"}
+    reads = module_keys(module, "in_keys")
+    state = [k for k in reads if k in writes_next]
+    init = reads[-1] if reads and leaf_name(reads[-1]) == "is_init" else None
+    return state, init
 
 
 # ---------------------------------------------------------------- the checks
 
 
 def _check_recurrent(policy: nn.Module, env: EnvBase) -> list[Finding]:
-    from torchrl.modules import GRUModule, LSTMModule
-
     found = []
     provided = _env_keys(env)
     for module in _modules(policy):
         if not isinstance(module, (LSTMModule, GRUModule)):
             continue
         name = type(module).__name__
-        writes_next = {_norm(k[1:]) for k in module.out_keys if isinstance(k, tuple)
-                       and k[0] == "next"}
-        state_keys = [_norm(k) for k in module.in_keys if _norm(k) in writes_next]
+        state_keys, init_key = _recurrent_keys(module)
         missing = [k for k in state_keys if k not in provided]
         if missing:
             found.append(Finding(
                 what=f"{name} reads its recurrent state "
-                     f"{', '.join(repr(_key_str(k)) for k in missing)} but the environment "
+                     f"{', '.join(repr(key_str(k)) for k in missing)} but the environment "
                      "has no primer for it",
                 why="without a primer the state is never carried from one step to the "
                     "next: every step starts again from zeros, silently, so the policy "
@@ -171,16 +161,17 @@ def _check_recurrent(policy: nn.Module, env: EnvBase) -> list[Finding]:
                 fix="env.append_transform(lstm.make_tensordict_primer())  "
                     "# lstm = your recurrent module",
                 code="recurrent-no-primer",
+                keys=tuple(key_str(k) for k in missing),
             ))
-        init_key = _norm(module.in_keys[-1])
-        if _leaf(init_key) == "is_init" and init_key not in provided:
+        if init_key is not None and init_key not in provided:
             found.append(Finding(
-                what=f"{name} reads '{_key_str(init_key)}' but the environment does not "
+                what=f"{name} reads '{key_str(init_key)}' but the environment does not "
                      "write it",
                 why="the recurrent module resets its state where is_init is True; "
                     "without it the rollout stops with a KeyError",
                 fix="env.append_transform(InitTracker())  # from torchrl.envs",
                 code="recurrent-no-init-tracker",
+                keys=(key_str(init_key),),
             ))
     return found
 
@@ -188,17 +179,6 @@ def _check_recurrent(policy: nn.Module, env: EnvBase) -> list[Finding]:
 def _spec_of(module: nn.Module) -> Any:
     spec = getattr(module, "_spec", None)
     return spec if spec is not None else getattr(module, "spec", None)
-
-
-def _is_exploration_module(module: nn.Module) -> bool:
-    from torchrl.modules import (
-        AdditiveGaussianModule,
-        EGreedyModule,
-        OrnsteinUhlenbeckProcessModule,
-    )
-
-    return isinstance(module, (EGreedyModule, AdditiveGaussianModule,
-                               OrnsteinUhlenbeckProcessModule))
 
 
 def _leaf_spec(spec: Any, key: Any) -> Any:
@@ -209,7 +189,7 @@ def _leaf_spec(spec: Any, key: Any) -> Any:
             return spec[key]
         except KeyError:
             try:
-                return spec[_leaf(key)]
+                return spec[leaf_name(key)]
             except KeyError:
                 return None
     return spec
@@ -218,7 +198,7 @@ def _leaf_spec(spec: Any, key: Any) -> Any:
 def _check_exploration_devices(policy: nn.Module, env: EnvBase) -> list[Finding]:
     found = []
     for module in _modules(policy):
-        if not _is_exploration_module(module):
+        if exploration_kind(module) is None:
             continue
         spec = _spec_of(module)
         if spec is None:
@@ -229,7 +209,7 @@ def _check_exploration_devices(policy: nn.Module, env: EnvBase) -> list[Finding]
             if ours is None or theirs is None or ours.device == theirs.device:
                 continue
             found.append(Finding(
-                what=f"{type(module).__name__}'s spec for '{_key_str(key)}' is on "
+                what=f"{type(module).__name__}'s spec for '{key_str(key)}' is on "
                      f"{ours.device}, the environment's action is on {theirs.device}",
                 why="exploration modules draw random actions (or noise bounds) from their "
                     "spec; on another device they clash with the policy's action and the "
@@ -276,8 +256,8 @@ def _check_log_prob_key(policy: nn.Module) -> list[Finding]:
             except Exception:
                 continue
             keys += value if isinstance(value, list) else [value]
-        seen |= {_key_str(k) for k in keys
-                 if isinstance(k, (str, tuple)) and _leaf(k) == "sample_log_prob"}
+        seen |= {key_str(k) for k in keys
+                 if isinstance(k, (str, tuple)) and leaf_name(k) == "sample_log_prob"}
     if not seen:
         return []
     return [Finding(
@@ -393,23 +373,19 @@ def _fails_under(policy: nn.Module, env: EnvBase, mode: Any) -> str:
 
 
 def _check_in_keys(policy: nn.Module, env: EnvBase) -> list[Finding]:
-    # A TensorDictSequential's in_keys are already the keys it needs from outside
-    # (those written by an earlier module are left out).
+    # The keys the policy needs from outside, by the rule dataflow() shows
+    # (rltutor._keys.env_keys). A recurrent module's state and reset keys have findings
+    # of their own (a primer, an InitTracker), whatever they are named.
     provided = _env_keys(env)
-    handled = {"is_init", "recurrent_state", "recurrent_state_h", "recurrent_state_c"}
-    # a key read as a whole sub-TensorDict ("params") is written leaf by leaf
-    # (("params", "loc")): the sequence does not see that, so count prefixes as written
-    prefixes = {k[:i] for k in _written_keys(policy) if isinstance(k, tuple)
-                for i in range(1, len(k))}
-    prefixes = {_norm(p) for p in prefixes}
-    missing = [
-        _key_str(_norm(k)) for k in getattr(policy, "in_keys", ()) or ()
-        if _norm(k) not in provided and _norm(k) not in prefixes
-        and _leaf(k) not in handled  # those have their own findings
-    ]
+    handled: set[Path] = set()
+    for module in _modules(policy):
+        if isinstance(module, (LSTMModule, GRUModule)):
+            state, init = _recurrent_keys(module)
+            handled |= set(state) | ({init} if init is not None else set())
+    missing = [key_str(k) for k in env_keys(policy) if k not in provided and k not in handled]
     if not missing:
         return []
-    have = sorted(_key_str(k) for k in provided if not isinstance(k, tuple))
+    have = sorted(key_str(k) for k in provided if len(k) == 1)
     return [Finding(
         what=f"the policy reads {', '.join(repr(k) for k in missing)}, which the environment "
              "does not provide",
@@ -418,6 +394,7 @@ def _check_in_keys(policy: nn.Module, env: EnvBase) -> list[Finding]:
         fix=f"read one of the env's keys ({', '.join(have)}) or add a transform that "
             "writes it",
         code="missing-in-key",
+        keys=tuple(missing),
     )]
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from rltutor._keys import env_keys, key_str
 from rltutor.envs import check_seed
 from rltutor.validation import check_exploration, check_in_keys, check_steps
 
@@ -111,24 +112,29 @@ def _check_same_device(env: Any, policy: Any) -> None:
         )
 
 
-def _as_path(key: Any) -> tuple[str, ...]:
-    return (key,) if isinstance(key, str) else tuple(key)
-
-
 def check_policy_inputs(policy: Any, td: Any) -> None:
     """``check_in_keys`` for the keys ``policy`` needs from outside.
 
-    A sequence lists among its ``in_keys`` a parent key whose entries its own modules
-    write: a composite actor reads ``"params"`` that its network fills in with
-    ``("params", "force", "loc")``. Such keys are not the caller's to provide.
+    Keys an earlier step of the policy writes are not the caller's to provide (the rule
+    is ``rltutor._keys.env_keys``, the one ``dataflow`` and ``check_policy`` use): a
+    composite actor reads ``"params"`` that its network fills in leaf by leaf.
+
+    Args:
+        policy: the policy about to run.
+        td: the TensorDict it will read (e.g. ``env.reset()``).
+
+    >>> from tensordict import TensorDict
+    >>> from tensordict.nn import TensorDictModule
+    >>> policy = TensorDictModule(torch.nn.Linear(3, 1), in_keys=["obs"], out_keys=["action"])
+    >>> check_policy_inputs(policy, TensorDict(observation=torch.zeros(3)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: TensorDictModule reads 'obs' but the TensorDict has no such key; it has: ...
     """
-    in_keys = [_as_path(k) for k in getattr(policy, "in_keys", None) or ()]
-    out_keys = [_as_path(k) for k in getattr(policy, "out_keys", None) or ()]
-    external = [k for k in in_keys if not any(o[: len(k)] == k for o in out_keys)]
-    if len(external) != len(in_keys):
-        # same name in the message, fewer keys to ask for
-        policy = type(type(policy).__name__, (), {"in_keys": external})()
-    check_in_keys(policy, td)
+    external = env_keys(policy)
+    # same name in the message, only the keys the caller must provide
+    needs = type(type(policy).__name__, (), {"in_keys": external})()
+    check_in_keys(needs, td)
 
 
 def materialize_lazy(env: Any, policy: Any) -> None:
@@ -231,10 +237,9 @@ def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:
         return [("action", action)]
     leaves = []
     for key in action.keys(include_nested=True, leaves_only=True):
-        path = (key,) if isinstance(key, str) else tuple(key)
-        if path[-1].endswith("log_prob"):  # written next to the sample; not an action
+        if key_str(key).endswith("log_prob"):  # written next to the sample; not an action
             continue
-        leaves.append((".".join(path), action.get(key)))
+        leaves.append((key_str(key), action.get(key)))
     return leaves
 
 

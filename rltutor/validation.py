@@ -22,6 +22,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
+from tensordict import unravel_key
+
+from rltutor._keys import key_str
 
 if TYPE_CHECKING:  # pragma: no cover
     from tensordict.nn import InteractionType as ExplorationType
@@ -162,10 +165,6 @@ def check_env_name(name: Any) -> str:
     )
 
 
-def _key_str(key: Any) -> str:
-    return ".".join(key) if isinstance(key, tuple) else str(key)
-
-
 def check_in_keys(module: Any, td: Any) -> None:
     """Raise ``ValueError`` if ``td`` lacks any of ``module.in_keys``.
 
@@ -183,12 +182,8 @@ def check_in_keys(module: Any, td: Any) -> None:
     except TypeError:  # a plain mapping
         keys = td.keys() if isinstance(td, Mapping) else ()
         has = lambda k: k in keys  # noqa: E731
-    listed = [_key_str(k) for k in keys]
-    missing = []
-    for key in in_keys:
-        norm = key[0] if isinstance(key, tuple) and len(key) == 1 else key
-        if not has(norm):
-            missing.append(_key_str(norm))
+    listed = [key_str(k) for k in keys]
+    missing = [key_str(k) for k in in_keys if not has(unravel_key(k))]
     if missing:
         name = type(module).__name__
         raise ValueError(

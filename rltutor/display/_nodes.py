@@ -1,7 +1,7 @@
 """Plain nodes that every rltutor view is built from.
 
-Traversal (``rltutor._tree``, ``rltutor._modules``, ``rltutor._diff``) turns an object
-into these dataclasses; the text and HTML backends only ever read them. Keeping them
+The handlers (``_tensordict``, ``_modules``, ``_specs``; ``_diff`` for diffs) turn an
+object into these dataclasses; the text and HTML backends only ever read them. Keeping them
 free of torch objects means a renderer can never accidentally touch tensor values.
 """
 

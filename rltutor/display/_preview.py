@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from rltutor._nodes import Preview
+from rltutor.display._nodes import Preview
 
 
 def preview_tensor(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from tensordict import TensorDictBase
+from tensordict import TensorDictBase, is_non_tensor
 
-from rltutor._nodes import Change, DiffNode, Leaf
-from rltutor._tree import Options, _is_non_tensor, _leaf, key_str
+from rltutor._keys import key_str
+from rltutor.display._nodes import Change, DiffNode, Leaf
+from rltutor.display._options import Options
+from rltutor.display._tensordict import leaf_of
 
 
 def _check(td: Any, name: str) -> TensorDictBase:
@@ -23,7 +25,7 @@ def _flat(td: TensorDictBase, prefix: tuple[str, ...] = ()) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in td.items():
         path = (*prefix, key)
-        if isinstance(value, TensorDictBase) and not _is_non_tensor(value):
+        if isinstance(value, TensorDictBase) and not is_non_tensor(value):
             flat.update(_flat(value, path))
         else:
             flat[key_str(path)] = value
@@ -66,8 +68,8 @@ def _compare(
     # the diff view shows shapes and values of what changed; no sparklines needed
     leaf_opts = Options(previews=opts.previews, stats_limit=opts.stats_limit,
                         text_limit=opts.text_limit, spark_bins=0)
-    before = None if old is None else _leaf(old, key, old_bd, leaf_opts, (), None)
-    after = None if new is None else _leaf(new, key, new_bd, leaf_opts, (), None)
+    before = None if old is None else leaf_of(old, key, old_bd, leaf_opts, (), None)
+    after = None if new is None else leaf_of(new, key, new_bd, leaf_opts, (), None)
     if before is None:
         return Change(key, "added", None, after)
     if after is None:
@@ -86,7 +88,7 @@ def _compare(
             detail = _value_change(old, new, opts.stats_limit)
             if detail:
                 what.append("value")
-    elif _is_non_tensor(old) and _is_non_tensor(new):
+    elif is_non_tensor(old) and is_non_tensor(new):
         if old.tolist() != new.tolist():
             what.append("value")
     if not what:

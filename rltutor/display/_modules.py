@@ -7,7 +7,6 @@ come from the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from tensordict.nn import (
@@ -18,8 +17,10 @@ from tensordict.nn import (
 )
 from torch import nn
 
-from rltutor._nodes import Flow, ModuleCard, Step
-from rltutor._tree import key_str
+from rltutor._exploration import exploration_class
+from rltutor._keys import env_keys, key_str, module_keys, module_steps, provided
+from rltutor.display._nodes import Flow, ModuleCard, Step
+from rltutor.display._options import Options
 
 
 def check_module(module: Any, what: str) -> TensorDictModuleBase:
@@ -37,6 +38,36 @@ def check_module(module: Any, what: str) -> TensorDictModuleBase:
         f"ProbabilisticActor, QValueActor, an exploration module, ...), "
         f"got {type(module).__name__}{hint}"
     )
+
+
+def is_module(obj: Any) -> bool:
+    """True for any TensorDict module (the handler test for module cards).
+
+    Args:
+        obj: anything.
+
+    >>> from torch import nn
+    >>> is_module(nn.Linear(2, 1))
+    False
+    """
+    return isinstance(obj, TensorDictModuleBase)
+
+
+def build_module(module: TensorDictModuleBase, opts: Options) -> ModuleCard:
+    """The module handler: the card of ``module`` (options change nothing on a card).
+
+    Args:
+        module: a TensorDict module.
+        opts: the view's options.
+
+    >>> from tensordict.nn import TensorDictModule
+    >>> from torch import nn
+    >>> card = build_module(TensorDictModule(nn.Linear(2, 1), in_keys=["obs"], out_keys=["a"]),
+    ...                     Options())
+    >>> card.name, card.env_keys
+    ('TensorDictModule(Linear)', ('obs',))
+    """
+    return module_card(module)
 
 
 def _keys(keys: Any) -> tuple[str, ...]:
@@ -79,6 +110,7 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
     """A few facts worth knowing about a module, as (label, value) pairs."""
     details: list[tuple[str, str]] = []
     name = type(module).__name__
+    explores = exploration_class(module)
     if isinstance(module, ProbabilisticTensorDictModule):
         dist = getattr(module, "distribution_class", None)
         details.append(("distribution", getattr(dist, "__name__", str(dist))))
@@ -86,16 +118,16 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
         interaction = getattr(module, "default_interaction_type", None)
         if interaction is not None:
             details.append(("default interaction", str(interaction)))
-    elif name == "EGreedyModule":
+    elif explores == "EGreedyModule":
         details.append(("eps", _fmt(module.eps)))
         details.append(("eps_init -> eps_end",
                         f"{_fmt(module.eps_init)} -> {_fmt(module.eps_end)}"))
         details.append(("annealing steps", str(module.annealing_num_steps)))
-    elif name == "AdditiveGaussianModule":
+    elif explores == "AdditiveGaussianModule":
         details.append(("sigma", _fmt(module.sigma)))
         details.append(("sigma_init -> sigma_end",
                         f"{_fmt(module.sigma_init)} -> {_fmt(module.sigma_end)}"))
-    elif name == "OrnsteinUhlenbeckProcessModule":
+    elif explores == "OrnsteinUhlenbeckProcessModule":
         ou = getattr(module, "ou", None)
         if ou is not None:
             details.append(("theta, sigma", f"{_fmt(ou.theta)}, {_fmt(ou.sigma)}"))
@@ -142,47 +174,34 @@ def _card(module: TensorDictModuleBase) -> ModuleCard:
     )
 
 
-def _steps(module: TensorDictModuleBase, group: tuple[str, ...]) -> Iterator[tuple[Any, str]]:
-    parts = _parts(module)
-    if not parts:
-        yield module, " > ".join(group)
-        return
-    for part in parts:
-        yield from _steps(part, (*group, type(module).__name__))
-
-
-def _as_tuple(key: Any) -> tuple[str, ...]:
-    return tuple(key) if isinstance(key, tuple) else (str(key),)
-
-
-def _provided(key: tuple[str, ...], written: set[tuple[str, ...]]) -> bool:
-    """Did an earlier step write ``key``, the sub-TensorDict it sits in, or a leaf in it?
-
-    A step reading ``"params"`` after others wrote ``("params", "force", "loc")`` reads
-    what they built leaf by leaf; a step reading ``("next", "obs")`` after one wrote all of
-    ``"next"`` reads part of it. Neither comes from the environment.
-    """
-    return any(w == key[: len(w)] or key == w[: len(key)] for w in written)
-
-
 def flow_of(module: TensorDictModuleBase) -> Flow:
-    """The dataflow of ``module``: its steps in order and the keys the env must provide."""
+    """The dataflow of ``module``: its steps in order and the keys the env must provide.
+
+    Which keys come from the environment is decided by ``rltutor._keys`` (the rule
+    ``check_policy`` and ``rollout`` use too).
+
+    Args:
+        module: a TensorDict module.
+
+    >>> from tensordict.nn import TensorDictModule
+    >>> from torch import nn
+    >>> flow_of(TensorDictModule(nn.Linear(2, 1), in_keys=["obs"], out_keys=["a"])).env_keys
+    ('obs',)
+    """
     module = check_module(module, "dataflow()")
-    written: set[tuple[str, ...]] = set()
-    env_keys: list[str] = []
+    written: list[tuple[str, ...]] = []
     out_keys: list[str] = []
     steps: list[Step] = []
-    for index, (part, group) in enumerate(_steps(module, ()), start=1):
-        read_keys = [_as_tuple(k) for k in getattr(part, "in_keys", ()) or ()]
-        write_keys = [_as_tuple(k) for k in getattr(part, "out_keys", ()) or ()]
-        reads = tuple(key_str(k) for k in read_keys)
+    for index, (part, group) in enumerate(module_steps(module), start=1):
+        read_keys, write_keys = module_keys(part, "in_keys"), module_keys(part, "out_keys")
         writes = tuple(key_str(k) for k in write_keys)
-        env_reads = tuple(key_str(k) for k in read_keys if not _provided(k, written))
-        env_keys += [k for k in env_reads if k not in env_keys]
+        env_reads = tuple(key_str(k) for k in read_keys if not provided(k, written))
         out_keys += [k for k in writes if k not in out_keys]
-        written.update(write_keys)
+        written += write_keys
         # the step name already says which network or distribution it is
         note = ", ".join(f"{label} {value}" for label, value in step_details(part)
                          if label != "distribution")
-        steps.append(Step(index, step_name(part), group, reads, env_reads, writes, note))
-    return Flow(type(module).__name__, steps, tuple(env_keys), tuple(out_keys))
+        steps.append(Step(index, step_name(part), " > ".join(group),
+                          tuple(key_str(k) for k in read_keys), env_reads, writes, note))
+    needed = tuple(key_str(k) for k in env_keys(module))
+    return Flow(type(module).__name__, steps, needed, tuple(out_keys))

@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from rltutor._nodes import Branch, Leaf, Node
-from rltutor._render_text import num
-from rltutor._tree import Options, shorten
+from rltutor.display._format import num, shorten
+from rltutor.display._nodes import Branch, Leaf, Node
+from rltutor.display._options import Options
 
 
 def is_spec(obj: Any) -> bool:
@@ -25,9 +25,8 @@ def is_spec(obj: Any) -> bool:
 
 
 def _is_composite(spec: Any) -> bool:
-    from torchrl.data import Composite
-
-    return isinstance(spec, Composite)
+    # only called on specs, so torchrl.data is loaded
+    return isinstance(spec, sys.modules["torchrl.data"].Composite)
 
 
 def build_spec(spec: Any, opts: Options) -> Node:

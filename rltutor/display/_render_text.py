@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Collection, Sequence
 
-from rltutor._nodes import (
+from rltutor.display._format import batch_str, key_groups, num, shape_str
+from rltutor.display._nodes import (
     BADGE_HELP,
     Branch,
     DiffNode,
@@ -55,32 +55,6 @@ def _join(cells: list[str]) -> str:
 # ---------------------------------------------------------------- small formatters
 
 
-def num(value: float | None) -> str:
-    """Three significant digits, the same everywhere (text and HTML)."""
-    if value is None:
-        return "-"
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e6:
-        return str(int(value))
-    return f"{value:.3g}"
-
-
-def shape_str(shape: tuple[int, ...], batch_dims: int) -> str:
-    """``[200 | 3]``: batch dims, a bar, feature dims (no bar when there is no batch)."""
-    batch = " ".join(str(s) for s in shape[:batch_dims])
-    feat = " ".join(str(s) for s in shape[batch_dims:])
-    if batch_dims == 0:
-        return f"[{feat}]"
-    return f"[{batch} | {feat}]" if feat else f"[{batch} |]"
-
-
-def batch_str(batch_size: tuple[int, ...], names: tuple[str | None, ...] = ()) -> str:
-    """``batch [1000]``, or ``batch [4, 1000] (-, time)`` when dims have names."""
-    text = f"batch [{', '.join(str(s) for s in batch_size)}]"
-    if any(names):
-        return f"{text} ({', '.join(n or '-' for n in names)})"
-    return text
-
-
 def spark_str(values: tuple[float, ...], is_bool: bool) -> str:
     if not values:
         return ""
@@ -90,26 +64,6 @@ def spark_str(values: tuple[float, ...], is_bool: bool) -> str:
             BLOCKS[0] if v <= 0 else BLOCKS[max(1, min(top, round(v * top)))] for v in values
         )
     return "".join(BLOCKS[max(0, min(top, round(v * top)))] for v in values)
-
-
-def key_groups(
-    keys: Sequence[str], marked: Collection[str] = ()
-) -> list[tuple[str, list[str], bool]]:
-    """Neighbouring keys with one parent, as ``(prefix, names, marked)``.
-
-    ``["action.direction", "action.force"]`` -> ``[("action.", ["direction", "force"],
-    False)]``; a group never mixes keys in ``marked`` with others.
-    """
-    groups: list[tuple[str, list[str], bool]] = []
-    for key in keys:
-        parent, dot, name = key.rpartition(".")
-        prefix, is_marked = parent + dot, key in marked
-        last = groups[-1] if groups else None
-        if last is not None and prefix and last[0] == prefix and last[2] == is_marked:
-            last[1].append(name)
-        else:
-            groups.append((prefix, [name], is_marked))
-    return groups
 
 
 def compact_keys(keys: Sequence[str], marked: Collection[str] = (), mark: str = "") -> list[str]:

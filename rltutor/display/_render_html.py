@@ -11,7 +11,8 @@ import html
 import re
 from importlib import resources
 
-from rltutor._nodes import (
+from rltutor.display._format import batch_str, dtype_kind, key_groups, num, shape_parts
+from rltutor.display._nodes import (
     BADGE_HELP,
     INPUT,
     POLICY,
@@ -25,7 +26,6 @@ from rltutor._nodes import (
     Opaque,
     Preview,
 )
-from rltutor._render_text import batch_str, key_groups, num
 
 BADGE_LABEL = {POLICY: "policy", INPUT: "from env"}
 SPARK_W, SPARK_H = 96, 18
@@ -70,8 +70,7 @@ def render(node: Node, open_depth: int = 1) -> str:
 
 
 def _shape(shape: tuple[int, ...], batch_dims: int) -> str:
-    batch = " ".join(str(s) for s in shape[:batch_dims])
-    feat = " ".join(str(s) for s in shape[batch_dims:])
+    batch, feat = shape_parts(shape, batch_dims)
     if batch_dims == 0:
         return f'<span class="rlt-shape">[{feat}]</span>'
     return (f'<span class="rlt-shape" title="batch dims | feature dims">[<span class="rlt-bd">'
@@ -79,15 +78,7 @@ def _shape(shape: tuple[int, ...], batch_dims: int) -> str:
 
 
 def _dtype(dtype: str) -> str:
-    if dtype == "bool":
-        kind = "bool"
-    elif dtype.startswith(("float", "bfloat", "complex")):
-        kind = "float"
-    elif dtype.startswith(("int", "uint")):
-        kind = "int"
-    else:
-        kind = "other"
-    return f'<span class="rlt-dt rlt-dt-{kind}">{esc(dtype)}</span>'
+    return f'<span class="rlt-dt rlt-dt-{dtype_kind(dtype)}">{esc(dtype)}</span>'
 
 
 def _badges(badges: tuple[str, ...]) -> str:

@@ -1,86 +1,53 @@
-"""Traversal: turn an object into a tree of plain nodes (see ``rltutor._nodes``).
+"""The TensorDict and tensor handlers: a TensorDict becomes a tree of plain nodes.
 
-Handlers are tried in order; the first whose test accepts the object builds its node,
-and ``repr`` is the last resort, so anything can be shown.
+Leaves carry cheap previews (``rltutor.display._preview``); with ``module=policy`` the
+keys the policy wrote and the ones it needs from the environment get badges, decided by
+the same dataflow ``rltutor.dataflow`` shows (``rltutor.display._modules.flow_of``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import torch
-from tensordict import LazyStackedTensorDict, TensorDictBase
+from tensordict import LazyStackedTensorDict, TensorDictBase, is_non_tensor
 from tensordict.nn import TensorDictModuleBase
 
-from rltutor._nodes import INPUT, POLICY, Branch, Leaf, Node, Opaque
-from rltutor._preview import preview_tensor
+from rltutor._keys import key_str
+from rltutor.display._format import shorten
+from rltutor.display._modules import flow_of
+from rltutor.display._nodes import INPUT, POLICY, Branch, Leaf
+from rltutor.display._options import Options
+from rltutor.display._preview import preview_tensor
+
+__all__ = ["build_tensor", "build_tensordict", "is_tensor", "is_tensordict", "iter_leaves",
+           "leaf_of", "tensor_leaf"]
 
 
-@dataclass(frozen=True)
-class Options:
-    """Everything a view can be tuned with; ``show(obj, **options)`` fills it."""
+def is_tensordict(obj: Any) -> bool:
+    """True for any TensorDict (``TensorDict``, lazy stacks, ``TensorDictParams``, ...).
 
-    module: Any = None  # a TensorDict module: mark the keys it wrote and the ones it reads
-    max_keys: int = 40  # children shown per TensorDict level before "... N more"
-    max_depth: int = 6  # nested TensorDicts shown below the root
-    previews: bool = True  # compute min/mean/max, counts and sparklines
-    spark_bins: int = 24  # points in a sparkline, whatever the rollout length
-    time_dim: int | None = None  # batch dim to draw sparklines over; default: the one named "time"
-    stats_limit: int = 2_000_000  # tensors with more values get no preview
-    text_limit: int = 60  # characters of a non-tensor value or key before "…"
-    repr_limit: int = 2000  # characters of a fallback repr
-    open_depth: int = 1  # HTML: nested TensorDicts this deep start expanded
-    sort: bool = True  # leaves A->Z then nested TensorDicts A->Z; False keeps insertion order
-    show_same: bool = False  # diff: also list unchanged keys
+    Args:
+        obj: anything.
+
+    >>> from tensordict import TensorDict
+    >>> is_tensordict(TensorDict()), is_tensordict({})
+    (True, False)
+    """
+    return isinstance(obj, TensorDictBase)
 
 
-OPTION_NAMES = tuple(f.name for f in dataclasses.fields(Options))
+def is_tensor(obj: Any) -> bool:
+    """True for a torch tensor.
 
+    Args:
+        obj: anything.
 
-def make_options(**options: Any) -> Options:
-    """Check option names and values, with an error that lists what is accepted."""
-    unknown = sorted(set(options) - set(OPTION_NAMES))
-    if unknown:
-        raise TypeError(
-            f"unknown display option(s) {', '.join(map(repr, unknown))}; "
-            f"accepted: {', '.join(OPTION_NAMES)}"
-        )
-    for name in ("max_keys", "max_depth", "spark_bins", "stats_limit", "text_limit", "repr_limit"):
-        value = options.get(name)
-        if value is not None and (not isinstance(value, int) or value < 0):
-            raise ValueError(f"display option {name} must be an integer >= 0, got {value!r}")
-    module = options.get("module")
-    if module is not None and not isinstance(module, TensorDictModuleBase):
-        raise TypeError(
-            "display option module= takes a TensorDict module (TensorDictModule, "
-            f"TensorDictSequential, ProbabilisticActor, ...), got {type(module).__name__}"
-        )
-    return Options(**options)
-
-
-def key_str(key: str | tuple[str, ...]) -> str:
-    """``("next", "reward")`` -> ``"next.reward"`` (tensordict's flatten_keys separator)."""
-    return ".".join(key) if isinstance(key, tuple) else str(key)
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters, ending with "…" when something was cut."""
-    text = " ".join(str(text).split())  # one line, whatever the value printed
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
-
-
-def build(obj: Any, opts: Options) -> Node:
-    """The node for ``obj``: the first handler that accepts it builds it."""
-    for accepts, handler in HANDLERS:
-        if accepts(obj):
-            return handler(obj, opts)
-    raise AssertionError("unreachable: the repr handler accepts everything")
-
-
-# ---------------------------------------------------------------- TensorDicts
+    >>> is_tensor(torch.zeros(1))
+    True
+    """
+    return isinstance(obj, torch.Tensor)
 
 
 def build_tensordict(td: TensorDictBase, opts: Options) -> Branch:
@@ -109,8 +76,6 @@ def _names(td: TensorDictBase) -> tuple[str | None, ...]:
 
 
 def _module_marks(module: TensorDictModuleBase) -> dict[str, tuple[str, ...]]:
-    from rltutor._modules import flow_of  # local: module cards import this file
-
     flow = flow_of(module)
     marks: dict[str, tuple[str, ...]] = {key: (INPUT,) for key in flow.env_keys}
     for key in flow.out_keys:
@@ -144,18 +109,18 @@ def _branch(
         return node
     items = list(td.items())
     if opts.sort:
-        items.sort(key=lambda kv: (isinstance(kv[1], TensorDictBase) and not _is_non_tensor(kv[1]),
+        items.sort(key=lambda kv: (isinstance(kv[1], TensorDictBase) and not is_non_tensor(kv[1]),
                                    str(kv[0])))
     node.more = max(len(items) - opts.max_keys, 0)
     for name, value in items[: opts.max_keys]:
         child_path = (*path, name)
-        if isinstance(value, TensorDictBase) and not _is_non_tensor(value):
+        if isinstance(value, TensorDictBase) and not is_non_tensor(value):
             node.children.append(
                 _branch(value, name, child_path, opts, marks, depth + 1, time_dim)
             )
         else:
             node.children.append(
-                _leaf(value, name, td.batch_dims, opts, marks.get(key_str(child_path), ()),
+                leaf_of(value, name, td.batch_dims, opts, marks.get(key_str(child_path), ()),
                       time_dim)
             )
     if path and marks and not node.badges and _all_written(node):
@@ -185,13 +150,7 @@ def _lazy_note(td: LazyStackedTensorDict) -> str:
     return note
 
 
-def _is_non_tensor(value: Any) -> bool:
-    from tensordict import is_non_tensor
-
-    return is_non_tensor(value)
-
-
-def _leaf(
+def leaf_of(
     value: Any,
     key: str,
     batch_dims: int,
@@ -201,7 +160,7 @@ def _leaf(
 ) -> Leaf:
     if isinstance(value, torch.Tensor):
         return tensor_leaf(value, key, batch_dims, opts, badges, time_dim)
-    if _is_non_tensor(value):
+    if is_non_tensor(value):
         data = value.tolist() if hasattr(value, "tolist") else getattr(value, "data", value)
         return Leaf(
             key=key,
@@ -248,46 +207,12 @@ def tensor_leaf(
     )
 
 
-# ---------------------------------------------------------------- other objects
-
-
 def build_tensor(tensor: torch.Tensor, opts: Options) -> Leaf:
     """A bare tensor: no batch dims; a sparkline over dim 0 when it is long enough."""
     time_dim = opts.time_dim
     if time_dim is None and tensor.dim() >= 1 and tensor.shape[0] >= 8:
         time_dim = 0
     return tensor_leaf(tensor, "tensor", 0, opts, (), time_dim)
-
-
-def build_module(module: TensorDictModuleBase, opts: Options) -> Node:
-    from rltutor._modules import module_card
-
-    return module_card(module)
-
-
-def build_repr(obj: Any, opts: Options) -> Opaque:
-    """The fallback: the object's own repr, cut at ``opts.repr_limit`` characters."""
-    try:
-        text = repr(obj)
-    except Exception as exc:  # a broken __repr__ must not break the view
-        text = f"<{type(obj).__name__}: repr failed with {type(exc).__name__}: {exc}>"
-    more = max(len(text) - opts.repr_limit, 0)
-    return Opaque(type_name=type(obj).__name__, text=text[: opts.repr_limit], more_chars=more)
-
-
-HANDLERS: list[tuple[Callable[[Any], bool], Callable[[Any, Options], Node]]] = [
-    (lambda obj: isinstance(obj, TensorDictBase), build_tensordict),
-    (lambda obj: isinstance(obj, torch.Tensor), build_tensor),
-    (lambda obj: isinstance(obj, TensorDictModuleBase), build_module),
-    (lambda obj: _specs().is_spec(obj), lambda obj, opts: _specs().build_spec(obj, opts)),
-    (lambda obj: True, build_repr),  # keep last
-]
-
-
-def _specs() -> Any:
-    from rltutor import _specs  # local: it imports this file
-
-    return _specs
 
 
 def iter_leaves(node: Branch, prefix: tuple[str, ...] = ()) -> Iterable[tuple[str, Leaf]]:

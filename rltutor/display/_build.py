@@ -1,0 +1,72 @@
+"""The handler chain: the one module that knows every handler, in the order they are tried.
+
+A handler is a pair ``(accepts, build)``: ``accepts(obj)`` says whether it handles
+``obj``, ``build(obj, opts)`` returns a node (``rltutor.display._nodes``). The first
+handler that accepts an object builds its view; ``repr`` is the last resort, so anything
+can be shown.
+
+Adding a view for a new kind of object: write ``rltutor/display/_thing.py`` with
+``is_thing(obj)`` and ``build_thing(obj, opts)``, import it here and add one line to
+:data:`HANDLERS` *before* any more general handler that would also accept the object (a
+TorchRL loss module is a TensorDict module too: its line goes above ``_modules``'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rltutor.display import _modules, _specs, _tensordict
+from rltutor.display._nodes import Node, Opaque
+from rltutor.display._options import Options
+
+__all__ = ["HANDLERS", "Handler", "build", "build_repr"]
+
+Handler = tuple[Callable[[Any], bool], Callable[[Any, Options], Node]]
+
+
+def build_repr(obj: Any, opts: Options) -> Opaque:
+    """The fallback: the object's own repr, cut at ``opts.repr_limit`` characters.
+
+    Args:
+        obj: anything.
+        opts: the view's options (``repr_limit`` is used).
+
+    >>> build_repr("x" * 5, Options(repr_limit=3))
+    Opaque(type_name='str', text="'xx", more_chars=4)
+    """
+    try:
+        text = repr(obj)
+    except Exception as exc:  # a broken __repr__ must not break the view
+        text = f"<{type(obj).__name__}: repr failed with {type(exc).__name__}: {exc}>"
+    more = max(len(text) - opts.repr_limit, 0)
+    return Opaque(type_name=type(obj).__name__, text=text[: opts.repr_limit], more_chars=more)
+
+
+def _anything(obj: Any) -> bool:
+    return True
+
+
+HANDLERS: list[Handler] = [
+    (_tensordict.is_tensordict, _tensordict.build_tensordict),
+    (_tensordict.is_tensor, _tensordict.build_tensor),
+    (_modules.is_module, _modules.build_module),
+    (_specs.is_spec, _specs.build_spec),
+    (_anything, build_repr),  # keep last
+]
+
+
+def build(obj: Any, opts: Options) -> Node:
+    """The node for ``obj``: the first handler that accepts it builds it.
+
+    Args:
+        obj: anything.
+        opts: the view's options.
+
+    >>> build(3, Options()).text
+    '3'
+    """
+    for accepts, handler in HANDLERS:
+        if accepts(obj):
+            return handler(obj, opts)
+    raise AssertionError("unreachable: the repr handler accepts everything")
