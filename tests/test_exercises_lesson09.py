@@ -1,0 +1,179 @@
+"""Lesson 09's checks: the solutions pass, typical mistakes fail with a useful message."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+from tensordict.nn import TensorDictModule
+from torch import nn
+from torchrl.envs import GymEnv
+from torchrl.modules import (
+    MLP,
+    ActorCriticOperator,
+    ActorCriticWrapper,
+    ActorValueOperator,
+    OneHotCategorical,
+    ProbabilisticActor,
+    ValueOperator,
+)
+
+from rltutor.exercises import lesson09 as ex
+from rltutor.policies import make_qvalue_policy
+from rltutor.rollouts import rollout
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return _load("09_actor_critic")
+
+
+@pytest.fixture
+def env():
+    env = GymEnv("CartPole-v1")
+    env.set_seed(0)
+    return env
+
+
+def _parts(env, head_key="features", value_key="features", value_out=1):
+    torch.manual_seed(0)
+    trunk = TensorDictModule(MLP(in_features=4, out_features=8, num_cells=[8]),
+                             in_keys=["observation"], out_keys=["features"])
+    width = 8 if head_key == "features" else 4
+    policy_head = ProbabilisticActor(
+        TensorDictModule(nn.Linear(width, 2), in_keys=[head_key], out_keys=["logits"]),
+        in_keys=["logits"], distribution_class=OneHotCategorical, spec=env.action_spec)
+    value_width = 8 if value_key == "features" else 4
+    value_head = ValueOperator(nn.Linear(value_width, value_out), in_keys=[value_key])
+    return trunk, policy_head, value_head
+
+
+# --- exercise 1: the shared agent ---------------------------------------------------------
+
+
+def test_shared_agent_unanswered_is_not_done(env):
+    assert ex.check_shared_agent(None, env).status == "not done yet"
+
+
+def test_shared_agent_solution_passes(sol, env):
+    feedback = ex.check_shared_agent(sol.solve_shared_agent(env), env)
+    assert feedback.passed, feedback
+
+
+def test_shared_agent_any_feature_key_passes(env):
+    assert ex.check_shared_agent(ActorValueOperator(*_parts(env)), env).passed
+
+
+def test_value_head_reading_the_observation_is_rejected(env):
+    # the most likely wrong answer: it runs, but the value head skips the trunk
+    agent = ActorValueOperator(*_parts(env, value_key="observation"))
+    feedback = ex.check_shared_agent(agent, env)
+    assert feedback.status == "wrong"
+    assert "value head reads ['observation']" in feedback.message
+
+
+def test_policy_head_reading_the_observation_is_rejected(env):
+    agent = ActorValueOperator(*_parts(env, head_key="observation"))
+    feedback = ex.check_shared_agent(agent, env)
+    assert feedback.status == "wrong" and "policy head" in feedback.message
+
+
+def test_wrapper_is_rejected(env):
+    _, policy_head, _ = _parts(env, head_key="observation")
+    value = ValueOperator(nn.Linear(4, 1), in_keys=["observation"])
+    feedback = ex.check_shared_agent(ActorCriticWrapper(policy_head, value), env)
+    assert feedback.status == "wrong" and "nothing is shared" in feedback.message
+
+
+def test_critic_operator_is_rejected(env):
+    trunk, policy_head, _ = _parts(env)
+    q_head = ValueOperator(nn.Linear(10, 1), in_keys=["features", "action"])
+    feedback = ex.check_shared_agent(ActorCriticOperator(trunk, policy_head, q_head), env)
+    assert feedback.status == "wrong" and "state_action_value" in feedback.message
+
+
+def test_value_head_with_two_outputs_is_rejected(env):
+    feedback = ex.check_shared_agent(ActorValueOperator(*_parts(env, value_out=2)), env)
+    assert feedback.status == "wrong" and "one number per state" in feedback.message
+
+
+def test_plain_module_is_rejected(env):
+    trunk, _, _ = _parts(env)
+    feedback = ex.check_shared_agent(trunk, env)
+    assert feedback.status == "wrong" and "not an ActorValueOperator" in feedback.message
+
+
+def test_check_leaves_the_parameters_as_they_were(sol, env):
+    agent = sol.solve_shared_agent(env)
+    before = [p.clone() for p in agent.parameters()]
+    ex.check_shared_agent(agent, env)
+    assert all(torch.equal(a, b) for a, b in zip(before, agent.parameters()))
+
+
+# --- exercise 2: return-to-go with episode ends -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cartpole_td():
+    env = GymEnv("CartPole-v1")
+    td = rollout(env, make_qvalue_policy(env), steps=60)
+    assert int(td["next", "done"].sum()) >= 2  # the exercise needs episode ends
+    return td
+
+
+def test_return_to_go_unanswered_is_not_done(cartpole_td):
+    assert ex.check_return_to_go(None, cartpole_td, gamma=0.9).status == "not done yet"
+
+
+def test_return_to_go_solution_passes(sol, cartpole_td):
+    answer = sol.solve_return_to_go(cartpole_td, gamma=0.9)
+    feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.passed, feedback
+
+
+def _lesson_version(rewards, gamma):
+    # the cell of section 6, copied: right for one episode, wrong across episode ends
+    returns, running = torch.zeros_like(rewards), torch.zeros_like(rewards[0])
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running
+        returns[t] = running
+    return returns
+
+
+def test_sums_across_episode_ends_are_rejected(cartpole_td):
+    answer = _lesson_version(cartpole_td["next", "reward"], 0.9)
+    feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.status == "wrong" and "across episode ends" in feedback.message
+
+
+def test_undiscounted_sums_are_rejected(cartpole_td):
+    answer = ex.return_to_go_with_ends(cartpole_td["next", "reward"],
+                                       cartpole_td["next", "done"], 1.0)
+    feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.status == "wrong" and "plain sums" in feedback.message
+
+
+def test_flat_shape_is_rejected(sol, cartpole_td):
+    answer = sol.solve_return_to_go(cartpole_td, gamma=0.9).flatten()
+    feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.status == "wrong" and "expected (60, 1)" in feedback.message
+
+
+def test_off_by_one_reset_is_rejected(cartpole_td):
+    # resetting one step too late: the step after an end still counts the old episode
+    rewards, done = cartpole_td["next", "reward"], cartpole_td["next", "done"]
+    shifted = torch.cat([torch.zeros_like(done[:1]), done[:-1]])
+    answer = ex.return_to_go_with_ends(rewards, shifted, 0.9)
+    feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.status == "wrong" and "wrong at steps" in feedback.message
