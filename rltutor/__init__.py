@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     # diagnostics
     "check_policy": "rltutor.diagnostics",
     "Finding": "rltutor.diagnostics",
+    "expect_error": "rltutor.errors",
     # training (lesson 11 on)
     "evaluate": "rltutor.training",
     "TrainingMonitor": "rltutor.training",
