@@ -46,10 +46,6 @@ _EXPORTS: dict[str, str] = {
     "check_policy": "rltutor.diagnostics",
     "Finding": "rltutor.diagnostics",
     "expect_error": "rltutor.errors",
-    # training (lesson 11 on)
-    "evaluate": "rltutor.training",
-    "TrainingMonitor": "rltutor.training",
-    "expect_error": "rltutor.errors",
 }
 
 __all__ = sorted(_EXPORTS)
