@@ -210,11 +210,12 @@ def test_html_sparkline_is_inline_svg():
 
 
 def test_css_is_loaded_once_and_cached():
-    from rltutor.display import _render_html
+    from rltutor._static import css
 
-    assert _render_html.css() is _render_html.css()
-    assert ".rlt-grid" in _render_html.css()
-    assert "--jp-" in _render_html.css()  # follows the JupyterLab theme
+    assert css("rltutor.css") is css("rltutor.css")
+    assert ".rlt-grid" in css("rltutor.css")
+    assert "--jp-" in css("rltutor.css")  # follows the JupyterLab theme
+    assert f"<style>{css('rltutor.css')}</style>" in to_html(small_td())
 
 
 # ---------------------------------------------------------------- escaping

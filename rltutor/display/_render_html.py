@@ -6,11 +6,9 @@ JupyterLab, in exported HTML and on GitHub. Every piece of text passes through `
 
 from __future__ import annotations
 
-import functools
 import html
-import re
-from importlib import resources
 
+from rltutor._static import style_tag
 from rltutor.display._format import batch_str, dtype_kind, key_groups, num, shape_parts
 from rltutor.display._nodes import (
     BADGE_HELP,
@@ -35,15 +33,6 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-@functools.cache
-def css() -> str:
-    """The package stylesheet, read and squeezed once per process."""
-    text = (resources.files("rltutor") / "static" / "rltutor.css").read_text(encoding="utf-8")
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r"\s+", " ", text)
-    return re.sub(r"\s*([{};:,>])\s*", r"\1", text).strip()
-
-
 def render(node: Node, open_depth: int = 1) -> str:
     """The HTML of ``node``: a ``<div class="rlt">`` carrying its own ``<style>``."""
     if isinstance(node, Branch):
@@ -63,7 +52,7 @@ def render(node: Node, open_depth: int = 1) -> str:
                 f'<pre class="rlt-repr">{esc(node.text)}</pre>{more}')
     else:
         raise TypeError(f"no HTML renderer for {type(node).__name__}")
-    return f'<div class="rlt"><style>{css()}</style>{body}</div>'
+    return f'<div class="rlt">{style_tag("rltutor.css")}{body}</div>'
 
 
 # ---------------------------------------------------------------- pieces

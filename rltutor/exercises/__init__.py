@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Literal
 
+from rltutor._static import style_tag
+
 Status = Literal["correct", "wrong", "not done yet"]
 
-_STYLE = {
-    "correct": ("#1a7f37", "#e6f4ea", "✓ Correct"),
-    "wrong": ("#b42318", "#fdecea", "✗ Not yet right"),
-    "not done yet": ("#8a6d00", "#fff8e1", "… Not done yet"),
+_LABEL = {  # colours per status are in rltutor/static/panels.css
+    "correct": "✓ Correct",
+    "wrong": "✗ Not yet right",
+    "not done yet": "… Not done yet",
 }
 
 
@@ -45,25 +47,23 @@ class Feedback:
         return self.status == "correct"
 
     def __str__(self) -> str:
-        label = _STYLE[self.status][2]
+        label = _LABEL[self.status]
         text = f"{label}: {self.message}"
         return f"{text}\n  Hint: {self.hint}" if self.hint else text
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        fg, bg, label = _STYLE[self.status]
+        label = _LABEL[self.status]
         hint = (
-            f'<div style="margin-top:4px"><b>Hint:</b> {html.escape(self.hint)}</div>'
+            f'<div class="rltutor-hint"><b>Hint:</b> {html.escape(self.hint)}</div>'
             if self.hint
             else ""
         )
         return (
-            f'<div class="rltutor-feedback" data-status="{html.escape(self.status)}" '
-            f'style="border-left:4px solid {fg};background:{bg};color:#1f2328;'
-            f'padding:6px 10px;margin:4px 0;border-radius:4px;font-family:sans-serif">'
-            f'<b style="color:{fg}">{html.escape(label)}</b> {html.escape(self.message)}'
-            f"{hint}</div>"
+            f'{style_tag("panels.css")}'
+            f'<div class="rltutor-box rltutor-feedback" data-status="{html.escape(self.status)}">'
+            f"<b>{html.escape(label)}</b> {html.escape(self.message)}{hint}</div>"
         )
 
 

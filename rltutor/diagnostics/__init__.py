@@ -1,0 +1,41 @@
+"""Catch the classic mistakes made when building TorchRL policies, and say how to fix them.
+
+Two ways in:
+
+* :func:`check_policy` looks at a policy and the environment it will run on and returns
+  a list of :class:`Finding` (what is wrong, why it matters, how to fix it). An empty
+  list means none of the known mistakes was found.
+* :func:`install_hints` (called by ``rltutor.install()``) registers an IPython handler:
+  when a notebook cell raises an exception that one of these mistakes causes, the usual
+  traceback is shown and a hint box is appended under it. :func:`hint_for` is the pure
+  function behind it.
+
+    >>> from rltutor.diagnostics import hint_for
+    >>> hint_for(KeyError('key "sample_log_prob" not found')).what
+    "a key named 'sample_log_prob'"
+
+Checks made by :func:`check_policy`:
+
+1. a recurrent module (``LSTMModule``/``GRUModule``) on an env without its primer
+   (``module.make_tensordict_primer()``) or without ``InitTracker()``;
+2. an exploration module whose action spec lives on another device than the env's action,
+   or a policy whose parameters live on another device than the env's tensors;
+3. a key named ``sample_log_prob`` (TorchRL now writes ``action_log_prob``);
+4. a ``QValueModule`` whose action space disagrees with the env's action spec, e.g.
+   integer actions for CartPole's one-hot spec: gym reads index 1 as "left", silently.
+   (A spec passed positionally, ``QValueModule(env.action_spec)``, is refused with a
+   TypeError at construction: that one is caught by the exception hint);
+5. ``ExplorationType.MEAN`` (or MODE/MEDIAN) on a distribution that cannot compute it;
+6. a policy that reads keys the environment does not provide.
+
+Layout: ``_finding`` (Finding, Findings), ``_checks`` (one function per mistake),
+``_policy`` (check_policy runs them), ``_hints`` (exception hints).
+"""
+
+from __future__ import annotations
+
+from rltutor.diagnostics._finding import Finding, Findings
+from rltutor.diagnostics._hints import hint_for, install_hints, uninstall_hints
+from rltutor.diagnostics._policy import check_policy
+
+__all__ = ["Finding", "Findings", "check_policy", "hint_for", "install_hints", "uninstall_hints"]
