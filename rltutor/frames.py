@@ -14,12 +14,14 @@ under nbmake where no one watches.
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 
+import ipywidgets as widgets
 import numpy as np
+from tensordict.nn import TensorDictModuleBase
 
-from rltutor.envs import offscreen_rendering
+from rltutor._png import encode_png
+from rltutor.envs import make_env, offscreen_rendering
 from rltutor.rollouts import materialize_lazy, rollout
 from rltutor.validation import check_steps
 
@@ -51,8 +53,6 @@ def _rendering_env(env: Any) -> Any:
             "this environment has transforms and was made without render_mode='rgb_array'; "
             "build its GymEnv with render_mode='rgb_array' (rltutor.make_env(name, render=True))"
         )
-    from rltutor.envs import make_env
-
     # A plain GymEnv has device None (tensors stay where gym puts them: the CPU).
     return make_env(inner.spec.id, device=env.device or "cpu", render=True)
 
@@ -91,11 +91,7 @@ class Animation:
     def png(self, index: int) -> bytes:
         """Frame ``index`` as PNG bytes (encoded once, then cached)."""
         if index not in self._png:
-            from PIL import Image  # comes with matplotlib
-
-            buf = io.BytesIO()
-            Image.fromarray(self.frames[index]).save(buf, format="png", compress_level=1)
-            self._png[index] = buf.getvalue()
+            self._png[index] = encode_png(np.asarray(self.frames[index], np.uint8)[..., :3])
         return self._png[index]
 
     def caption(self, index: int) -> str:
@@ -119,8 +115,6 @@ class Animation:
     def widget(self) -> Any:
         """The player: ipywidgets Play + IntSlider linked, driving an Image."""
         if self._widget is None:
-            import ipywidgets as widgets
-
             last = len(self.frames) - 1
             image = widgets.Image(value=self.png(0), format="png")
             play = widgets.Play(value=0, min=0, max=last, interval=int(1000 / self.fps))
@@ -188,7 +182,7 @@ def animate(
         frames.append(_downscale(np.asarray(inner.render()), downscale))
 
     td = rollout(env, _grab_before_act(policy, grab), steps=steps, exploration=exploration,
-                 seed=seed)  # fmt: skip
+                 seed=seed)
     grab()  # the state after the last step
     return Animation(frames, td, fps=fps)
 
@@ -198,8 +192,6 @@ def _grab_before_act(policy: Any, grab: Any) -> Any:
 
     So frame ``i`` shows the state the policy saw at step ``i`` (resets included).
     """
-    from tensordict.nn import TensorDictModuleBase
-
     class GrabBeforeAct(TensorDictModuleBase):
         def __init__(self) -> None:
             super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pytest
@@ -271,14 +273,14 @@ def test_device_control_moves_exploration_specs():
     policy = TensorDictSequential(mlp_actor(), noise)
     noise._spec = noise.spec.to(torch.float64)  # stands in for "not where the action is"
     moved = []
-    import rltutor.widgets
+    import rltutor.widgets._explorer as explorer_module
 
-    real = rltutor.widgets.move_to_device
-    rltutor.widgets.move_to_device = lambda e, p, d: moved.append(d) or real(e, p, d)
+    real = explorer_module.move_to_device
+    explorer_module.move_to_device = lambda e, p, d: moved.append(d) or real(e, p, d)
     try:
         explorer(env, policy, steps=10)
     finally:
-        rltutor.widgets.move_to_device = real
+        explorer_module.move_to_device = real
     assert moved == [torch.device("cpu")]
 
 
@@ -333,3 +335,32 @@ def test_interact_figure_is_a_top_level_name() -> None:
     import rltutor
 
     assert rltutor.interact_figure is interact_figure
+
+
+def test_figure_panel_carries_a_still_for_exported_notebooks() -> None:
+    panel = interact_figure(line_plot, slope=widgets.IntSlider(1, -3, 5))
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live panel first
+    assert base64.b64decode(bundle["image/png"]) == bytes(panel.image.value)
+
+
+def test_both_panels_share_one_base() -> None:
+    from rltutor.widgets import LivePanel
+
+    panel = interact_figure(line_plot, slope=widgets.IntSlider(1, -3, 5))
+    assert isinstance(panel, LivePanel) and issubclass(Explorer, LivePanel)
+    assert panel.children[2] is panel.error  # right under the controls
+    assert panel.error.layout.display == "none"
+    panel.controls["slope"].value = -1
+    assert panel.error.layout.display is None and "Could not redraw." in panel.error.value
+
+
+def test_figure_png_keeps_the_figure_dpi() -> None:
+    import io
+
+    from matplotlib.image import imread
+
+    fig = line_plot()
+    fig.set_dpi(72)
+    pixels = imread(io.BytesIO(figure_png(fig, dpi=50)))
+    assert pixels.shape[:2] == (100, 100) and fig.dpi == 72

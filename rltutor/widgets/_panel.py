@@ -1,0 +1,137 @@
+"""The base of every live panel: controls that redraw a picture, errors kept in the panel.
+
+:class:`LivePanel` gives its subclasses one way to
+
+* run their callback (:meth:`LivePanel.refresh`): the *first* call, from the
+  constructor, raises, so bad inputs fail in the learner's cell; every later call (a
+  control moved) shows the error in the panel's error area, with rltutor's fix when the
+  error is a classic TorchRL mistake, and the panel keeps working;
+* show a still of the picture where no widget can be drawn (a notebook exported to HTML
+  without widget state): ``_repr_mimebundle_`` adds the picture as ``image/png``;
+* look the same: styles come from ``rltutor/static/panels.css``.
+
+A subclass builds its controls and its picture (an ``ipywidgets.Image``), calls
+``super().__init__(children, picture=image, css_class=...)``, implements ``_refresh()``,
+then calls ``self.start(controls)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from rltutor._static import style_tag
+from rltutor.diagnostics import hint_for
+
+__all__ = ["LivePanel", "short_error"]
+
+
+def short_error(exc: BaseException) -> str:
+    """One readable sentence for an exception: its first line, trimmed.
+
+    Args:
+        exc: the exception.
+
+    >>> short_error(ValueError("epsilon must be a number in [0, 1], got 1.5\\nmore"))
+    'ValueError: epsilon must be a number in [0, 1], got 1.5'
+    """
+    text = str(exc).strip().splitlines()
+    first = text[0].strip() if text else ""
+    if len(first) > 240:
+        first = first[:237] + "..."
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def error_html(exc: BaseException, what: str = "Could not update.") -> str:
+    """The error area's content: ``what``, the error's first line, and the known fix.
+
+    Args:
+        exc: the exception the callback raised.
+        what: what failed, said first.
+
+    >>> error_html(ValueError("bad <value>"))
+    '<div class="msg">Could not update. ValueError: bad &lt;value&gt;</div>'
+    """
+    finding = hint_for(exc)
+    hint = ("" if finding is None else
+            f'<div class="hint">{html.escape(finding.what)}. Fix: {html.escape(finding.fix)}</div>')
+    return f'<div class="msg">{html.escape(what)} {html.escape(short_error(exc))}{hint}</div>'
+
+
+class LivePanel(widgets.VBox):
+    """A VBox of controls and a picture that a callback redraws; see the module docstring.
+
+    State for tests: ``last_error`` (what the last refresh raised, or None), ``error``
+    (the error area, an ``ipywidgets.HTML`` hidden while empty).
+
+    Args:
+        children: the widgets shown, top to bottom; the first is the row of controls,
+            and the error area goes right under it, where the learner is looking.
+        picture: the ``ipywidgets.Image`` whose PNG is the panel's still.
+        css_class: the panel's class, e.g. ``"rltutor-explorer"``.
+        failure: what the error area says failed, e.g. "Could not update the rollout.".
+    """
+
+    def __init__(
+        self,
+        children: Sequence[widgets.Widget],
+        *,
+        picture: widgets.Image,
+        css_class: str,
+        failure: str = "Could not update.",
+    ) -> None:
+        self.last_error: BaseException | None = None
+        self.picture = picture
+        self.error = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.error.add_class("rltutor-error")
+        self._failure = failure
+        self._started = False
+        row, *rest = children
+        super().__init__([widgets.HTML(style_tag("panels.css")), row, self.error, *rest])
+        self.add_class(css_class)
+
+    def _refresh(self) -> None:
+        raise NotImplementedError  # the subclass's callback
+
+    def refresh(self) -> None:
+        """Run the callback; the first call raises, later ones show errors in the panel."""
+        first = not self._started
+        self._started = True
+        try:
+            self._refresh()
+        except Exception as exc:  # noqa: BLE001 - a callback must never kill the panel
+            if first:
+                raise
+            self.last_error = exc
+            self.error.value = error_html(exc, self._failure)
+            self.error.layout.display = None
+        else:
+            self.last_error = None
+            self.error.value = ""
+            self.error.layout.display = "none"
+
+    def start(self, controls: Iterable[widgets.Widget]) -> None:
+        """Draw once (raising on failure), then redraw whenever a control's value changes.
+
+        Args:
+            controls: the widgets to watch.
+        """
+        self.refresh()
+        for control in controls:
+            control.observe(self._on_change, names="value")
+
+    def _on_change(self, _change: Any) -> None:
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None and self.picture.value:
+            # A still of the picture as shown, for places with no widget manager (a
+            # notebook exported to HTML without widget state). Frontends that can draw the
+            # widget rank its view above any picture, so the live panel is unaffected.
+            bundle["image/png"] = base64.b64encode(bytes(self.picture.value)).decode("ascii")
+        return bundle
