@@ -45,6 +45,9 @@ _EXPORTS: dict[str, str] = {
     # diagnostics
     "check_policy": "rltutor.diagnostics",
     "Finding": "rltutor.diagnostics",
+    # training (lesson 11 on)
+    "evaluate": "rltutor.training",
+    "TrainingMonitor": "rltutor.training",
     "expect_error": "rltutor.errors",
 }
 

@@ -1,0 +1,314 @@
+"""Watch a training loop you write yourself: a progress bar and live curves, cheaply.
+
+>>> monitor = TrainingMonitor(total_frames=100, live=False)
+>>> for frames in range(10, 101, 10):
+...     monitor.update(frames=frames, loss=1.0 / frames, epsilon=1 - frames / 100)
+>>> monitor.update(frames=100, eval_return=42.0)
+>>> monitor.close()
+>>> print(monitor)
+TrainingMonitor: 100 / 100 frames, best greedy return 42.0 at 100 frames, last loss 0.01
+
+The monitor never owns the loop: the loop calls :meth:`TrainingMonitor.update` with plain
+numbers, and :meth:`TrainingMonitor.close` at the end. In a notebook it shows tqdm's
+notebook progress bar above one matplotlib figure (return, loss and epsilon side by
+side) drawn to PNG for an ipywidgets ``Image``. The figure is made once; a redraw only
+moves the data of its lines. Redraws are throttled twice: at most one every ``every``
+seconds, and never more often than keeps their cost under ``max_share`` of the time
+between them, so watching costs a few percent of training at most, however slow the
+machine draws.
+
+At :meth:`close` the live panel is replaced by a still PNG of the final curves (the
+same output area, through IPython's display ids). So a notebook run with no one
+watching (nbmake, nbconvert) stores one small picture rather than a stream of
+redraws, an exported notebook shows the final curves, and two runs print the same.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import time
+from typing import Any
+
+__all__ = ["TrainingMonitor", "in_notebook"]
+
+_SERIES = ("eval_return", "loss", "epsilon")
+_LONGEST_GAP = 10.0  # seconds
+
+
+def in_notebook() -> bool:
+    """``True`` inside a Jupyter kernel (where widgets can be displayed).
+
+    >>> in_notebook()  # doctests run in a plain Python process
+    False
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the lessons' extras
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _number(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, numbers.Real):  # a tensor, an array
+        size = value.numel() if hasattr(value, "numel") else getattr(value, "size", 1)
+        if size != 1:
+            raise ValueError(f"{name} must be one number, got a tensor of shape "
+                             f"{tuple(value.shape)}; pass e.g. loss.item()")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number (int or float), got {type(value).__name__}")
+    return float(value)
+
+
+class TrainingMonitor:
+    """A progress bar and return / loss / epsilon curves for a training loop.
+
+    Args:
+        total_frames: the frame budget of the run (the progress bar's 100 %), >= 1.
+        title: shown above the curves.
+        target_return: drawn as a dashed line on the return plot (e.g. 195 for CartPole).
+        every: at least this many seconds between two redraws of the figure.
+        max_share: redraw no more often than keeps redraw time under this fraction of
+            the time between redraws (0.03: under 3 %), unless one draw took over
+            ``max_share`` x 10 s (then the next comes 10 s later).
+        live: show the live panel. ``None`` (default): only inside a Jupyter kernel.
+            With ``live=False`` the monitor only records; show it (or call
+            :meth:`png`) to see the curves.
+
+    Attributes:
+        history: per series (``"eval_return"``, ``"loss"``, ``"epsilon"``), a list of
+            ``(frames, value)`` pairs in the order they came.
+        seconds: wall time spent inside :meth:`update` and :meth:`close` so far (what
+            watching cost the loop).
+        redraws: how many times the live figure was drawn.
+
+    >>> m = TrainingMonitor(total_frames=50, live=False)
+    >>> m.update(frames=10, loss=0.5, epsilon=0.9)
+    >>> m.history["loss"]
+    [(10, 0.5)]
+    """
+
+    def __init__(
+        self,
+        *,
+        total_frames: int,
+        title: str = "training",
+        target_return: float | None = None,
+        every: float = 0.5,
+        max_share: float = 0.03,
+        live: bool | None = None,
+    ) -> None:
+        if isinstance(total_frames, bool) or not isinstance(total_frames, numbers.Integral) \
+                or total_frames < 1:
+            raise ValueError(f"total_frames must be a whole number >= 1, got {total_frames!r}")
+        if not isinstance(every, numbers.Real) or every < 0:
+            raise ValueError(f"every must be a number of seconds >= 0, got {every!r}")
+        if not isinstance(max_share, numbers.Real) or not 0 < max_share <= 1:
+            raise ValueError(f"max_share must be a fraction in (0, 1], got {max_share!r}")
+        self.total_frames = int(total_frames)
+        self.title = str(title)
+        self.target_return = _number(target_return, "target_return")
+        self.every = float(every)
+        self.max_share = float(max_share)
+        self.live = in_notebook() if live is None else bool(live)
+        self.history: dict[str, list[tuple[int, float]]] = {k: [] for k in _SERIES}
+        self.frames = 0
+        self.seconds = 0.0
+        self.redraws = 0
+        self.closed = False
+        self._fig: Any = None
+        self._lines: dict[str, Any] = {}
+        self._last_draw = -math.inf
+        self._next_gap = self.every
+        self._bar: Any = None
+        self._panel: Any = None
+        self._handle: Any = None
+        if self.live:
+            self._open_panel()
+
+    # -- the loop's side ------------------------------------------------------------------
+
+    def update(
+        self,
+        *,
+        frames: int,
+        loss: Any = None,
+        epsilon: Any = None,
+        eval_return: Any = None,
+    ) -> None:
+        """Record the numbers of one iteration; redraw if it is time.
+
+        Args:
+            frames: environment frames collected so far (never decreasing).
+            loss: the last loss value (a float, or a one-element tensor).
+            epsilon: the exploration rate now.
+            eval_return: a greedy evaluation's return, when the loop ran one.
+        """
+        start = time.perf_counter()
+        if self.closed:
+            raise RuntimeError("this TrainingMonitor is closed; make a new one for a new run")
+        if isinstance(frames, bool) or not isinstance(frames, numbers.Integral) or frames < 0:
+            raise ValueError(f"frames must be a whole number >= 0, got {frames!r}")
+        if frames < self.frames:
+            raise ValueError(f"frames went back from {self.frames} to {frames}; pass the "
+                             "total number of frames collected so far, not the batch size")
+        values = {"eval_return": _number(eval_return, "eval_return"),
+                  "loss": _number(loss, "loss"), "epsilon": _number(epsilon, "epsilon")}
+        for key, value in values.items():
+            if value is not None:
+                self.history[key].append((int(frames), value))
+        if self._bar is not None:
+            self._bar.update(int(frames) - self.frames)
+        self.frames = int(frames)
+        if self.live and start - self._last_draw >= self._next_gap:
+            self._redraw()
+        self.seconds += time.perf_counter() - start
+
+    def close(self) -> None:
+        """Draw the final curves and, when live, leave them as a still picture."""
+        start = time.perf_counter()
+        if self.closed:
+            return
+        self.closed = True
+        if self.live:
+            self._bar.close()
+            self._panel.close()  # the widgets' models go; the picture stays
+            from IPython.display import Image
+
+            if self._handle is not None:  # None outside IPython: nothing to replace
+                self._handle.update(Image(data=self.png(), format="png"))
+        self.seconds += time.perf_counter() - start
+
+    def __enter__(self) -> TrainingMonitor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- what it shows ----------------------------------------------------------------------
+
+    def best(self) -> tuple[int, float] | None:
+        """``(frames, return)`` of the highest greedy return so far (the first, on ties)."""
+        returns = self.history["eval_return"]
+        return max(returns, key=lambda pair: pair[1]) if returns else None
+
+    def figure(self) -> Any:
+        """The monitor's figure with every recorded number drawn (made once, then updated)."""
+        if self._fig is None:
+            self._make_figure()
+        self._draw_data()
+        return self._fig
+
+    def png(self) -> bytes:
+        """The current curves as PNG bytes."""
+        fig = self.figure()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+        return buffer.getvalue()
+
+    def __str__(self) -> str:
+        text = f"TrainingMonitor: {self.frames:,} / {self.total_frames:,} frames"
+        best = self.best()
+        if best is not None:
+            text += f", best greedy return {best[1]:.1f} at {best[0]:,} frames"
+        if self.history["loss"]:
+            text += f", last loss {self.history['loss'][-1][1]:.3g}"
+        return text
+
+    __repr__ = __str__
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        import base64
+
+        return {"text/plain": str(self), "image/png": base64.b64encode(self.png()).decode()}
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _open_panel(self) -> None:
+        import ipywidgets as widgets
+        from IPython.display import display
+        from tqdm.notebook import tqdm
+
+        self._bar = tqdm(total=self.total_frames, unit="frames", display=False,
+                         desc=self.title, unit_scale=True)
+        self._image = widgets.Image(format="png")
+        self._error = widgets.HTML()
+        self._panel = widgets.VBox([self._bar.container, self._image, self._error])
+        # The first draw pays matplotlib's one-off costs (imports, fonts): pay them here,
+        # before the loop starts, and show the empty axes at once.
+        self._image.value = self.png()
+        self._handle = display(self._panel, display_id=True)
+
+    def _redraw(self) -> None:
+        start = time.perf_counter()
+        try:
+            self._image.value = self.png()
+            self._error.value = ""
+        except Exception as error:  # a failed redraw must never stop the training loop
+            import html
+
+            self._error.value = (f"<pre style='color:#b42318'>redraw failed: "
+                                 f"{html.escape(type(error).__name__)}: "
+                                 f"{html.escape(str(error))}</pre>")
+        now = time.perf_counter()
+        self.redraws += 1
+        self._last_draw = now
+        # At most max_share of the time goes to drawing; one slow draw (a busy machine)
+        # pauses the pictures for 10 s at most, the progress bar keeps moving.
+        self._next_gap = max(self.every, min((now - start) / self.max_share, _LONGEST_GAP))
+
+    def _make_figure(self) -> None:
+        from matplotlib.figure import Figure
+
+        # A bare Figure (no pyplot): never shown twice by the inline backend, never leaked.
+        fig = Figure(figsize=(10, 2.7), dpi=80)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.8, wspace=0.22)
+        axes = fig.subplots(1, 3)
+        fig.suptitle(self.title, fontsize=11)
+        ret_ax, loss_ax, eps_ax = axes
+        (self._lines["eval_return"],) = ret_ax.plot([], [], "o-", color="#1f77b4", ms=3,
+                                                    label="greedy return")
+        (self._lines["best"],) = ret_ax.plot([], [], "*", color="#d62728", ms=12, label="best")
+        if self.target_return is not None:
+            ret_ax.axhline(self.target_return, ls="--", color="#2ca02c", lw=1,
+                           label=f"target {self.target_return:g}")
+        ret_ax.set(title="return (greedy evaluation)", xlabel="frames")
+        ret_ax.legend(fontsize=7, loc="upper left")
+        (self._lines["loss"],) = loss_ax.plot([], [], color="#ff7f0e", lw=0.6, alpha=0.5)
+        (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#b35900", lw=1.5,
+                                                   label="mean of last 50")
+        loss_ax.set(title="loss", xlabel="frames", yscale="log")
+        loss_ax.legend(fontsize=7, loc="upper left")
+        (self._lines["epsilon"],) = eps_ax.plot([], [], color="#9467bd")
+        eps_ax.set(title="epsilon (exploration)", xlabel="frames", ylim=(-0.03, 1.03))
+        for ax in axes:
+            ax.set_xlim(0, self.total_frames)
+            ax.tick_params(labelsize=8)
+            ax.title.set_fontsize(9)
+            ax.xaxis.label.set_fontsize(8)
+        self._fig, self._axes = fig, dict(zip(_SERIES, axes, strict=True))
+
+    def _draw_data(self) -> None:
+        for key in _SERIES:
+            pairs = self.history[key]
+            self._lines[key].set_data([p[0] for p in pairs], [p[1] for p in pairs])
+        loss = self.history["loss"]
+        means, total = [], 0.0
+        for i, (_, value) in enumerate(loss):  # running mean over a window of 50
+            total += value - (loss[i - 50][1] if i >= 50 else 0.0)
+            means.append(total / min(i + 1, 50))
+        self._lines["loss_mean"].set_data([p[0] for p in loss], means)
+        best = self.best()
+        self._lines["best"].set_data([best[0]] if best else [], [best[1]] if best else [])
+        ret_ax = self._axes["eval_return"]
+        top = max([p[1] for p in self.history["eval_return"]] + [self.target_return or 0, 10])
+        ret_ax.set_ylim(0, top * 1.08)
+        loss_ax = self._axes["loss"]
+        positive = [v for _, v in loss if v > 0 and math.isfinite(v)]
+        if positive:
+            loss_ax.set_ylim(min(positive) * 0.8, max(positive) * 1.25)
