@@ -33,10 +33,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 sync-check: $(STAMP)
-	$(PY) -m rltutor.lessons check lessons
+	$(PY) -m tools.lesson_pairs check lessons
 
+# unit tests and every docstring example in rltutor (doctests)
 unit: $(STAMP)
-	$(PY) -m pytest -n $(NBMAKE_WORKERS) tests
+	$(PY) -m pytest -n $(NBMAKE_WORKERS) --doctest-modules rltutor tests
+
+doctest: $(STAMP)
+	$(PY) -m pytest --doctest-modules rltutor
 
 lessons: $(STAMP)
 	$(PY) -m pytest --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
@@ -45,7 +49,7 @@ test: lint sync-check unit lessons
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync lessons/[0-9]*.py
-	$(PY) -m rltutor.lessons strip lessons
+	$(PY) -m tools.lesson_pairs strip lessons
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

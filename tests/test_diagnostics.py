@@ -45,20 +45,6 @@ def codes(findings: list[Finding]) -> list[str]:
     return [f.code for f in findings]
 
 
-@pytest.fixture(scope="module")
-def pendulum() -> GymEnv:
-    env = GymEnv("Pendulum-v1")
-    env.set_seed(0)
-    return env
-
-
-@pytest.fixture(scope="module")
-def cartpole() -> GymEnv:
-    env = GymEnv("CartPole-v1")
-    env.set_seed(0)
-    return env
-
-
 def lstm_policy(in_features: int = 3, hidden: int = 8) -> tuple[LSTMModule, TensorDictSequential]:
     torch.manual_seed(0)
     lstm = LSTMModule(input_size=in_features, hidden_size=hidden, in_key="observation",

@@ -70,11 +70,6 @@ def assert_agree(policy, env) -> set[str]:
     return missing
 
 
-@pytest.fixture
-def pendulum():
-    return rltutor.make_env("Pendulum-v1", seed=0)
-
-
 def test_nested_keys(pendulum):
     policy = nested_policy()
     assert rltutor.dataflow(policy).node.env_keys == ("agent.observation",)

@@ -1,4 +1,4 @@
-"""The lesson pair checker (rltutor/lessons.py) and the real lessons/ folder."""
+"""The lesson pair checker (tools/lesson_pairs.py) and the real lessons/ folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from rltutor.lessons import check_pairs, lesson_files, main, strip_outputs
+from tools.lesson_pairs import check_pairs, lesson_files, main, strip_outputs
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 

@@ -22,20 +22,6 @@ from rltutor import policies
 STEPS = 5
 
 
-@pytest.fixture(scope="module")
-def pendulum():
-    env = GymEnv("Pendulum-v1")
-    env.set_seed(0)
-    return env
-
-
-@pytest.fixture(scope="module")
-def cartpole():
-    env = GymEnv("CartPole-v1")
-    env.set_seed(0)
-    return env
-
-
 def _leaves(td) -> set:
     return set(td.keys(True, True))
 

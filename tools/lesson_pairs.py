@@ -1,9 +1,10 @@
 """Keep each lesson's two files in step: ``NN_name.py`` (edited) and ``NN_name.ipynb``.
 
-Run as a script::
+A development tool (``make sync-check`` and ``make sync`` run it), not part of the
+installed package. From the repository root::
 
-    python -m rltutor.lessons check lessons   # exit 1, naming the lesson, if a pair drifted
-    python -m rltutor.lessons strip lessons   # drop outputs and execution counts
+    python -m tools.lesson_pairs check lessons   # exit 1, naming the lesson, if a pair drifted
+    python -m tools.lesson_pairs strip lessons   # drop outputs and execution counts
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def strip_outputs(folder: str | Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] not in {"check", "strip"}:
-        print("usage: python -m rltutor.lessons {check|strip} FOLDER", file=sys.stderr)
+        print("usage: python -m tools.lesson_pairs {check|strip} FOLDER", file=sys.stderr)
         return 2
     command, folder = args
     if command == "strip":

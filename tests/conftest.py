@@ -1,0 +1,33 @@
+"""Fixtures shared by the test modules, and the repository root on ``sys.path``.
+
+The root is added so that tests can import the development tools in ``tools/`` (the
+lesson pair checker, the site builder) the way ``python -m tools.<name>`` runs them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from torchrl.envs import GymEnv
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="module")
+def pendulum() -> GymEnv:
+    """A Pendulum-v1 GymEnv seeded with 0, shared by the tests of one module."""
+    env = GymEnv("Pendulum-v1")
+    env.set_seed(0)
+    return env
+
+
+@pytest.fixture(scope="module")
+def cartpole() -> GymEnv:
+    """A CartPole-v1 GymEnv seeded with 0, shared by the tests of one module."""
+    env = GymEnv("CartPole-v1")
+    env.set_seed(0)
+    return env
