@@ -8,13 +8,14 @@ STAMP  := $(VENV)/.rltutor-installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBMAKE_WORKERS ?= 2
 
-.PHONY: help venv lab test unit lint sync-check lessons sync bench lock clean
+.PHONY: help venv lab test unit lint sync-check lessons sync bench lock clean site site-test
 
 help:
 	@echo "make lab    open the lessons in JupyterLab (http://127.0.0.1:8888, token auth)"
 	@echo "make test   lint, unit tests, browser test, lesson sync check, every lesson via nbmake"
 	@echo "make sync   rewrite each lessons/*.ipynb from its edited .py twin"
 	@echo "make bench  run the benchmarks and print one table"
+	@echo "make site   build the course as a static site in site/ (open site/index.html)"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +46,15 @@ doctest: $(STAMP)
 lessons: $(STAMP)
 	$(PY) -m pytest --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
 
-test: lint sync-check unit lessons
+test: lint sync-check unit lessons site-test
+
+# The lessons executed and rendered to HTML; reuses the runs tests/test_lessons.py left in
+# build/executed/ when they match the lessons, so after `make unit` it only renders.
+site: $(STAMP)
+	$(PY) -m tools.build_site --out site
+
+site-test: site
+	RLTUTOR_SITE=site $(PY) -m pytest tests/test_site.py
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync lessons/[0-9]*.py
@@ -58,4 +67,4 @@ lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site build/executed

@@ -14,6 +14,8 @@ from nbclient import NotebookClient
 from tools.lesson_pairs import check_pairs, lesson_files, main, strip_outputs
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+# `make site` renders the second run kept here instead of executing every lesson again
+EXECUTED = LESSONS.parent / "build" / "executed"
 
 SOURCE = """\
 # %% [markdown]
@@ -108,7 +110,7 @@ def test_lesson_code_cells_stay_short() -> None:
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 
-def _printed(py: Path) -> list[str]:
+def _printed(py: Path, keep: bool = False) -> list[str]:
     """The text a learner reads, one string per code cell, after one fresh-kernel run.
 
     Streams are joined per cell: the kernel may deliver one cell's prints in one message
@@ -117,6 +119,9 @@ def _printed(py: Path) -> list[str]:
     nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(LESSONS)}}).execute()
+    if keep:
+        EXECUTED.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, EXECUTED / py.with_suffix(".ipynb").name)
     printed = []
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -139,7 +144,7 @@ def _printed(py: Path) -> list[str]:
 
 @pytest.mark.parametrize("py", lesson_files(LESSONS), ids=lambda p: p.stem[:2])
 def test_lesson_prints_the_same_on_a_second_run(py: Path) -> None:
-    first, second = _printed(py), _printed(py)
+    first, second = _printed(py), _printed(py, keep=True)
     assert sum(bool(text.strip()) for text in first) > 3, "the lesson printed almost nothing"
     differing = [(i, a, b) for i, (a, b) in enumerate(zip(first, second, strict=True), 1)
                  if a != b]
