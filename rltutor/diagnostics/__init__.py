@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from rltutor.diagnostics._finding import Finding, Findings
 from rltutor.diagnostics._hints import hint_for, install_hints, uninstall_hints
+from rltutor.diagnostics._loss import check_loss
 from rltutor.diagnostics._policy import check_policy
 
-__all__ = ["Finding", "Findings", "check_policy", "hint_for", "install_hints", "uninstall_hints"]
+__all__ = ["Finding", "Findings", "check_loss", "check_policy", "hint_for", "install_hints",
+           "uninstall_hints"]

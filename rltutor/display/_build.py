@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rltutor.display import _modules, _specs, _tensordict
+from rltutor.display import _critics, _loss, _modules, _replay, _specs, _tensordict
 from rltutor.display._nodes import Node, Opaque
 from rltutor.display._options import Options
 
@@ -50,7 +50,11 @@ def _anything(obj: Any) -> bool:
 HANDLERS: list[Handler] = [
     (_tensordict.is_tensordict, _tensordict.build_tensordict),
     (_tensordict.is_tensor, _tensordict.build_tensor),
+    (_loss.is_loss, _loss.build_loss),  # losses, critics: TensorDict modules too
+    (_critics.is_actor_critic, _critics.build_actor_critic),
+    (_critics.is_value_operator, _critics.build_value_operator),
     (_modules.is_module, _modules.build_module),
+    (_replay.is_replay_buffer, _replay.build_replay_buffer),
     (_specs.is_spec, _specs.build_spec),
     (_anything, build_repr),  # keep last
 ]

@@ -86,6 +86,8 @@ class ModuleCard:
     details: tuple[tuple[str, str], ...] = ()
     children: list[ModuleCard] = field(default_factory=list)
     env_keys: tuple[str, ...] = ()  # only filled on the root card
+    # where env_keys come from: a loss reads "a batch of collected data", not the env
+    inputs_from: str = "the environment"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Flow:
     steps: list[Step]
     env_keys: tuple[str, ...]
     out_keys: tuple[str, ...]
+    inputs_from: str = "the environment"  # as ModuleCard.inputs_from
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,8 @@ def _keys(keys: tuple[str, ...], env: tuple[str, ...] = (), cls: str = "") -> st
 
 
 def _io(card: ModuleCard, env: tuple[str, ...] = ()) -> str:
+    if not card.in_keys and not card.out_keys:  # declares no keys: nothing to draw
+        return ""
     return (f'<span class="rlt-io">{_keys(card.in_keys, env)}<span class="rlt-arrow">→</span>'
             f"{_keys(card.out_keys, cls=' rlt-key-out')}</span>")
 
@@ -236,7 +238,9 @@ def _card(card: ModuleCard, depth: int, open_depth: int) -> str:
 
 
 def _card_root(card: ModuleCard, open_depth: int) -> str:
-    env = (f'<div class="rlt-legend">{_badges((INPUT,))} '
+    source = (_badges((INPUT,)) if card.inputs_from == "the environment"
+              else f'<span class="rlt-m">from {esc(card.inputs_from)}</span>')
+    env = (f'<div class="rlt-legend">{source} '
            f"{_keys(card.env_keys, card.env_keys)}</div>") if card.env_keys else ""
     head = (f'<div class="rlt-head"><span class="rlt-type">{esc(card.name)}</span>'
             f"{_io(card, card.env_keys)}</div>")
@@ -262,12 +266,12 @@ def _flow(flow: Flow) -> str:
         )
     head = (f'<div class="rlt-head"><span class="rlt-m">dataflow of</span> '
             f'<span class="rlt-type">{esc(flow.name)}</span>'
-            f'<span class="rlt-io"><span class="rlt-m">from the environment</span>'
+            f'<span class="rlt-io"><span class="rlt-m">from {esc(flow.inputs_from)}</span>'
             f"{_keys(flow.env_keys, flow.env_keys)}</span>"
             f'<span class="rlt-io"><span class="rlt-m">writes</span>'
             f"{_keys(flow.out_keys, cls=' rlt-key-out')}</span></div>")
     legend = ('<div class="rlt-legend"><span class="rlt-key rlt-key-env">key</span> '
-              "must come from the environment "
+              f"must come from {esc(flow.inputs_from)} "
               '<span class="rlt-key rlt-key-out">key</span> written by a step</div>')
     return f'{head}<div class="rlt-flow">{"".join(rows)}</div>{legend}'
 

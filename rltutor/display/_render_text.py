@@ -252,6 +252,8 @@ def _card_line(
     ins = ", ".join(compact_keys(card.in_keys)) or "-"
     outs = ", ".join(compact_keys(card.out_keys)) or "-"
     tail = f"({extra})" if extra else ""
+    if not card.in_keys and not card.out_keys:  # declares no keys: no "- -> -" to show
+        return [_join([head, tail])]
     line = f"{head}  "
     if len(line) + len(ins) + 4 + len(outs) + 2 + len(tail) <= width:
         return [_join([f"{line}{ins} -> {outs}", tail])]
@@ -276,7 +278,10 @@ def _card_line(
 def _card(card: ModuleCard, width: int) -> list[str]:
     lines = _card_line(card.name, card, "", width)
     if card.env_keys:
-        lines += _headed("  from the environment: ", card.env_keys, width, "nothing")
+        lines += _headed(f"  from {card.inputs_from}: ", card.env_keys, width, "nothing")
+    if card.details and card.children:  # a leaf card shows them in _card_rows
+        lines += textwrap.wrap(_details(card), width, initial_indent="  ",
+                               subsequent_indent="    ", break_on_hyphens=False)
     _card_rows(card, "", lines, width)
     return lines
 
@@ -302,7 +307,7 @@ def _card_rows(card: ModuleCard, prefix: str, lines: list[str], width: int) -> N
 def _flow(flow: Flow, width: int) -> list[str]:
     head = [
         f"dataflow of {flow.name}",
-        *_headed("  from the environment: ", flow.env_keys, width, "nothing"),
+        *_headed(f"  from {flow.inputs_from}: ", flow.env_keys, width, "nothing"),
         *_headed("  writes: ", flow.out_keys, width, "nothing"),
     ]
     table = _flow_table(flow, width, notes_below=False)
@@ -314,11 +319,12 @@ def _flow(flow: Flow, width: int) -> list[str]:
 def _flow_table(flow: Flow, width: int, notes_below: bool) -> list[str]:
     # notes below a step start under its name: past the index column and its two spaces
     indent = " " * (max((len(str(s.index)) for s in flow.steps), default=1) + 2)
+    mark = " (env)" if flow.inputs_from == "the environment" else " (batch)"
     rows: list[list[str]] = [["#", "step", "reads", "", "writes",
                               "" if notes_below else "notes"]]
     for step in flow.steps:
         rows.append([str(step.index), step.name,
-                     ", ".join(compact_keys(step.reads, step.env_reads, " (env)")) or "-", "->",
+                     ", ".join(compact_keys(step.reads, step.env_reads, mark)) or "-", "->",
                      ", ".join(compact_keys(step.writes)) or "-",
                      "" if notes_below else step.note])
     read_room = write_room = 0
@@ -337,7 +343,7 @@ def _flow_table(flow: Flow, width: int, notes_below: bool) -> list[str]:
         if not read_room:
             lines.append(row)
         else:
-            reads = (wrap_keys(step.reads, read_room, step.env_reads, " (env)")
+            reads = (wrap_keys(step.reads, read_room, step.env_reads, mark)
                      if step.reads else ["-"])
             writes = wrap_keys(step.writes, write_room) if step.writes else ["-"]
             for i in range(max(len(reads), len(writes))):

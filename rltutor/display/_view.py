@@ -11,6 +11,7 @@ from typing import Any
 from rltutor.display import _render_html, _render_text
 from rltutor.display._build import build
 from rltutor.display._diff import diff_node
+from rltutor.display._loss import is_loss, loss_flow
 from rltutor.display._modules import check_module, flow_of
 from rltutor.display._nodes import Node
 from rltutor.display._options import Options, make_options
@@ -257,4 +258,6 @@ def dataflow(module: Any) -> View:
     1  Linear  observation (env)  ->  action  parameters 4
     """
     opts = Options()
+    if is_loss(module):  # a loss reads a batch of collected data: its own dataflow
+        return View(loss_flow(module), opts)
     return View(flow_of(check_module(module, "dataflow()")), opts)

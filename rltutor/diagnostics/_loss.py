@@ -1,0 +1,214 @@
+"""Check a TorchRL loss module against a batch: which keys it needs, and who writes them.
+
+A loss reads its inputs from a batch of collected data (a rollout, a collector's batch,
+a replay-buffer sample), never from the environment directly. :func:`check_loss` lines
+up what the loss reads (``loss.in_keys``) against what the batch holds and returns
+:class:`~rltutor.diagnostics.Findings`: one per missing key, saying which module should
+have written it, plus a few classic mistakes (a batch collected with gradients on, the
+old ``sample_log_prob`` name).
+
+Keys a loss reads but computes itself are not asked of the batch: the target actor's
+next action (``("next", "action")`` for DDPG), and the ``priority_weight`` that only a
+prioritized replay buffer writes. :func:`batch_keys` gives that list.
+
+    >>> import torch
+    >>> from tensordict import TensorDict
+    >>> from torchrl.modules import MLP, QValueActor
+    >>> from torchrl.objectives import DQNLoss
+    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
+    ...                     spec=None, action_space="one_hot")
+    >>> loss = DQNLoss(actor, action_space="one_hot")
+    >>> batch = TensorDict(observation=torch.zeros(5, 4), batch_size=[5])
+    >>> [f.keys[0] for f in check_loss(loss, batch)][:2]
+    ['action', 'next.done']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rltutor._keys import Path, as_path, key_str, leaf_name, module_keys
+from rltutor._kinds import is_loss_module
+from rltutor.diagnostics._finding import Finding, Findings
+
+__all__ = ["batch_keys", "check_loss", "is_loss_module", "loss_networks"]
+
+# Keys the environment writes on every step (under "next" after a step).
+_ENV_LEAVES = {"reward", "done", "terminated", "truncated"}
+# The attributes TorchRL losses keep their networks in, in the order worth listing.
+_NETWORK_ATTRS = ("actor_network", "value_network", "qvalue_network", "critic_network")
+
+
+def _check_loss_module(loss: Any) -> None:
+    if not is_loss_module(loss):
+        raise TypeError(
+            f"check_loss takes a TorchRL loss module (DQNLoss, ClipPPOLoss, DDPGLoss, "
+            f"SACLoss, ...), got {type(loss).__name__}"
+        )
+
+
+def loss_networks(loss: Any) -> list[tuple[str, Any]]:
+    """The networks a loss runs on the batch, as ``(attribute, module)`` pairs.
+
+    TorchRL keeps the parameters apart (``actor_network_params`` ...) and the module
+    without them under these names; the modules' keys are what matter here.
+
+    Args:
+        loss: a TorchRL loss module.
+
+    >>> loss_networks(loss)  # doctest: +SKIP
+    [('value_network', QValueActor(...))]
+    """
+    found = []
+    for attr in _NETWORK_ATTRS:
+        module = getattr(loss, attr, None)
+        if module is not None and hasattr(module, "in_keys"):
+            found.append((attr, module))
+    return found
+
+
+def _tensor_key(loss: Any, name: str) -> Path | None:
+    keys = getattr(loss, "tensor_keys", None)
+    value = getattr(keys, name, None) if keys is not None else None
+    return as_path(value) if isinstance(value, (str, tuple)) else None
+
+
+def _computed_by_loss(loss: Any) -> set[Path]:
+    """Keys in ``loss.in_keys`` the loss fills in itself, so the batch need not hold them."""
+    computed: set[Path] = set()
+    weight = _tensor_key(loss, "priority_weight")
+    if weight is not None:
+        computed.add(weight)  # only a prioritized buffer writes it; 1 when absent
+    for _, network in loss_networks(loss):
+        for out in module_keys(network, "out_keys"):
+            computed.add(("next", *out))  # a (target) network run on the next observation
+    return computed
+
+
+def batch_keys(loss: Any) -> list[Path]:
+    """The keys a batch must hold for ``loss``, as paths: root keys first, then ``next``.
+
+    Sorted, because some losses build ``in_keys`` from a set, whose order changes from
+    one Python process to the next.
+
+    Args:
+        loss: a TorchRL loss module.
+
+    >>> [key_str(k) for k in batch_keys(loss)]  # doctest: +SKIP
+    ['action', 'observation', 'next.done', 'next.observation', 'next.reward', ...]
+    """
+    _check_loss_module(loss)
+    skip = _computed_by_loss(loss)
+    keys: list[Path] = []
+    for key in getattr(loss, "in_keys", ()) or ():
+        path = as_path(key)
+        if path not in skip and path not in keys:
+            keys.append(path)
+    return sorted(keys, key=lambda path: (path[0] == "next", path))
+
+
+def _present(td: Any) -> set[Path]:
+    return {as_path(k) for k in td.keys(include_nested=True, leaves_only=True)}
+
+
+def _writer(key: Path, loss: Any, modules: list[Any]) -> tuple[str, str]:
+    """(who writes ``key``, the fix) for a key missing from the batch."""
+    name = key_str(key)
+    leaf = leaf_name(key)
+    action = _tensor_key(loss, "action") or ("action",)
+    log_prob = _tensor_key(loss, "sample_log_prob")
+    if key[0] == "next" and (leaf in _ENV_LEAVES or len(key) > 1):
+        return ("the environment, when it steps",
+                "collect the batch with env.rollout(n, policy) or a Collector: both keep "
+                f"'{name}' under 'next' (a TensorDict made by hand, or step_mdp, loses it)")
+    for module in modules:
+        if key in module_keys(module, "out_keys"):
+            return (f"{type(module).__name__}",
+                    f"run it on the batch, or collect with it, so '{name}' is written")
+    if key == action:
+        return ("the policy, while collecting",
+                "collect the batch with the policy: env.rollout(n, policy) writes 'action'")
+    if key == log_prob:
+        return ("a ProbabilisticActor built with return_log_prob=True, while collecting",
+                "collect with ProbabilisticActor(..., return_log_prob=True); the loss "
+                "compares the new log-probability with this stored one")
+    if leaf in ("advantage", "value_target"):
+        return ("a value estimator such as GAE",
+                "GAE(gamma=0.99, lmbda=0.95, value_network=value)(batch) writes "
+                "'advantage' and 'value_target'")
+    for attr, network in loss_networks(loss):
+        if key in module_keys(network, "in_keys"):
+            return ("the environment (an observation the loss's "
+                    f"{attr} reads)",
+                    f"collect the batch from an env whose observation spec has '{name}'")
+    return ("something before the loss", f"write '{name}' into the batch")
+
+
+def _missing_finding(key: Path, loss: Any, modules: list[Any], present: set[Path]) -> Finding:
+    name = key_str(key)
+    who, fix = _writer(key, loss, modules)
+    near = sorted(key_str(p) for p in present if leaf_name(p) == leaf_name(key) and p != key)
+    if near:
+        fix += f" (the batch has {', '.join(near)}: at another place in the tree)"
+    return Finding(
+        what=f"the batch has no '{name}', which {type(loss).__name__} reads",
+        why=f"a loss reads its inputs from a batch of collected data; '{name}' is "
+            f"written by {who}",
+        fix=fix,
+        code="loss-missing-key",
+        keys=(name,),
+    )
+
+
+def _grad_finding(td: Any, present: set[Path]) -> list[Finding]:
+    stored = [key_str(p) for p in sorted(present)
+              if torch.is_tensor(td.get(p)) and td.get(p).requires_grad]
+    if not stored:
+        return []
+    return [Finding(
+        what=f"the batch holds tensors that require grad ({', '.join(stored[:4])})",
+        why="it was collected with gradients on, so the loss would backpropagate into the "
+            "collection step (ClipPPOLoss refuses: 'tensordict stored ... requires grad')",
+        fix="collect under torch.no_grad() (a Collector does it for you), or batch.detach()",
+        code="loss-batch-requires-grad",
+        keys=tuple(stored),
+    )]
+
+
+def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
+    """What ``loss`` needs from ``td`` and does not find there, with who should write it.
+
+    Args:
+        loss: a TorchRL loss module (``DQNLoss``, ``ClipPPOLoss``, ``DDPGLoss``, ...).
+        td: the batch the loss will be called on (a rollout, a collector batch, a sample).
+        modules: TensorDict modules that could write keys (a value estimator such as
+            ``GAE``, a policy); a missing key one of them writes names that module.
+
+    Returns:
+        :class:`~rltutor.diagnostics.Findings`, empty when the batch has what it needs.
+
+    >>> check_loss(loss, rollout_td)  # doctest: +SKIP
+    ✓ no known mistakes found
+    """
+    _check_loss_module(loss)
+    if not (hasattr(td, "keys") and hasattr(td, "batch_size")):
+        raise TypeError(f"td must be a TensorDict (the batch), got {type(td).__name__}")
+    modules = list(modules) if isinstance(modules, (list, tuple)) else [modules]
+    present = _present(td)
+    findings = Findings()
+    missing = [key for key in batch_keys(loss) if key not in present]
+    log_prob = _tensor_key(loss, "sample_log_prob")
+    if log_prob in missing and any(leaf_name(p) == "sample_log_prob" for p in present):
+        findings.append(Finding(
+            what="the batch has 'sample_log_prob' where the loss reads 'action_log_prob'",
+            why="older TorchRL wrote 'sample_log_prob'; the pinned version writes and reads "
+                "'action_log_prob'",
+            fix="collect again with the current ProbabilisticActor, or "
+                "loss.set_keys(sample_log_prob='sample_log_prob')",
+            code="sample-log-prob", keys=("sample_log_prob",)))
+        missing.remove(log_prob)
+    findings += [_missing_finding(key, loss, modules, present) for key in missing]
+    findings += _grad_finding(td, present)
+    return findings

@@ -1,0 +1,116 @@
+"""Cards and dataflows for TorchRL loss modules: inputs come from a batch, not the env.
+
+A loss is not a policy. It never meets the environment: it is called on a batch of
+collected data (a rollout, a collector's batch, a replay-buffer sample), runs its
+networks on it again, and writes loss terms. Its card says so, lists the keys it needs
+from the batch (``rltutor.diagnostics.batch_keys``: the loss's ``in_keys`` minus what it
+computes itself), its networks, their target copies and its value estimator. A custom
+loss that declares no ``in_keys`` gets a card that says that, not ``- -> -``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rltutor._keys import key_str, module_keys
+from rltutor._kinds import is_loss_module
+from rltutor.display._modules import module_card, step_name
+from rltutor.display._nodes import Flow, ModuleCard, Step
+from rltutor.display._options import Options
+
+__all__ = ["BATCH", "build_loss", "is_loss", "loss_flow"]
+
+BATCH = "a batch of collected data"
+
+
+def is_loss(obj: Any) -> bool:
+    """True for a TorchRL loss module (the handler test for loss cards).
+
+    Args:
+        obj: anything.
+
+    >>> is_loss("DQNLoss")
+    False
+    """
+    return is_loss_module(obj)
+
+
+def _declares_keys(loss: Any) -> bool:
+    return bool(getattr(loss, "in_keys", None))
+
+
+def _details(loss: Any) -> tuple[tuple[str, str], ...]:
+    details = []
+    targets = [name.removeprefix("target_").removesuffix("_params")
+               for name, _ in loss.named_children()
+               if name.startswith("target_") and name.endswith("_params")]
+    if targets:
+        details.append(("target copies", ", ".join(targets)
+                        + " (lag behind; SoftUpdate/HardUpdate bring them closer)"))
+    estimator = getattr(loss, "_value_estimator", None)  # the attribute: no lazy creation
+    if estimator is not None:
+        outs = ", ".join(key_str(k) for k in module_keys(estimator, "out_keys"))
+        details.append(("value estimator", f"{type(estimator).__name__} (writes {outs})"))
+    if not _declares_keys(loss):
+        details.append(("in_keys", "none declared: a custom loss reads whatever its "
+                                   "forward() takes from the batch"))
+    return tuple(details)
+
+
+def build_loss(loss: Any, opts: Options) -> ModuleCard:
+    """The loss handler: what the loss reads from a batch, its networks, what it writes.
+
+    Args:
+        loss: a TorchRL loss module.
+        opts: the view's options (nothing on a card depends on them).
+
+    >>> build_loss(dqn_loss, Options()).inputs_from  # doctest: +SKIP
+    'a batch of collected data'
+    """
+    from rltutor.diagnostics._loss import batch_keys, loss_networks  # on first use only
+
+    needed = tuple(key_str(k) for k in batch_keys(loss)) if _declares_keys(loss) else ()
+    children = []
+    for attr, network in loss_networks(loss):
+        card = module_card(network)
+        card.name = f"{attr}: {card.name}"
+        card.env_keys = ()
+        children.append(card)
+    return ModuleCard(
+        name=type(loss).__name__,
+        in_keys=needed,
+        out_keys=tuple(key_str(k) for k in getattr(loss, "out_keys", None) or ()),
+        details=_details(loss),
+        children=children,
+        env_keys=needed,
+        inputs_from=BATCH,
+    )
+
+
+def loss_flow(loss: Any) -> Flow:
+    """The dataflow of a loss: each network run on the batch, then the loss terms.
+
+    Args:
+        loss: a TorchRL loss module.
+
+    >>> loss_flow(dqn_loss).env_keys  # doctest: +SKIP
+    ('next.done', 'action', 'next.observation', 'observation', ...)
+    """
+    from rltutor.diagnostics._loss import batch_keys, loss_networks  # on first use only
+
+    needed = [key_str(k) for k in batch_keys(loss)] if _declares_keys(loss) else []
+    steps, written = [], []
+    for index, (attr, network) in enumerate(loss_networks(loss), start=1):
+        reads = tuple(key_str(k) for k in module_keys(network, "in_keys"))
+        writes = tuple(key_str(k) for k in module_keys(network, "out_keys"))
+        steps.append(Step(index, step_name(network), attr, reads,
+                          tuple(k for k in reads if k not in written), writes,
+                          "run again on the batch, with gradients"))
+        written += list(writes)
+    outs = tuple(key_str(k) for k in getattr(loss, "out_keys", None) or ())
+    from_batch = tuple(k for k in needed if k not in written)
+    note = ("" if _declares_keys(loss) else
+            "declares no in_keys: reads whatever its forward() takes")
+    steps.append(Step(len(steps) + 1, type(loss).__name__, "", tuple(needed) or (),
+                      from_batch, outs, note))
+    return Flow(type(loss).__name__, steps, tuple(needed), outs, inputs_from=BATCH)

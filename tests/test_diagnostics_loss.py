@@ -1,0 +1,136 @@
+"""check_loss: a loss lined up against a batch, written the way TorchRL users build them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from tensordict import TensorDict
+from tensordict.nn import NormalParamExtractor, TensorDictModule
+from torch import nn
+from torchrl.envs.utils import ExplorationType, set_exploration_type
+from torchrl.modules import MLP, Actor, ProbabilisticActor, QValueActor, TanhNormal, ValueOperator
+from torchrl.objectives import ClipPPOLoss, DDPGLoss, DQNLoss, LossModule
+from torchrl.objectives.value import GAE
+
+from rltutor._keys import key_str
+from rltutor.diagnostics import check_loss
+from rltutor.diagnostics._loss import batch_keys, is_loss_module, loss_networks
+from rltutor.rollouts import rollout
+
+
+@pytest.fixture
+def dqn(cartpole):
+    torch.manual_seed(0)
+    actor = QValueActor(MLP(in_features=4, out_features=2, num_cells=[16]),
+                        in_keys=["observation"], spec=cartpole.action_spec)
+    return DQNLoss(actor, action_space=cartpole.action_spec, delay_value=True), actor
+
+
+@pytest.fixture
+def ppo(pendulum):
+    torch.manual_seed(0)
+    backbone = TensorDictModule(
+        nn.Sequential(MLP(in_features=3, out_features=2, num_cells=[16]), NormalParamExtractor()),
+        in_keys=["observation"], out_keys=["loc", "scale"])
+    actor = ProbabilisticActor(backbone, in_keys=["loc", "scale"], spec=pendulum.action_spec,
+                               distribution_class=TanhNormal, return_log_prob=True)
+    value = ValueOperator(MLP(in_features=3, out_features=1, num_cells=[16]),
+                          in_keys=["observation"])
+    return ClipPPOLoss(actor, value), actor, value
+
+
+def test_rollout_of_the_loss_own_actor_passes(cartpole, dqn):
+    loss, actor = dqn
+    assert check_loss(loss, rollout(cartpole, actor, steps=10)) == []
+
+
+def test_missing_action_names_the_policy(cartpole, dqn):
+    loss, actor = dqn
+    findings = check_loss(loss, rollout(cartpole, actor, steps=10).exclude("action"))
+    assert [f.keys for f in findings] == [("action",)]
+    assert "policy" in findings[0].why and "env.rollout(n, policy)" in findings[0].fix
+    assert "batch of collected data" in findings[0].why
+
+
+def test_hand_made_batch_lacks_the_next_entries(dqn):
+    loss, _ = dqn
+    batch = TensorDict(observation=torch.zeros(5, 4), action=torch.zeros(5, 2), batch_size=[5])
+    findings = check_loss(loss, batch)
+    assert {f.keys[0] for f in findings} == {"next.done", "next.observation", "next.reward",
+                                             "next.terminated"}
+    assert all("the environment" in f.why for f in findings)
+
+
+def test_batch_keys_leave_out_what_the_loss_computes(pendulum):
+    torch.manual_seed(0)
+    actor = Actor(MLP(in_features=3, out_features=1, num_cells=[16]), in_keys=["observation"])
+    critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[16]),
+                           in_keys=["observation", "action"])
+    loss = DDPGLoss(actor, critic, delay_actor=True, delay_value=True)
+    raw = {key_str(k) for k in loss.in_keys}
+    assert {"next.action", "priority_weight"} <= raw  # TorchRL lists them ...
+    needed = {key_str(k) for k in batch_keys(loss)}
+    assert "next.action" not in needed and "priority_weight" not in needed  # ... we don't
+    assert check_loss(loss, rollout(pendulum, actor, steps=5)) == []
+
+
+def test_batch_keys_are_sorted_root_first(dqn):
+    keys = [key_str(k) for k in batch_keys(dqn[0])]
+    assert keys == ["action", "observation", "next.done", "next.observation", "next.reward",
+                    "next.terminated"]
+
+
+def test_ppo_missing_log_prob_names_the_probabilistic_actor(pendulum, ppo):
+    loss, actor, _ = ppo
+    td = rollout(pendulum, actor, steps=8, exploration="random").exclude("action_log_prob")
+    findings = check_loss(loss, td)
+    assert [f.keys for f in findings] == [("action_log_prob",)]
+    assert "return_log_prob=True" in findings[0].fix
+
+
+def test_ppo_batch_collected_with_grad_is_found(pendulum, ppo):
+    loss, actor, _ = ppo
+    with set_exploration_type(ExplorationType.RANDOM):
+        td = pendulum.rollout(8, actor)  # no torch.no_grad(): the learner's slip
+    codes = [f.code for f in check_loss(loss, td)]
+    assert codes == ["loss-batch-requires-grad"]
+    with pytest.raises(RuntimeError, match="requires grad"):  # what TorchRL says instead
+        loss(td)
+
+
+def test_old_log_prob_name_is_recognised(pendulum, ppo):
+    loss, actor, _ = ppo
+    td = rollout(pendulum, actor, steps=8, exploration="random")
+    td.rename_key_("action_log_prob", "sample_log_prob")
+    findings = check_loss(loss, td)
+    assert [f.code for f in findings] == ["sample-log-prob"]
+
+
+def test_a_module_passed_as_writer_is_named(pendulum, ppo):
+    loss, actor, value = ppo
+    loss.set_keys(advantage="advantage")
+    gae = GAE(gamma=0.9, lmbda=0.9, value_network=value)
+    td = rollout(pendulum, actor, steps=8, exploration="random")
+    # advantage is not among ClipPPOLoss's in_keys (it computes it when absent) ...
+    assert check_loss(loss, td, modules=[gae]) == []
+    # ... but a key a given module writes is credited to that module
+    from rltutor.diagnostics._loss import _writer
+    assert _writer(("advantage",), loss, [gae])[0] == "GAE"
+
+
+def test_refuses_what_is_not_a_loss(cartpole, dqn):
+    _, actor = dqn
+    with pytest.raises(TypeError, match="TorchRL loss module"):
+        check_loss(actor, TensorDict())
+    with pytest.raises(TypeError, match="must be a TensorDict"):
+        check_loss(dqn[0], {"action": 1})
+
+
+def test_custom_loss_without_in_keys_asks_nothing():
+    class MyLoss(LossModule):
+        def forward(self, td):
+            return td
+
+    assert is_loss_module(MyLoss()) and not is_loss_module(nn.Linear(1, 1))
+    assert check_loss(MyLoss(), TensorDict()) == []
+    assert loss_networks(MyLoss()) == []

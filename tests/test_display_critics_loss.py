@@ -1,0 +1,99 @@
+"""Views of value networks, actor-critic operators and loss modules (issue 11 item 7)."""
+
+from __future__ import annotations
+
+import torch
+from tensordict.nn import NormalParamExtractor, TensorDictModule
+from torch import nn
+from torchrl.modules import (
+    MLP,
+    ActorCriticOperator,
+    ActorCriticWrapper,
+    ActorValueOperator,
+    ProbabilisticActor,
+    QValueActor,
+    TanhNormal,
+    ValueOperator,
+)
+from torchrl.objectives import DQNLoss, LossModule
+
+from rltutor.display import dataflow, show, to_html, to_text
+
+
+def _actor_critic(kind):
+    torch.manual_seed(0)
+    trunk = TensorDictModule(MLP(in_features=3, out_features=8, num_cells=[8]),
+                             in_keys=["observation"], out_keys=["hidden"])
+    head = ProbabilisticActor(
+        TensorDictModule(nn.Sequential(nn.Linear(8, 2), NormalParamExtractor()),
+                         in_keys=["hidden"], out_keys=["loc", "scale"]),
+        in_keys=["loc", "scale"], distribution_class=TanhNormal)
+    if kind == "critic":
+        return ActorCriticOperator(trunk, head, ValueOperator(nn.Linear(9, 1),
+                                                              in_keys=["hidden", "action"]))
+    return ActorValueOperator(trunk, head, ValueOperator(nn.Linear(8, 1), in_keys=["hidden"]))
+
+
+def test_state_value_network_says_what_it_estimates():
+    text = to_text(ValueOperator(nn.Linear(3, 1), in_keys=["observation"]))
+    assert "estimates state value V(s)" in text
+    assert "from the environment: observation" in text
+
+
+def test_q_network_inputs_do_not_all_come_from_the_env():
+    text = to_text(ValueOperator(nn.Linear(4, 1), in_keys=["observation", "action"]))
+    assert "state-action value Q(s, a)" in text
+    assert "from collected data (env + policy): observation, action" in text
+    assert "from the environment" not in text
+
+
+def test_actor_value_operator_names_the_shared_key_and_its_readers():
+    text = to_text(_actor_critic("value"))
+    assert "shared trunk writes hidden; policy head reads hidden; value head reads hidden" in text
+    assert "get_value_operator() = trunk + value head" in text
+
+
+def test_actor_critic_operator_and_wrapper():
+    assert "get_critic_operator() runs the whole chain" in to_text(_actor_critic("critic"))
+    wrapper = ActorCriticWrapper(
+        TensorDictModule(nn.Linear(3, 1), in_keys=["observation"], out_keys=["action"]),
+        ValueOperator(nn.Linear(3, 1), in_keys=["observation"]))
+    assert "shared nothing: two separate networks" in to_text(wrapper)
+
+
+def _dqn():
+    torch.manual_seed(0)
+    actor = QValueActor(MLP(in_features=4, out_features=2, num_cells=[8]),
+                        in_keys=["observation"], spec=None, action_space="one_hot")
+    return DQNLoss(actor, action_space="one_hot", delay_value=True)
+
+
+def test_loss_card_reads_from_a_batch_not_the_environment():
+    text = to_text(_dqn())
+    assert text.splitlines()[0].startswith("DQNLoss  action, observation, next.{")
+    assert "from a batch of collected data: action, observation" in text
+    assert "from the environment" not in text
+    assert "target copies value_network" in text
+    assert "value_network: QValueActor" in text
+    html = to_html(_dqn())
+    assert "from a batch of collected data" in html and "from env" not in html
+
+
+def test_loss_dataflow_runs_the_network_again_on_the_batch():
+    text = str(dataflow(_dqn()))
+    assert "from a batch of collected data" in text
+    assert "observation (batch)" in text and "(env)" not in text
+    assert "run again on the batch" in text
+    assert "must come from a batch of collected data" in dataflow(_dqn()).to_html()
+
+
+def test_custom_loss_without_in_keys_says_so():
+    class DDPGLoss(LossModule):  # the DDPG tutorial's hand-written loss
+        def forward(self, td):
+            return td
+
+    text = to_text(DDPGLoss())
+    assert "- -> -" not in text
+    assert text.splitlines()[0] == "DDPGLoss"
+    assert "none declared" in text
+    assert "none declared" in show(DDPGLoss()).to_html()
