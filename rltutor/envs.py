@@ -9,12 +9,12 @@ from __future__ import annotations
 import numbers
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from torchrl.envs import GymEnv
+from torchrl.envs.batched_envs import BatchedEnvBase
 
 from rltutor.validation import check_device, check_env_name
-
-if TYPE_CHECKING:  # pragma: no cover
-    from torchrl.envs import GymEnv
 
 __all__ = ["OBSERVATION_NAMES", "check_seed", "env_id", "make_env", "observation_names",
            "offscreen_rendering"]
@@ -71,8 +71,6 @@ def make_env(
     name = check_env_name(name)
     dev = check_device(device)
     seed = check_seed(seed)
-    from torchrl.envs import GymEnv
-
     kwargs = {}
     if render:
         kwargs["render_mode"] = "rgb_array"
@@ -90,8 +88,6 @@ def env_id(env: Any) -> str:
     >>> env_id(make_env("CartPole-v1"))  # doctest: +SKIP
     'CartPole-v1'
     """
-    from torchrl.envs.batched_envs import BatchedEnvBase
-
     base = env.base_env if hasattr(type(env), "base_env") else env
     if isinstance(base, BatchedEnvBase):
         # It describes one of its workers, e.g. "GymEnv(env=Pendulum-v1, ...)". (No getattr

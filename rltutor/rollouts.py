@@ -6,16 +6,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
+from tensordict import TensorDictBase
+from tensordict.nn import InteractionType
+from torch.nn.parameter import UninitializedParameter
+from torchrl.data import TensorSpec
+from torchrl.envs.utils import set_exploration_type
 
 from rltutor._keys import env_keys, key_str
 from rltutor.envs import check_seed
-from rltutor.validation import check_exploration, check_in_keys, check_steps
-
-if TYPE_CHECKING:  # pragma: no cover
-    from tensordict import TensorDictBase
+from rltutor.validation import check_device, check_exploration, check_in_keys, check_steps
 
 __all__ = [
     "action_leaves",
@@ -55,8 +57,6 @@ def move_to_device(env: Any, policy: Any, device: Any) -> torch.device:
     >>> move_to_device(env, policy, "cpu")  # doctest: +SKIP
     device(type='cpu')
     """
-    from rltutor.validation import check_device
-
     device = check_device(device)
     if isinstance(policy, torch.nn.Module):
         if policy_device(policy) not in (None, device):
@@ -79,8 +79,6 @@ def move_specs(policy: Any, device: Any) -> list[torch.nn.Module]:
     >>> len(move_specs(noise, "meta")), noise.spec.device
     (1, device(type='meta'))
     """
-    from torchrl.data import TensorSpec
-
     device = torch.device(device)
     moved = []
     modules = policy.modules() if isinstance(policy, torch.nn.Module) else ()
@@ -142,8 +140,6 @@ def materialize_lazy(env: Any, policy: Any) -> None:
     # Lazy layers (MLP without in_features) draw their weights on the first call, from
     # the global RNG. Doing that before we seed keeps rollout N and rollout N+1 with the
     # same seed identical; otherwise the first one would use different random numbers.
-    from torch.nn.parameter import UninitializedParameter
-
     if isinstance(policy, torch.nn.Module) and any(
         isinstance(p, UninitializedParameter) for p in policy.parameters()
     ):
@@ -175,8 +171,6 @@ def rollout(
     >>> td.batch_size                                            # doctest: +SKIP
     torch.Size([10])
     """
-    from torchrl.envs.utils import set_exploration_type
-
     steps = check_steps(steps)
     exploration_type = check_exploration(exploration)
     seed = check_seed(seed)
@@ -201,9 +195,6 @@ def deterministic_actions(policy: Any, td: TensorDictBase) -> torch.Tensor:
 
     >>> greedy = deterministic_actions(policy, rollout_td)  # doctest: +SKIP
     """
-    from tensordict.nn import InteractionType
-    from torchrl.envs.utils import set_exploration_type
-
     keys = [k for k in getattr(policy, "in_keys", ()) if k in td.keys(include_nested=True)]
     inputs = td.select(*keys).clone() if keys else td.exclude("next").clone()
     with torch.no_grad(), set_exploration_type(InteractionType.DETERMINISTIC):
@@ -220,7 +211,7 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
     >>> exploratory_steps(policy, rollout_td).float().mean()  # doctest: +SKIP
     """
     return explored_mask(td["action"], deterministic_actions(policy, td), atol=atol,
-                         batch_dims=td.batch_dims)  # fmt: skip
+                         batch_dims=td.batch_dims)
 
 
 def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:

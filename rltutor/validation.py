@@ -19,15 +19,13 @@ from __future__ import annotations
 import difflib
 import numbers
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from tensordict import unravel_key
+from tensordict.nn import InteractionType
 
 from rltutor._keys import key_str
-
-if TYPE_CHECKING:  # pragma: no cover
-    from tensordict.nn import InteractionType as ExplorationType
 
 __all__ = [
     "EXPLORATION_NAMES",
@@ -103,7 +101,7 @@ def check_device(device: Any) -> torch.device:
     return dev
 
 
-def check_exploration(mode: Any) -> ExplorationType:
+def check_exploration(mode: Any) -> InteractionType:
     """Return the TorchRL ``ExplorationType`` named by ``mode``.
 
     Accepts an ``ExplorationType``/``InteractionType`` member or its name in any case.
@@ -111,8 +109,7 @@ def check_exploration(mode: Any) -> ExplorationType:
     >>> check_exploration("Random")
     <InteractionType.RANDOM: 'random'>
     """
-    from tensordict.nn import InteractionType  # torchrl's ExplorationType is this class
-
+    # torchrl's ExplorationType is tensordict's InteractionType
     if isinstance(mode, InteractionType):
         return mode
     if isinstance(mode, str):
@@ -145,7 +142,7 @@ def check_env_name(name: Any) -> str:
     >>> check_env_name("CartPole-v1")
     'CartPole-v1'
     """
-    import gymnasium
+    import gymnasium  # heavy, and only needed for a name: loaded when one is checked
 
     known = sorted(gymnasium.registry)
     if isinstance(name, str) and name in gymnasium.registry:

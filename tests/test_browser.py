@@ -39,7 +39,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+]
 RUN_ALL_TIMEOUT_MS = 240_000
 
 
@@ -57,7 +57,7 @@ def _require_browser() -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"browser test cannot run under CI=true: {reason}")
     pytest.skip(f"{reason}: enable with `apt-get install -y chromium` (Debian) and `pip install "
-                "playwright`")  # fmt: skip
+                "playwright`")
 
 
 def _free_port() -> int:
@@ -78,7 +78,7 @@ def _write_settings(settings_dir: Path) -> None:
             "fetchNews": "false", "checkForUpdates": False,
         },
         "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-    }  # fmt: skip
+    }
     for name, content in files.items():
         path = settings_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,12 +98,12 @@ def jupyter_lab(tmp_path_factory):
     env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))  # fmt: skip
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-    ]  # fmt: skip
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(tmp / "jupyter.log", "wb")  # noqa: SIM115 - closed below
@@ -127,7 +127,7 @@ def jupyter_lab(tmp_path_factory):
             sessions = json.loads(_get(f"{base}/api/sessions?token={token}"))
             for s in sessions:
                 req = urllib.request.Request(f"{base}/api/sessions/{s['id']}?token={token}",
-                                             method="DELETE")  # fmt: skip
+                                             method="DELETE")
                 urllib.request.urlopen(req, timeout=5).close()  # noqa: S310
         except OSError:
             pass
@@ -197,7 +197,7 @@ def test_explorer_in_jupyterlab(jupyter_lab):
     url = f"{lab['base']}/lab/tree/{lab['notebook']}?token={lab['token']}&reset"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=CHROMIUM_FLAGS)  # fmt: skip
+                                    args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.route("**/*", _only_localhost)

@@ -55,7 +55,7 @@ def test_observation_names_known_and_fallback():
     env = make_env("CartPole-v1")
     assert env_id(env) == "CartPole-v1"
     assert observation_names(env) == [
-        "cart position", "cart velocity", "pole angle", "pole angular velocity"]  # fmt: skip
+        "cart position", "cart velocity", "pole angle", "pole angular velocity"]
     assert observation_names(make_env())[2] == "ω (angular velocity)"
     assert observation_names("Pendulum-v1", 5) == [f"obs[{i}]" for i in range(5)]  # size differs
     assert observation_names("NoSuchEnv-v0", 2) == ["obs[0]", "obs[1]"]

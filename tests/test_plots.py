@@ -73,7 +73,7 @@ def test_integer_actions_are_discrete():
         "action": torch.tensor([0, 2, 1, 2]),
         "observation": torch.zeros(4, 2),
         "next": {"reward": torch.ones(4, 1), "done": torch.tensor([[False]] * 3 + [[True]])},
-    }, batch_size=[4])  # fmt: skip
+    }, batch_size=[4])
     s = rollout_series(td)
     assert s.discrete and s.num_actions == 3
     np.testing.assert_array_equal(s.action, [0, 2, 1, 2])
@@ -206,7 +206,7 @@ def test_composite_action_one_panel_per_part(puck):
     assert list(fig.ax_actions[0].get_yticks()) == [0, 1]  # choices from the env's spec
     np.testing.assert_allclose(fig.action_lines[1].get_ydata(), td["action", "force"][:, 0])
     assert fig.get_size_inches()[1] > plot_rollout(rollout(make_env(), mlp_actor(), steps=5)
-                                                   ).get_size_inches()[1]  # fmt: skip
+                                                   ).get_size_inches()[1]
     legend = [t.get_text() for t in fig.ax_obs.get_legend().get_texts()]
     assert legend == ["position", "velocity", "target"]
 
@@ -301,7 +301,7 @@ def test_observation_names(pendulum_td, cartpole_td):
 
     assert legend(plot_rollout(pendulum_td)) == ["obs[0]", "obs[1]", "obs[2]"]
     assert legend(plot_rollout(pendulum_td, env=make_env())) == [
-        "cos θ", "sin θ", "ω (angular velocity)"]  # fmt: skip
+        "cos θ", "sin θ", "ω (angular velocity)"]
     assert legend(plot_rollout(cartpole_td, env=make_env("CartPole-v1")))[2] == "pole angle"
     assert legend(plot_rollout(pendulum_td, observation_names=["a"])) == ["a", "obs[1]", "obs[2]"]
     with pytest.raises(ValueError, match="list of names"):

@@ -228,7 +228,7 @@ def test_move_specs_moves_what_module_to_leaves_behind():
 def test_move_to_device_moves_policy_specs_and_env(monkeypatch):
     # No second real device here, and a meta tensor cannot come back to the CPU, so the
     # env is a stand-in that records the move and "meta" is let through the device check.
-    import rltutor.validation
+    import rltutor.rollouts
 
     class RecordingEnv:
         device = None  # what a batched env built without a device says
@@ -242,7 +242,7 @@ def test_move_to_device_moves_policy_specs_and_env(monkeypatch):
     assert env.device is None  # None already means the CPU: nothing to move
     with pytest.raises(ValueError, match="not available on this machine"):
         move_to_device(env, policy, "cuda:7")
-    monkeypatch.setattr(rltutor.validation, "check_device", torch.device)
+    monkeypatch.setattr(rltutor.rollouts, "check_device", torch.device)
     assert move_to_device(env, policy, "meta") == torch.device("meta")
     assert policy_device(policy) == torch.device("meta")
     assert policy[1].spec["action"].device == torch.device("meta")

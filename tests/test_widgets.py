@@ -221,7 +221,7 @@ def test_explorer_on_a_batched_env():
     assert panel.rollout_td.batch_size == (3, 25)
     assert panel.stats["num_envs"] == 3 and len(panel.stats["reward_per_env"]) == 3
     assert panel.stats["total_reward"] == pytest.approx(sum(panel.stats["reward_per_env"]),
-                                                        rel=1e-4)  # fmt: skip
+                                                        rel=1e-4)
     assert panel.stats["explored_fraction"] == 1.0  # every sample is off the mean
     assert len(panel.figure.reward_lines) == 3
     assert "3 envs" in panel.figure.get_suptitle() and "(3 envs)" in panel.summary.value

@@ -13,6 +13,7 @@ import torch
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModuleBase
 
+from rltutor.diagnostics import check_policy
 from rltutor.exercises import Feedback, correct, exercise, is_unanswered, not_done, wrong
 
 __all__ = ["check_episode_replay", "check_gru_policy"]
@@ -32,8 +33,6 @@ def check_gru_policy(gru_policy: Any, gru_env: Any) -> Feedback:
     'correct'
     """
     from torchrl.modules import GRUModule
-
-    from rltutor.diagnostics import check_policy
 
     if is_unanswered(gru_env):
         return not_done("set `gru_env` to make_pomdp_env() with the GRU's primer appended")

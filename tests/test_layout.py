@@ -1,0 +1,184 @@
+"""The package layout keeps its promises: no import cycle, small modules, imports at the
+top (lazy only where a heavy optional import must stay lazy), and every import that the
+README and the lessons use still works."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "rltutor"
+MAX_LINES = 400
+# rltutor modules imported inside a function, and why they must stay lazy there
+LAZY_RLTUTOR_IMPORTS = {
+    ("rltutor.display._ipython", "rltutor.diagnostics"):
+        "the diagnostics load torchrl; `import rltutor.display` stays light until install()",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:`` (never run, so never a real edge)."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(child) for stmt in node.body for child in ast.walk(stmt)}
+    return skipped
+
+
+def _resolve(module: str, imported: str, names: list[str]) -> set[str]:
+    """The rltutor modules an import statement in ``module`` loads."""
+    found = set()
+    for name in names:
+        if f"{imported}.{name}" in MODULES:
+            found.add(f"{imported}.{name}")
+        elif imported in MODULES:
+            found.add(imported)
+    if not names and imported in MODULES:
+        found.add(imported)
+    return found
+
+
+def imports_of(name: str) -> list[tuple[str, bool]]:
+    """(imported rltutor module, inside a function?) for every import ``name`` runs."""
+    path = MODULES[name]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_nodes(tree)
+    in_function = {id(n) for f in ast.walk(tree)
+                   if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   for n in ast.walk(f)}
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    edges = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            targets = set()
+            for alias in node.names:
+                parts = alias.name.split(".")
+                for i in range(len(parts), 0, -1):  # the deepest rltutor module named
+                    if ".".join(parts[:i]) in MODULES:
+                        targets.add(".".join(parts[:i]))
+                        break
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets = _resolve(name, base, [a.name for a in node.names])
+        else:
+            continue
+        edges += [(t, id(node) in in_function) for t in targets if t != name]
+    return edges
+
+
+def test_every_module_is_found():
+    assert {"rltutor", "rltutor.display", "rltutor.display._build", "rltutor._keys",
+            "rltutor.diagnostics", "rltutor.plots", "rltutor.widgets"} <= set(MODULES)
+
+
+def test_no_import_cycle():
+    graph = {name: sorted({t for t, _ in imports_of(name)}) for name in MODULES}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt):] + [nxt]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name)
+
+
+def test_the_graph_sees_a_cycle_when_there_is_one(tmp_path, monkeypatch):
+    # the walker itself: function-local and relative imports count as edges
+    pkg = tmp_path / "rltutor"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from rltutor import b\n")
+    (pkg / "b.py").write_text("def f():\n    from . import a\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    modules = {module_name(p): p for p in pkg.rglob("*.py")}
+    monkeypatch.setattr(__import__(__name__), "MODULES", modules)
+    assert imports_of("rltutor.a") == [("rltutor.b", False)]
+    assert imports_of("rltutor.b") == [("rltutor.a", True)]
+
+
+def test_rltutor_modules_are_imported_at_the_top():
+    lazy = {(name, target) for name in MODULES for target, local in imports_of(name) if local}
+    unexplained = lazy - set(LAZY_RLTUTOR_IMPORTS)
+    assert not unexplained, (
+        "rltutor modules imported inside functions (move them to the top; a cycle means the "
+        f"layout needs a lower module): {sorted(unexplained)}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_is_small(name):
+    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{name} has {lines} lines; split it (limit {MAX_LINES})"
+
+
+# ---------------------------------------------------------------- the public imports
+
+_FROM = re.compile(r"^\s*from (rltutor[\w.]*) import \(?([\w, \n]+?)\)?$", re.M)
+_DOTTED = re.compile(r"\brltutor(?:\.[A-Za-z_]\w*)+")
+
+
+def public_references() -> set[str]:
+    """Every ``rltutor.x.y`` and ``from rltutor.x import y`` in the README and lessons."""
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "lessons").rglob("*.py"))]
+    found: set[str] = set()
+    for text in texts:
+        for module, names in _FROM.findall(text):
+            found |= {f"{module}.{n.split(' as ')[0].strip()}" for n in names.split(",")
+                      if n.strip()}
+        found |= set(_DOTTED.findall(text))
+    return found
+
+
+def resolve(dotted: str) -> object:
+    parts = dotted.split(".")
+    obj: object = importlib.import_module(parts[0])
+    for i, part in enumerate(parts[1:], start=1):
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+        else:  # a submodule not imported yet
+            obj = importlib.import_module(".".join(parts[: i + 1]))
+    return obj
+
+
+def test_readme_and_lessons_name_rltutor_things():
+    refs = public_references()
+    assert {"rltutor.show", "rltutor.dataflow", "rltutor.check_policy",
+            "rltutor.validation.available_devices"} <= refs
+
+
+@pytest.mark.parametrize("dotted", sorted(public_references()))
+def test_public_import_still_works(dotted):
+    if dotted.rpartition(".")[2] in {"py", "ipynb", "css"}:  # a file name in prose
+        pytest.skip("a file name, not an import")
+    assert resolve(dotted) is not None
