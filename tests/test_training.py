@@ -206,8 +206,25 @@ def test_monitor_draws_one_figure_updated_in_place():
     assert list(ys)[-1] == 300.0 and len(xs) == 11
     assert list(m._lines["best"].get_data()[1]) == [300.0]
     assert len(fig.axes) == 3
-    assert [ax.get_title() for ax in fig.axes] == [
-        "return (greedy evaluation)", "loss", "epsilon (exploration)"]
+    assert [ax.get_title().split(" (")[0] for ax in fig.axes] == [
+        "greedy return", "loss", "epsilon"]
+    assert "target 195" in fig.axes[0].get_title()
+
+
+def test_monitor_png_redraws_only_the_lines_until_a_range_changes(monkeypatch):
+    m = _filled()
+    first = m.png()
+    drawn = []
+    canvas = m.figure().canvas
+    original = canvas.draw
+    monkeypatch.setattr(canvas, "draw", lambda: (drawn.append(1), original())[1])
+    m.update(frames=1000, loss=0.002)  # a new point inside the loss axis's decades
+    second = m.png()
+    assert drawn == [] and second != first
+    m.update(frames=1000, eval_return=400.0)  # a higher return: the return axis grows
+    m.png()
+    assert drawn == [1]
+    assert m.figure().axes[0].get_ylim() == (0.0, 450.0)
 
 
 def test_monitor_shows_as_a_png_and_text():

@@ -25,11 +25,12 @@ redraws, an exported notebook shows the final curves, and two runs print the sam
 
 from __future__ import annotations
 
-import io
 import math
 import numbers
 import time
 from typing import Any
+
+import numpy as np
 
 __all__ = ["TrainingMonitor", "in_notebook"]
 
@@ -122,6 +123,8 @@ class TrainingMonitor:
         self.redraws = 0
         self.closed = False
         self._fig: Any = None
+        self._background: Any = None
+        self._background_limits: tuple = ()
         self._lines: dict[str, Any] = {}
         self._last_draw = -math.inf
         self._next_gap = self.every
@@ -205,11 +208,31 @@ class TrainingMonitor:
         return self._fig
 
     def png(self) -> bytes:
-        """The current curves as PNG bytes."""
+        """The current curves as PNG bytes.
+
+        Axes, ticks and titles are drawn once and kept as a background; a redraw pastes
+        it back and draws only the lines on it. The background is drawn again only
+        when an axis range changes, and ranges move in coarse steps (a return axis
+        topping at a multiple of 50, a loss axis spanning whole decades), so that is rare.
+        """
+        from rltutor._png import encode_png
+
         fig = self.figure()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-        return buffer.getvalue()
+        canvas = fig.canvas
+        limits = tuple(ax.get_ylim() for ax in fig.axes)
+        if limits != self._background_limits:
+            for line in self._lines.values():
+                line.set_visible(False)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(fig.bbox)
+            self._background_limits = limits
+            for line in self._lines.values():
+                line.set_visible(True)
+        else:
+            canvas.restore_region(self._background)
+        for line in self._lines.values():
+            line.axes.draw_artist(line)
+        return encode_png(np.asarray(canvas.buffer_rgba())[..., :3])
 
     def __str__(self) -> str:
         text = f"TrainingMonitor: {self.frames:,} / {self.total_frames:,} frames"
@@ -263,35 +286,41 @@ class TrainingMonitor:
         self._next_gap = max(self.every, min((now - start) / self.max_share, _LONGEST_GAP))
 
     def _make_figure(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        # A bare Figure (no pyplot): never shown twice by the inline backend, never leaked.
+        # A bare Figure on its own Agg canvas (no pyplot): never shown twice by the
+        # inline backend, never kept alive by pyplot.
         fig = Figure(figsize=(10, 2.7), dpi=80)
+        FigureCanvasAgg(fig)
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.8, wspace=0.22)
-        axes = fig.subplots(1, 3)
+        ret_ax, loss_ax, eps_ax = fig.subplots(1, 3)
         fig.suptitle(self.title, fontsize=11)
-        ret_ax, loss_ax, eps_ax = axes
-        (self._lines["eval_return"],) = ret_ax.plot([], [], "o-", color="#1f77b4", ms=3,
-                                                    label="greedy return")
-        (self._lines["best"],) = ret_ax.plot([], [], "*", color="#d62728", ms=12, label="best")
+        line = {"color": "#1f77b4", "marker": "o", "ms": 3}
+        (self._lines["eval_return"],) = ret_ax.plot([], [], **line)
+        (self._lines["best"],) = ret_ax.plot([], [], "*", color="#d62728", ms=12)
+        title = "greedy return (\u2605 best"
         if self.target_return is not None:
-            ret_ax.axhline(self.target_return, ls="--", color="#2ca02c", lw=1,
-                           label=f"target {self.target_return:g}")
-        ret_ax.set(title="return (greedy evaluation)", xlabel="frames")
-        ret_ax.legend(fontsize=7, loc="upper left")
+            ret_ax.axhline(self.target_return, ls="--", color="#2ca02c", lw=1)
+            title += f", -- target {self.target_return:g}"
+        ret_ax.set(title=title + ")", xlabel="frames")
         (self._lines["loss"],) = loss_ax.plot([], [], color="#ff7f0e", lw=0.6, alpha=0.5)
-        (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#b35900", lw=1.5,
-                                                   label="mean of last 50")
-        loss_ax.set(title="loss", xlabel="frames", yscale="log")
-        loss_ax.legend(fontsize=7, loc="upper left")
+        (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#b35900", lw=1.5)
+        loss_ax.set(title="loss (dark: mean of the last 50)", xlabel="frames", yscale="log")
         (self._lines["epsilon"],) = eps_ax.plot([], [], color="#9467bd")
         eps_ax.set(title="epsilon (exploration)", xlabel="frames", ylim=(-0.03, 1.03))
-        for ax in axes:
+        from matplotlib.ticker import FuncFormatter
+
+        thousands = FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
+        for ax in (ret_ax, loss_ax, eps_ax):
             ax.set_xlim(0, self.total_frames)
+            if self.total_frames >= 5000:
+                ax.xaxis.set_major_formatter(thousands)
             ax.tick_params(labelsize=8)
             ax.title.set_fontsize(9)
             ax.xaxis.label.set_fontsize(8)
-        self._fig, self._axes = fig, dict(zip(_SERIES, axes, strict=True))
+        self._fig = fig
+        self._axes = {"eval_return": ret_ax, "loss": loss_ax, "epsilon": eps_ax}
 
     def _draw_data(self) -> None:
         for key in _SERIES:
@@ -305,10 +334,11 @@ class TrainingMonitor:
         self._lines["loss_mean"].set_data([p[0] for p in loss], means)
         best = self.best()
         self._lines["best"].set_data([best[0]] if best else [], [best[1]] if best else [])
-        ret_ax = self._axes["eval_return"]
-        top = max([p[1] for p in self.history["eval_return"]] + [self.target_return or 0, 10])
-        ret_ax.set_ylim(0, top * 1.08)
-        loss_ax = self._axes["loss"]
+        # Coarse ranges: they change rarely, so the cached background stays valid.
+        top = max([v for _, v in self.history["eval_return"]] + [self.target_return or 0, 10])
+        self._axes["eval_return"].set_ylim(0, 50 * math.ceil(top * 1.05 / 50))
         positive = [v for _, v in loss if v > 0 and math.isfinite(v)]
         if positive:
-            loss_ax.set_ylim(min(positive) * 0.8, max(positive) * 1.25)
+            low = 10.0 ** math.floor(math.log10(min(positive)))
+            high = 10.0 ** math.ceil(math.log10(max(positive)))
+            self._axes["loss"].set_ylim(low, max(high, low * 10))
