@@ -14,6 +14,7 @@ import http.server
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -145,26 +146,33 @@ def test_a_remote_script_would_be_caught() -> None:
 def test_a_tiny_course_builds_and_a_second_build_reuses_the_execution(tmp_path: Path) -> None:
     lessons, out, build = tmp_path / "lessons", tmp_path / "site", tmp_path / "build"
     lessons.mkdir()
+    library = tmp_path / "library"  # stands in for rltutor/: its changes make runs stale
+    library.mkdir()
+    (library / "module.py").write_text("")
+    build_site = functools.partial(site.build_site, out=out, build=build, library=library)
     for i in (1, 2):
         nbformat.write(nbformat.v4.new_notebook(cells=[
             nbformat.v4.new_markdown_cell(f"# Lesson 0{i} — Tiny {i}\n\nAdds numbers."),
             nbformat.v4.new_code_cell(f"print({i} + 1)"),
         ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                     "language": "python"}}), lessons / f"0{i}_tiny.ipynb")
-    report = site.build_site(lessons_dir=lessons, out=out, build=build)
+    report = build_site(lessons_dir=lessons)
     assert report["pages"] == 3 and all(h.startswith("executed") for h in report["how"].values())
     page = (out / "02_tiny.html").read_text()
     assert "Tiny 2" in page and "<pre>3" in page.replace("\n", "")
     assert (out / "notebooks" / "01_tiny.ipynb").exists()
-    assert site.build_site(lessons_dir=lessons, out=out, build=build)["how"] == {
-        "01_tiny": "reused", "02_tiny": "reused"}
+    assert build_site(lessons_dir=lessons)["how"] == {"01_tiny": "reused", "02_tiny": "reused"}
     # an edited lesson is executed again, the unchanged one is not
     edited = nbformat.read(lessons / "02_tiny.ipynb", as_version=4)
     edited.cells[1].source = "print(40 + 2)"
     nbformat.write(edited, lessons / "02_tiny.ipynb")
-    how = site.build_site(lessons_dir=lessons, out=out, build=build)["how"]
+    how = build_site(lessons_dir=lessons)["how"]
     assert how["01_tiny"] == "reused" and how["02_tiny"].startswith("executed")
     assert "42" in (out / "02_tiny.html").read_text()
+    # a change in the library the lessons import makes every earlier run stale
+    time.sleep(0.01)
+    (library / "module.py").write_text("# changed")
+    assert set(build_site(lessons_dir=lessons)["how"].values()) != {"reused"}
 
 
 def test_a_failing_lesson_is_named_with_its_error_line(tmp_path: Path) -> None:
@@ -176,7 +184,8 @@ def test_a_failing_lesson_is_named_with_its_error_line(tmp_path: Path) -> None:
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                 "language": "python"}}), lessons / "01_broken.ipynb")  # fmt: skip
     with pytest.raises(RuntimeError, match=r"01_broken.ipynb: KeyError: 'observation'"):
-        site.build_site(lessons_dir=lessons, out=tmp_path / "site", build=tmp_path / "b")
+        site.build_site(lessons_dir=lessons, out=tmp_path / "site", build=tmp_path / "b",
+                        library=None)
 
 
 # -- the built site (make site-test) -------------------------------------------------------

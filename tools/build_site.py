@@ -224,21 +224,27 @@ def _execute(source: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def _newest_library_change() -> float:
-    return max(p.stat().st_mtime for p in (ROOT / "rltutor").rglob("*") if p.is_file())
+def _newest_change(folder: Path | None) -> float:
+    if folder is None or not folder.exists():
+        return 0.0
+    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
 
 
-def executed_notebooks(sources: list[Path], build: Path, workers: int = 2) -> dict[Path, str]:
+def executed_notebooks(
+    sources: list[Path], build: Path, *, workers: int = 2, library: Path | None = None
+) -> dict[Path, str]:
     """Make sure ``build/NN_name.ipynb`` is a current execution of every source.
 
-    Returns how each was obtained ("reused" or "executed in N s").
+    An earlier execution is current when its cells are the source's cells and it is newer
+    than every file in ``library`` (the package the lessons import). Returns how each was
+    obtained ("reused" or "executed in N s").
     """
     how: dict[Path, str] = {}
     todo = []
-    library = _newest_library_change()
+    newest = _newest_change(library)
     for source in sources:
         target = build / source.name
-        if target.exists() and target.stat().st_mtime >= library:
+        if target.exists() and target.stat().st_mtime >= newest:
             try:
                 executed = nbformat.read(target, as_version=4)
             except Exception:  # noqa: BLE001 - a half-written run is simply run again
@@ -298,8 +304,19 @@ def render_page(exporter, nb: nbformat.NotebookNode, *, name: str, site: dict) -
     return body
 
 
-def build_site(*, lessons_dir: Path, out: Path, build: Path, workers: int = 2) -> dict:
+def build_site(
+    *, lessons_dir: Path, out: Path, build: Path, workers: int = 2,
+    library: Path | None = ROOT / "rltutor",
+) -> dict:
     """Execute (or reuse) every lesson and write the whole site to ``out``.
+
+    Args:
+        lessons_dir: where the lesson notebooks are.
+        out: the site folder; replaced as a whole.
+        build: where executed notebooks are kept (and looked for, to reuse).
+        workers: lessons executed at the same time.
+        library: a folder whose changes make earlier executions stale (None: only the
+            lessons' own cells decide).
 
     Returns a report: pages written, how each lesson was executed, widgets with no still,
     total size in bytes.
@@ -307,7 +324,7 @@ def build_site(*, lessons_dir: Path, out: Path, build: Path, workers: int = 2) -
     sources = lesson_notebooks(lessons_dir)
     if not sources:
         raise FileNotFoundError(f"no lesson notebooks (NN_name.ipynb) in {lessons_dir}")
-    how = executed_notebooks(sources, build, workers=workers)
+    how = executed_notebooks(sources, build, workers=workers, library=library)
     lessons = [describe_lesson(stem=s.stem, nb=nbformat.read(s, as_version=4)) for s in sources]
     if out.exists():
         shutil.rmtree(out)
