@@ -118,13 +118,45 @@ print(type(dist).__name__, "log_prob matches:",
       torch.allclose(dist.log_prob(rollout_td["action"]), rollout_td["action_log_prob"]))
 
 # %% [markdown]
-# The sampled torques jitter around what the network suggests; the untrained network's
-# scale is large, so the jitter is too.
+# What does the network *suggest* at each step? Its deterministic action: the squashed
+# `loc`, computed on the same observations under `ExplorationType.DETERMINISTIC`. Beside
+# it we draw the band where 90 % of the samples fall (the 5 % and 95 % points of the
+# Gaussian, `loc ± 1.645 scale`, pushed through the same squash) and the samples taken.
 
 # %%
-rltutor.plot_rollout(rollout_td)
+with set_exploration_type(ExplorationType.DETERMINISTIC), torch.no_grad():
+    suggested = actor(rollout_td.select("observation").clone())["action"].flatten()
+sampled = rollout_td["action"].detach().flatten()
+loc, scale = rollout_td["loc"].detach().flatten(), rollout_td["scale"].detach().flatten()
+band = [2 * torch.tanh(loc + z * scale) for z in (-1.645, 1.645)]  # high = 2: bounds [-2, 2]
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3), width_ratios=(3, 1), sharey=True,
+                                  layout="constrained")
+left.fill_between(range(200), *band, color="C0", alpha=0.2, label="5-95 % of the distribution")
+left.plot(suggested, "k--", lw=1.2, label="suggested (deterministic)")
+left.plot(sampled, "C3.", ms=4, label="sampled")
+left.set(xlabel="step", ylabel="torque")
+left.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=3, frameon=False)
+right.hist(sampled, bins=20, orientation="horizontal", color="C3")
+right.set(xlabel="count of sampled torques")
+plt.close(fig)
+fig
 
 # %% [markdown]
+# The samples do not jitter *around* the suggestion: they cover the whole range [-2, 2],
+# while the suggestion stays between about -0.75 and 0.4, and the histogram is fullest
+# near the bounds. The untrained network's `scale` is about 1 before the tanh, as wide as
+# the tanh's whole working range, so the 90 % band spans nearly all of [-2, 2] at every
+# step and a full push is drawn more often than a gentle one. Exploration this wide is
+# typical at the start of training; learning shrinks the scale.
+
+# %%
+near_bounds, near_zero = int((sampled.abs() > 1.5).sum()), int((sampled.abs() < 0.5).sum())
+print(f"suggested: {suggested.min():.2f} to {suggested.max():.2f} | sampled torques beyond "
+      f"±1.5: {near_bounds} of 200, within ±0.5: {near_zero}")
+assert near_bounds > 2 * near_zero and suggested.abs().max() < 1
+#
 # ## `TanhNormal` vs `Normal`: respecting the bounds
 #
 # A Gaussian has infinite tails: with `Normal`, some samples land outside [-2, 2].
@@ -264,16 +296,19 @@ with torch.no_grad():
     print(f"{'(no context)':14}{[round(v, 3) for v in actor(obs.clone())['action'].tolist()]}")
 
 # %% [markdown]
-# ## Exercise 3 — which types give a different action each call?
+# ## Exercise 3 — and for a plain `Normal`?
 #
-# Set `random_modes` to the **set** of exploration types under which the TanhNormal actor
-# returned two different actions for the same observation (e.g. `{ExplorationType.RANDOM}`).
+# The table covers the `TanhNormal` actor and the categorical one. `normal_actor`, the
+# `Normal` twin built on the same backbone earlier, is not in it. Set `random_modes` to
+# the **set** of exploration types under which `normal_actor` returns two different
+# actions for the same observation `obs` (e.g. `{ExplorationType.RANDOM}`). Predict
+# first, then test it: `two_calls` from the cell above works on any actor.
 
 # %%
 random_modes = None  # TODO: a set of ExplorationType members
 
 # %%
-ex.check_random_modes(random_modes)
+ex.check_normal_random_modes(random_modes)
 
 # %% [markdown]
 # ## What each type does, at the pinned versions
@@ -284,34 +319,53 @@ ex.check_random_modes(random_modes)
 #   (`tanh`, then rescaled to the bounds); for `OneHotCategorical`, the most likely choice.
 # - **`RANDOM`**: one sample per call.
 # - **`MODE`**: `TanhNormal` has no formula for its mode and raises a `RuntimeError` telling you
-#   to use DETERMINISTIC; the categorical returns its most likely choice.
+#   to use DETERMINISTIC (the cell after this list shows it failing); the categorical
+#   returns its most likely choice.
 # - **`MEAN`**: `TanhNormal` has no formula for its mean either, so TorchRL *estimates* it as the
 #   average of 1,000 fresh samples: a value that wobbles a little from call to call, and that
 #   is not the same as DETERMINISTIC (the mean of a squashed Gaussian is not the squash of its
-#   mean). With 1,000 samples the estimate wobbles by about ±0.04, more than its gap to
-#   DETERMINISTIC here, so one estimate can land on either side. For a categorical, the
-#   "mean" of a one-hot choice is not an action at all: you get `nan`.
+#   mean: the tanh flattens the tails, which pulls the mean towards 0). One estimate from
+#   1,000 samples wobbles by about ±0.04, about as much as that gap here, so a single
+#   estimate proves little; the average of 400 estimates, below, settles on the
+#   distribution's mean. For a categorical, the "mean" of a one-hot choice is not an
+#   action at all: you get `nan`.
 # - **`MEDIAN`** (also in the enum) has no implementation for either distribution.
 #
 # The checks below pin these facts, so this lesson fails in CI if a new TorchRL changes them.
+# First MODE on the TanhNormal actor. `rltutor.expect_error` runs a line that must fail
+# and prints the error line and rltutor's hint, not a screen of traceback:
+
+# %%
+with rltutor.expect_error(RuntimeError):
+    act(actor, obs, ExplorationType.MODE)
 
 # %%
 obs_td = backbone(obs.clone())
 squashed_loc = spec.space.high * torch.tanh(obs_td["loc"])  # bounds are symmetric: [-2, 2]
 assert torch.allclose(act(actor, obs, ExplorationType.DETERMINISTIC), squashed_loc, atol=1e-5)
 assert torch.equal(actor(obs.clone())["action"], act(actor, obs, ExplorationType.DETERMINISTIC))
-mean_1, mean_2 = (act(actor, obs, ExplorationType.MEAN) for _ in range(2))
-assert not torch.equal(mean_1, mean_2) and (mean_1 - mean_2).abs().item() < 0.2
 assert act(cartpole_actor, cart_obs, ExplorationType.MEAN).isnan().all()
-print("DETERMINISTIC =", squashed_loc.item(), "| two MEAN estimates:", mean_1.item(), mean_2.item())
+
+# %%
+estimates = torch.stack([act(actor, obs, ExplorationType.MEAN) for _ in range(400)]).flatten()
+with torch.no_grad():  # the distribution's mean, from a million samples at once
+    true_mean = actor.get_dist(backbone(obs.clone())).sample((1_000_000,)).mean()
+spread = estimates.std() / 20  # the standard error of an average of 400 estimates
+print(f"DETERMINISTIC {squashed_loc.item():+.3f} | two MEAN estimates {estimates[0]:+.3f}, "
+      f"{estimates[1]:+.3f} (spread ±{estimates.std():.3f})")
+print(f"average of 400 MEAN estimates {estimates.mean():+.3f} ± {spread:.3f} | "
+      f"distribution's mean {true_mean:+.3f}")
+assert (estimates.mean() - true_mean).abs() < 4 * spread
+assert true_mean.abs() < squashed_loc.abs() and (estimates.mean() - squashed_loc).abs() > 4 * spread
 
 # %% [markdown]
 # ## Play with it
 #
 # The explorer's **exploration** menu switches the type for a whole 200-step rollout. Compare
 # `random` with `deterministic`, and try `mode` (the error appears in the panel, not as a
-# crash) and `mean`: its torque follows the deterministic one with a slight jitter, the mark
-# of an estimate from samples of a squashed Gaussian. The seed
+# crash) and `mean`: for every seed from 0 to 9, wherever the deterministic torque is
+# larger than 0.2 in size, the MEAN torque is smaller in size, pulled towards 0 as
+# above, and it jitters a little from step to step, the mark of an estimate. The seed
 # changes the starting angle and the samples.
 
 # %%
@@ -329,7 +383,8 @@ rltutor.explorer(env, actor, controls=("exploration", "seed"))
 # - One-hot action specs (CartPole) pair with `OneHotCategorical` over `logits`.
 # - `set_exploration_type` picks how an action is drawn: `RANDOM` samples; `DETERMINISTIC`
 #   always works and is the default outside any context; `MODE` and `MEAN` depend on what
-#   the distribution can compute (TanhNormal: MODE raises, MEAN is a sampled estimate).
+#   the distribution can compute (TanhNormal: MODE raises, MEAN is a sampled estimate;
+#   Normal: both have a formula).
 #
 # `rltutor.make_gaussian_actor(env, bounded=True)` and `rltutor.make_categorical_actor(env)`
 # build these two actors in one call.

@@ -177,8 +177,9 @@ print("force min/max:", [round(x.item(), 3) for x in greedy_td["action", "force"
 # %% [markdown]
 # ## Play: sampling vs deterministic
 #
-# Switch the exploration type and the seed: sampled pushes flicker left and right, the
-# deterministic policy repeats the same choice. (Try to guess what a *trained* policy
+# Switch the exploration type and the seed: for every seed from 0 to 9, sampled pushes
+# flicker left and right, while the deterministic policy repeats one direction for all 50
+# steps. (Try to guess what a *trained* policy
 # would do: push towards the target, hard at first, then gently.)
 
 # %%
@@ -199,7 +200,7 @@ rltutor.interact_figure(
 )
 
 # %% [markdown]
-# The explorer from lesson 04 reads composite actions too: one panel per part, and the
+# The explorer from lesson 01 reads composite actions too: one panel per part, and the
 # red crosses mark, part by part, where the sample differs from the deterministic choice.
 # Pick `mean` in its dropdown to see which part has no mean to offer.
 
@@ -221,16 +222,19 @@ my_actor = None  # TODO: ProbabilisticActor(network, ..., distribution_class=Com
 ex.check_gentle_actor(my_actor, env)
 
 # %% [markdown]
-# ## Exercise: the whole action's log-probability
+# ## Exercise: the road not taken
 #
-# From `rollout_td`, compute `joint_log_prob`: one number per step, the log-probability
-# of the whole action (both parts).
+# How likely was the *other* push? For every step of `rollout_td`, compute
+# `flipped_log_prob`: the log-probability the actor gives to the action with the
+# **opposite direction and the same force** (one number per step). Two ways work: ask
+# the distribution about a modified copy of the rollout, or reason from the two stored
+# parts (with two directions, p(other) = 1 − p(taken)).
 
 # %%
-joint_log_prob = None  # TODO: from the two per-part entries under "action"
+flipped_log_prob = None  # TODO: one value per step
 
 # %%
-ex.check_joint_log_prob(joint_log_prob, rollout_td)
+ex.check_flipped_log_prob(flipped_log_prob, rollout_td, actor)
 
 # %% [markdown]
 # ## Recap

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
 from torch.distributions import Normal
@@ -71,7 +72,7 @@ def _probs_actor(out_key="probs", last=None, out_features=2, dist=OneHotCategori
 def test_unanswered_is_not_done():
     assert ex.check_gentle_actor(None).status == "not done yet"
     assert ex.check_probs_actor(None).status == "not done yet"
-    assert ex.check_random_modes(None).status == "not done yet"
+    assert ex.check_normal_random_modes(None).status == "not done yet"
 
 
 def test_gentle_solution_passes(env):
@@ -135,22 +136,37 @@ def test_probs_with_integer_categorical_is_not_one_hot():
     assert "one-hot" in feedback.message
 
 
-def test_random_modes_solution_passes():
-    assert ex.check_random_modes(sol.solve_random_modes()).passed
-    assert ex.check_random_modes(["random", "MEAN"]).passed
+def test_normal_random_modes_solution_passes(env):
+    torch.manual_seed(0)
+    backbone = TensorDictModule(
+        nn.Sequential(MLP(out_features=2, num_cells=[16]), NormalParamExtractor()),
+        in_keys=["observation"], out_keys=["loc", "scale"])
+    normal_actor = ProbabilisticActor(backbone, in_keys=["loc", "scale"], spec=env.action_spec,
+                                      distribution_class=Normal, return_log_prob=True)
+    answer = sol.solve_normal_random_modes(normal_actor, env.reset())
+    assert answer == {ExplorationType.RANDOM}
+    assert ex.check_normal_random_modes(answer).passed
+    assert ex.check_normal_random_modes(["random"]).passed
+
+
+def test_copying_the_tanhnormal_row_of_the_table_is_wrong():
+    # issue 12: the answer printed in the lesson's table (TanhNormal) is not the Normal's
+    feedback = ex.check_normal_random_modes({ExplorationType.RANDOM, ExplorationType.MEAN})
+    assert feedback.status == "wrong" and "TanhNormal's row" in feedback.message
+    assert "formula for its mean" in feedback.hint
 
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        ({ExplorationType.RANDOM}, "MEAN also changes"),
-        ({ExplorationType.MEAN}, "RANDOM is missing"),
-        ({"random", "mean", "deterministic"}, "['DETERMINISTIC']"),
+        ({ExplorationType.MODE}, "['RANDOM'] missing"),
+        ({"random", "deterministic"}, "['DETERMINISTIC']"),
+        ({"random", "median"}, "['MEDIAN']"),
         (ExplorationType.RANDOM, "expected a set"),
         ({"sometimes"}, "not an exploration type"),
     ],
 )
-def test_random_modes_wrong_answers(answer, expected):
-    feedback = ex.check_random_modes(answer)
+def test_normal_random_modes_wrong_answers(answer, expected):
+    feedback = ex.check_normal_random_modes(answer)
     assert feedback.status == "wrong"
     assert expected in feedback.message, feedback

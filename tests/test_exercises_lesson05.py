@@ -99,37 +99,67 @@ def test_qvalue_policy_typical_mistakes(env, build, expected):
     assert feedback.hint
 
 
-# --- exercise 2: which steps did e-greedy override? --------------------------------------
+# --- exercise 2: the overridden fraction as a function of eps ----------------------------
 
 
-@pytest.fixture
-def explored(sol, env):
-    policy = TensorDictSequential(
-        sol.solve_qvalue_policy(env), EGreedyModule(env.action_spec, eps_init=0.5, eps_end=0.5)
-    )
+@pytest.fixture(scope="module")
+def lesson_objects():
+    """The lesson's hand-made balancer and its eps = 0.5 rollout (explored_td)."""
+    env = GymEnv("CartPole-v1")
+    env.set_seed(0)
+    by_hand = torch.nn.Linear(4, 2, bias=False)
+    with torch.no_grad():
+        by_hand.weight.copy_(torch.tensor([[0.0, 0.0, -1.0, -0.5], [0.0, 0.0, 1.0, 0.5]]))
+    balancer = TensorDictSequential(
+        TensorDictModule(by_hand, in_keys=["observation"], out_keys=["action_value"]),
+        QValueModule(spec=env.action_spec))
+    explorative = TensorDictSequential(
+        balancer, EGreedyModule(spec=env.action_spec, eps_init=0.5, eps_end=0.5))
     torch.manual_seed(0)
     with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
-        return env.rollout(60, policy, break_when_any_done=False)
+        explored = env.rollout(300, explorative, break_when_any_done=False)
+    return env, balancer, explored
 
 
-def test_overridden_unanswered_is_not_done(explored):
-    assert ex.check_overridden_steps(None, explored).status == "not done yet"
-
-
-def test_overridden_solution_passes_and_some_steps_were_overridden(sol, explored):
-    answer = sol.solve_overridden_steps(explored)
-    assert 0 < int(answer.sum()) < len(answer)  # the exercise is not trivial for this seed
-    feedback = ex.check_overridden_steps(answer, explored)
+def test_overridden_fraction_solution_passes(sol, lesson_objects):
+    env, balancer, explored = lesson_objects
+    feedback = ex.check_overridden_fraction(sol.solve_overridden_fraction(balancer, explored, env))
     assert feedback.passed, feedback
+    assert "eps / 2" in feedback.message
 
 
-def test_overridden_typical_mistakes(sol, explored):
-    right = sol.solve_overridden_steps(explored)
-    as_ints = ex.check_overridden_steps(right.long(), explored)
-    assert as_ints.status == "wrong" and "dtype" in as_ints.message
-    per_entry = explored["action"] != explored["action_value"].argmax(-1, keepdim=True)
-    assert "shape" in ex.check_overridden_steps(per_entry, explored).message
-    inverted = ex.check_overridden_steps(~right, explored)
-    assert inverted.status == "wrong" and "wrong at steps" in inverted.message
-    as_list = ex.check_overridden_steps(right.tolist(), explored)
-    assert as_list.status == "wrong" and "torch.Tensor" in as_list.message
+def test_copying_the_lessons_cell_does_not_pass(lesson_objects):
+    # the cell above the exercise: taken != greedy on explored_td, whatever eps is asked
+    _, _, explored = lesson_objects
+
+    def from_the_cell(eps):
+        taken, greedy = explored["action"].argmax(-1), explored["action_value"].argmax(-1)
+        return (taken != greedy).float().mean().item()
+
+    feedback = ex.check_overridden_fraction(from_the_cell)
+    assert feedback.status == "wrong" and "hardly changes with eps" in feedback.message
+
+
+def test_answering_eps_itself_is_wrong():
+    feedback = ex.check_overridden_fraction(lambda eps: eps)
+    assert feedback.status == "wrong" and "eps itself" in feedback.message
+    assert "half of the time" in feedback.hint
+
+
+def test_counting_the_wrong_comparison_is_wrong(lesson_objects):
+    env, balancer, explored = lesson_objects
+
+    def same_instead_of_different(eps):  # == instead of !=
+        egreedy = EGreedyModule(spec=env.action_spec, eps_init=eps, eps_end=eps)
+        out = TensorDictSequential(balancer, egreedy)(explored.select("observation").clone())
+        return (out["action"].argmax(-1) == out["action_value"].argmax(-1)).float().mean()
+
+    feedback = ex.check_overridden_fraction(same_instead_of_different)
+    assert feedback.status == "wrong" and "at eps=0" in feedback.message
+
+
+def test_overridden_fraction_placeholders_and_types():
+    assert ex.check_overridden_fraction(None).status == "not done yet"
+    assert ex.check_overridden_fraction(lambda eps: None).status == "not done yet"
+    assert "not a function" in ex.check_overridden_fraction(0.25).message
+    assert "not one number" in ex.check_overridden_fraction(lambda eps: [eps, eps]).message

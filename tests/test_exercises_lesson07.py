@@ -69,7 +69,7 @@ def rollout_td():
 
 def test_unanswered_is_not_done(rollout_td):
     assert ex.check_gentle_actor(None, PuckEnv()).status == "not done yet"
-    assert ex.check_joint_log_prob(None, rollout_td).status == "not done yet"
+    assert ex.check_flipped_log_prob(None, rollout_td, make_actor()).status == "not done yet"
 
 
 def test_gentle_solution_passes():
@@ -102,24 +102,43 @@ def test_not_a_module_is_wrong():
     assert ex.check_gentle_actor(nn.Linear(3, 2), PuckEnv()).status == "wrong"
 
 
-def test_joint_log_prob_solution_passes(rollout_td):
-    feedback = ex.check_joint_log_prob(sol.solve_joint_log_prob(rollout_td), rollout_td)
-    assert feedback.passed, feedback
+@pytest.fixture(scope="module")
+def sampled():
+    """As in the lesson: the actor (force in [0, 1]) and a sampled rollout of it."""
+    actor = make_actor(high=1.0)
+    env = PuckEnv(seed=0)
+    with set_exploration_type(ExplorationType.RANDOM):
+        return actor, env.rollout(20, actor)
+
+
+def test_flipped_log_prob_solutions_pass(sampled):
+    actor, rollout_td = sampled
+    for answer in (sol.solve_flipped_log_prob(rollout_td, actor),
+                   sol.solve_flipped_log_prob_by_hand(rollout_td)):
+        feedback = ex.check_flipped_log_prob(answer, rollout_td, actor)
+        assert feedback.passed, feedback
+
+
+def test_copying_the_lessons_sum_of_parts_is_wrong(sampled):
+    # the cell above the exercise: the log-probability of the action *taken*
+    actor, rollout_td = sampled
+    parts = rollout_td["action", "direction_log_prob"] + rollout_td["action", "force_log_prob"]
+    feedback = ex.check_flipped_log_prob(parts, rollout_td, actor)
+    assert feedback.status == "wrong" and "action that was taken" in feedback.message
 
 
 @pytest.mark.parametrize(
     ("answer", "says"),
     [
-        (lambda td: td["action", "direction_log_prob"] * td["action", "force_log_prob"],
-         "multiplied"),
-        (lambda td: td["action", "force_log_prob"], "force part alone"),
-        (lambda td: (td["action", "direction_log_prob"] + td["action", "force_log_prob"]).sum(),
-         "one per step"),
-        (lambda td: td["action", "direction_log_prob"] - td["action", "force_log_prob"],
-         "differ"),
+        (lambda td: -td["action", "direction_log_prob"] + td["action", "force_log_prob"],
+         "negating"),
+        (lambda td: torch.log1p(-td["action", "direction_log_prob"].exp()), "direction part"),
+        (lambda td: sol.solve_flipped_log_prob_by_hand(td).sum(), "one per step"),
+        (lambda td: td["action", "force_log_prob"], "differ"),
         (lambda td: 1.0, "expected a tensor"),
     ],
 )
-def test_joint_log_prob_mistakes(rollout_td, answer, says):
-    feedback = ex.check_joint_log_prob(answer(rollout_td), rollout_td)
-    assert feedback.status == "wrong" and says in feedback.message
+def test_flipped_log_prob_mistakes(sampled, answer, says):
+    actor, rollout_td = sampled
+    feedback = ex.check_flipped_log_prob(answer(rollout_td), rollout_td, actor)
+    assert feedback.status == "wrong" and says in feedback.message, feedback

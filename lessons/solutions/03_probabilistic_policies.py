@@ -1,14 +1,26 @@
 """Solutions to the exercises of lesson 03 (try them yourself first)."""
 
 from tensordict.nn import NormalParamExtractor, TensorDictModule
+import torch
 from torch import nn
 from torchrl.envs.utils import ExplorationType
 from torchrl.modules import MLP, OneHotCategorical, ProbabilisticActor, TanhNormal
 
 
-def solve_random_modes():
-    """RANDOM samples; MEAN of a TanhNormal is estimated from fresh samples every call."""
-    return {ExplorationType.RANDOM, ExplorationType.MEAN}
+def solve_normal_random_modes(normal_actor, obs):
+    """Call the actor twice under each type; keep the types whose two actions differ."""
+    from torchrl.envs.utils import set_exploration_type
+
+    varying = set()
+    for kind in ExplorationType:
+        try:
+            with set_exploration_type(kind), torch.no_grad():
+                first, second = (normal_actor(obs.clone())["action"] for _ in range(2))
+        except Exception:  # noqa: BLE001 - MEDIAN: no formula, so no action at all
+            continue
+        if not torch.equal(first, second):
+            varying.add(kind)
+    return varying  # {ExplorationType.RANDOM}: a Normal has formulas for MEAN and MODE
 
 
 def solve_gentle_actor(env):

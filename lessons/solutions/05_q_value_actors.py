@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Callable
+
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.envs import EnvBase
-from torchrl.modules import MLP, QValueModule
+from torchrl.modules import MLP, EGreedyModule, QValueModule
 
 
 def solve_qvalue_policy(env: EnvBase) -> TensorDictSequential:
@@ -18,8 +19,13 @@ def solve_qvalue_policy(env: EnvBase) -> TensorDictSequential:
     return TensorDictSequential(value_net, QValueModule(spec=env.action_spec))
 
 
-def solve_overridden_steps(rollout_td: TensorDictBase) -> torch.Tensor:
-    """True at the steps where the action taken is not the greedy one."""
-    taken = rollout_td["action"].argmax(-1)
-    greedy = rollout_td["action_value"].argmax(-1)
-    return taken != greedy
+def solve_overridden_fraction(balancer: TensorDictSequential, explored_td: TensorDictBase,
+                              env: EnvBase) -> Callable[[float], float]:
+    """overridden_fraction(eps): e-greedy with that eps after the balancer, on stored steps."""
+    def overridden_fraction(eps: float) -> float:
+        egreedy = EGreedyModule(spec=env.action_spec, eps_init=eps, eps_end=eps)
+        out = TensorDictSequential(balancer, egreedy)(explored_td.select("observation").clone())
+        changed = out["action"].argmax(-1) != out["action_value"].argmax(-1)
+        return changed.float().mean().item()
+
+    return overridden_fraction

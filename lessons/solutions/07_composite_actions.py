@@ -25,6 +25,18 @@ def solve_gentle_actor(network: TensorDictModuleBase) -> ProbabilisticActor:
     )
 
 
-def solve_joint_log_prob(rollout_td: TensorDictBase) -> torch.Tensor:
-    """Independent parts: the log-probability of the whole action is the sum of the parts'."""
-    return rollout_td["action", "direction_log_prob"] + rollout_td["action", "force_log_prob"]
+def solve_flipped_log_prob(rollout_td: TensorDictBase, actor: ProbabilisticActor
+                           ) -> torch.Tensor:
+    """Score the other direction with the same force: ask the distribution."""
+    from tensordict.nn import set_composite_lp_aggregate
+
+    flipped = rollout_td.clone()
+    flipped["action", "direction"] = 1 - flipped["action", "direction"]
+    with set_composite_lp_aggregate(True), torch.no_grad():
+        return actor.get_dist(flipped).log_prob(flipped)
+
+
+def solve_flipped_log_prob_by_hand(rollout_td: TensorDictBase) -> torch.Tensor:
+    """The same from the stored parts: two directions, so p(other) = 1 - p(taken)."""
+    other = torch.log1p(-rollout_td["action", "direction_log_prob"].exp())
+    return other + rollout_td["action", "force_log_prob"]

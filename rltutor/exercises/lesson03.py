@@ -17,7 +17,7 @@ from torchrl.modules import ProbabilisticActor
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = ["check_gentle_actor", "check_probs_actor", "check_random_modes"]
+__all__ = ["check_gentle_actor", "check_normal_random_modes", "check_probs_actor"]
 
 PENDULUM_OBS, MAX_TORQUE = 3, 2.0
 GENTLE = 1.0  # exercise 2: torques limited to [-GENTLE, GENTLE]
@@ -168,41 +168,64 @@ def _as_types(answer: Iterable[Any]) -> set[ExplorationType]:
     return types
 
 
+def _varying_types(actor: Any, td: TensorDict) -> set[ExplorationType]:
+    """The exploration types under which two calls of ``actor`` on ``td`` differ."""
+    varying = set()
+    for kind in ExplorationType:
+        try:
+            with set_exploration_type(kind), torch.no_grad():
+                first, second = (actor(td.clone())["action"] for _ in range(2))
+        except Exception:  # noqa: BLE001 - no formula for this type: it does not vary
+            continue
+        if not torch.equal(first, second):
+            varying.add(kind)
+    return varying
+
+
+def _normal_actor() -> ProbabilisticActor:
+    from tensordict.nn import NormalParamExtractor, TensorDictModule
+    from torch.distributions import Normal
+
+    gen_state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    backbone = TensorDictModule(
+        torch.nn.Sequential(torch.nn.Linear(PENDULUM_OBS, 2), NormalParamExtractor()),
+        in_keys=["observation"], out_keys=["loc", "scale"])
+    torch.random.set_rng_state(gen_state)
+    return ProbabilisticActor(backbone, in_keys=["loc", "scale"], distribution_class=Normal)
+
+
 @exercise("set `random_modes` to the set of exploration types that give varying actions")
-def check_random_modes(random_modes: Any) -> Feedback:
-    """Which modes make a TanhNormal actor give a different action on the same input?
+def check_normal_random_modes(random_modes: Any) -> Feedback:
+    """Which exploration types make a ``Normal`` actor act differently on the same input?
 
-    The answer is ``{RANDOM, MEAN}``: RANDOM samples, and MEAN, having no formula for a
-    TanhNormal, averages a fresh batch of samples each call.
+    The check finds out on a small Normal actor of its own (at the pinned versions: only
+    RANDOM, since a Normal has formulas for its mean and mode).
 
-    >>> check_random_modes({ExplorationType.RANDOM, ExplorationType.MEAN}).status  # doctest: +SKIP
+    >>> check_normal_random_modes({ExplorationType.RANDOM}).status
     'correct'
     """
     if isinstance(random_modes, (str, ExplorationType)) or not isinstance(random_modes, Iterable):
-        return wrong(
-            f"expected a set of exploration types, got {random_modes!r}",
-            "write a set, e.g. {ExplorationType.RANDOM}",
-        )
+        return wrong(f"expected a set of exploration types, got {random_modes!r}",
+                     "write a set, e.g. {ExplorationType.RANDOM}")
     chosen = _as_types(random_modes)
-    expected = {ExplorationType.RANDOM, ExplorationType.MEAN}
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        expected = _varying_types(_normal_actor(), _observations(PENDULUM_OBS)[:1])
     missing, extra = expected - chosen, chosen - expected
-    if ExplorationType.RANDOM in missing:
-        return wrong(
-            "RANDOM is missing: it draws a fresh sample each call",
-            "call the actor twice under each mode and compare the actions",
-        )
-    if ExplorationType.MEAN in missing:
-        return wrong(
-            "one mode is missing: MEAN also changes from call to call for a TanhNormal",
-            "TanhNormal has no formula for its mean, so TorchRL averages 1000 fresh samples",
-        )
+    if ExplorationType.MEAN in extra and ExplorationType.MEAN not in expected:
+        return wrong("MEAN does not vary for a Normal: that was the TanhNormal's row",
+                     "a Normal has a formula for its mean (loc), so MEAN returns the same "
+                     "action every call; only a TanhNormal's mean is estimated from samples")
+    if missing:
+        names = sorted(t.name for t in missing)
+        return wrong(f"{names} missing: it gives a different action each call",
+                     "call two_calls(normal_actor, obs, t) for each type t")
     if extra:
         names = sorted(t.name for t in extra)
-        return wrong(
-            f"{names} give the same action every call (or raise, for MODE and MEDIAN)",
-            "run the comparison cell above again and look at which actions changed",
-        )
-    return correct(
-        "RANDOM samples once per call; MEAN averages 1000 samples per call, so it wobbles a "
-        "little. DETERMINISTIC is the only mode that is both repeatable and always works."
-    )
+        return wrong(f"{names} give the same action every call (or raise)",
+                     "call two_calls(normal_actor, obs, t) for each type t and compare")
+    names = ", ".join(sorted(t.name for t in expected))
+    return correct(f"only {names} varies: a Normal has formulas for its mean and mode, so "
+                   "MEAN and MODE both return loc. The TanhNormal's MEAN varied because it "
+                   "has no formula and is estimated from fresh samples.")

@@ -15,9 +15,9 @@ from tensordict.nn import TensorDictModuleBase, TensorDictSequential
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import EGreedyModule, QValueModule
 
-from rltutor.exercises import Feedback, correct, exercise, wrong
+from rltutor.exercises import Feedback, correct, exercise, not_done, wrong
 
-__all__ = ["check_overridden_steps", "check_qvalue_policy"]
+__all__ = ["check_overridden_fraction", "check_qvalue_policy"]
 
 _KEYS = ("action_value", "action", "chosen_action_value")
 
@@ -121,38 +121,63 @@ def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
     )
 
 
-@exercise("set `overridden` to a boolean tensor: True where e-greedy replaced the action")
-def check_overridden_steps(overridden: Any, rollout_td: TensorDictBase) -> Feedback:
-    """Did the learner find the steps where the action is not the argmax of action_value?
+_EPS_TRIED = (0.0, 0.2, 0.6, 1.0)
+_TOLERANCE = 0.1  # 300 steps: the fraction's spread is below 0.03
 
-    >>> check_overridden_steps(None, None).status  # doctest: +SKIP
-    'not done yet'
+
+def _fractions(fn: Any) -> list[Any]:
+    # each call on its own seeded generator: repeatable, and the lesson's stream untouched
+    values = []
+    for eps in _EPS_TRIED:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            values.append(fn(eps))
+    return values
+
+
+@exercise("define `overridden_fraction(eps)` returning the fraction of overridden steps")
+def check_overridden_fraction(overridden_fraction: Any, num_actions: int = 2) -> Feedback:
+    """Does ``overridden_fraction(eps)`` follow eps × (1 - 1/num_actions)?
+
+    With probability eps the action is replaced by a random one, which lands on the greedy
+    action 1/num_actions of the time: for CartPole's 2 actions, the fraction is eps / 2.
+
+    >>> check_overridden_fraction(lambda eps: eps / 2).status
+    'correct'
+    >>> check_overridden_fraction(lambda eps: eps).status
+    'wrong'
     """
-    truth = rollout_td["action"].argmax(-1) != rollout_td["action_value"].argmax(-1)
-    if not isinstance(overridden, torch.Tensor):
-        return wrong(
-            f"`overridden` is a {type(overridden).__name__}; expected a torch.Tensor of bools",
-            "compare two argmaxes with !=, which gives a bool tensor",
-        )
-    if overridden.dtype != torch.bool:
-        return wrong(
-            f"`overridden` has dtype {overridden.dtype}; expected torch.bool",
-            "a comparison such as a != b gives bools",
-        )
-    if overridden.shape != truth.shape:
-        return wrong(
-            f"`overridden` has shape {tuple(overridden.shape)}, expected {tuple(truth.shape)} "
-            "(one entry per step)",
-            "take argmax(-1) of the one-hot actions and of action_value: one index per step",
-        )
-    if not torch.equal(overridden, truth):
-        bad = (overridden != truth).nonzero().flatten().tolist()
-        return wrong(
-            f"wrong at steps {bad[:8]}{' ...' if len(bad) > 8 else ''}",
-            "the greedy choice is action_value.argmax(-1); the action taken is "
-            "action.argmax(-1) (actions are one-hot)",
-        )
-    return correct(
-        f"e-greedy replaced the greedy action at {int(truth.sum())} of {len(truth)} steps "
-        "(some random draws land on the greedy action by chance and don't show)."
-    )
+    if not callable(overridden_fraction):
+        return wrong(f"`overridden_fraction` is a {type(overridden_fraction).__name__}, "
+                     "not a function", "def overridden_fraction(eps): ... return fraction")
+    raw = _fractions(overridden_fraction)
+    if any(v is None for v in raw):
+        return not_done("make `overridden_fraction(eps)` return the fraction (a float)")
+    try:
+        got = [float(v) for v in raw]
+    except (TypeError, ValueError, RuntimeError):
+        return wrong(f"overridden_fraction(0.2) returned {raw[1]!r}, not one number",
+                     "return a float: mask.float().mean().item()")
+    expected = [eps * (1 - 1 / num_actions) for eps in _EPS_TRIED]
+    shown = ", ".join(f"eps={e:g}: {g:.2f}" for e, g in zip(_EPS_TRIED, got))
+    if all(abs(g - e) < 0.03 for g, e in zip(got, _EPS_TRIED)) and got[-1] > 0.9:
+        return wrong(f"you return eps itself ({shown})",
+                     "count the steps where the action differs from the argmax: a random "
+                     "one-hot action is the greedy one half of the time")
+    if max(got) - min(got) < 0.1:
+        return wrong(f"the fraction hardly changes with eps ({shown})",
+                     "build a new EGreedyModule(spec=env.action_spec, eps_init=eps, "
+                     "eps_end=eps) inside the function; explored_td's actions were taken "
+                     "with eps = 0.5")
+    if got[0] > 0.02:
+        return wrong(f"at eps=0 nothing is replaced, yet you count {got[0]:.2f}",
+                     "compare action.argmax(-1) with action_value.argmax(-1) (!=)")
+    off = [(e, g, x) for e, g, x in zip(_EPS_TRIED, got, expected) if abs(g - x) > _TOLERANCE]
+    if off:
+        eps, g, _ = off[0]
+        return wrong(f"at eps={eps:g} you get {g:.2f} ({shown})",
+                     "call the chain once on explored_td.select('observation').clone() and "
+                     "compare action.argmax(-1) with action_value.argmax(-1)")
+    return correct(f"{shown}: about eps / 2. With probability eps the action is replaced, "
+                   f"and the random choice lands on the greedy action 1 time in "
+                   f"{num_actions}, so only eps × (1 - 1/{num_actions}) of the steps change.")

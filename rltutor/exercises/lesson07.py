@@ -15,7 +15,7 @@ from tensordict.nn import TensorDictModuleBase
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = ["check_gentle_actor", "check_joint_log_prob"]
+__all__ = ["check_flipped_log_prob", "check_gentle_actor"]
 
 MAX_FORCE = 0.5
 PARTS = ("direction", "force")
@@ -75,37 +75,57 @@ def check_gentle_actor(my_actor: Any, env: Any) -> Feedback:
                    f"{force.max().item():.2f}], per-part log-probs written.")
 
 
-@exercise("set `joint_log_prob` to the sum of the two per-part log-probabilities")
-def check_joint_log_prob(joint_log_prob: Any, rollout_td: TensorDictBase) -> Feedback:
-    """Is ``joint_log_prob`` the per-step log-probability of the whole action?
+def _flipped(rollout_td: TensorDictBase) -> TensorDictBase:
+    flipped = rollout_td.clone()
+    flipped["action", "direction"] = 1 - flipped["action", "direction"]
+    return flipped
 
-    >>> parts = rollout_td["action"]  # doctest: +SKIP
-    >>> lp = parts["direction_log_prob"] + parts["force_log_prob"]  # doctest: +SKIP
-    >>> check_joint_log_prob(lp, rollout_td).status  # doctest: +SKIP
-    'correct'
+
+def _joint_log_prob(actor: Any, td: TensorDictBase) -> torch.Tensor:
+    from tensordict.nn import set_composite_lp_aggregate
+
+    with set_composite_lp_aggregate(True), torch.no_grad():
+        return actor.get_dist(td).log_prob(td)
+
+
+@exercise("set `flipped_log_prob` to the log-probability of the other direction, same force")
+def check_flipped_log_prob(flipped_log_prob: Any, rollout_td: TensorDictBase,
+                           actor: Any) -> Feedback:
+    """Is ``flipped_log_prob`` the per-step log-probability of the flipped-direction action?
+
+    The reference asks ``actor``'s distribution for the log-probability of each step's
+    action with its direction flipped and its force kept.
+
+    >>> check_flipped_log_prob(None, rollout_td, actor).status  # doctest: +SKIP
+    'not done yet'
     """
     direction = rollout_td["action", "direction_log_prob"]
     force = rollout_td["action", "force_log_prob"]
-    expected = direction + force
-    if not isinstance(joint_log_prob, torch.Tensor):
-        return wrong(f"expected a tensor, got a {type(joint_log_prob).__name__}",
-                     "add two entries of rollout_td['action']")
-    value = joint_log_prob.detach().reshape(-1)
+    expected = _joint_log_prob(actor, _flipped(rollout_td)).reshape(-1)
+    if not isinstance(flipped_log_prob, torch.Tensor):
+        return wrong(f"expected a tensor, got a {type(flipped_log_prob).__name__}",
+                     "one log-probability per step, as a tensor")
+    value = flipped_log_prob.detach().reshape(-1).to(expected.dtype)
     if value.numel() == 1 and expected.numel() > 1:
         return wrong("one number for the whole rollout; we want one per step",
-                     "don't sum over time: add the two tensors element-wise")
-    if value.shape != expected.reshape(-1).shape:
-        return wrong(f"shape {tuple(joint_log_prob.shape)}, expected {tuple(expected.shape)}",
-                     "one value per step")
-    if torch.allclose(value, (direction * force).reshape(-1)):
-        return wrong("you multiplied the log-probabilities",
-                     "probabilities multiply, so log-probabilities add")
-    for name, part in (("direction", direction), ("force", force)):
-        if torch.allclose(value, part.reshape(-1)):
-            return wrong(f"that is the {name} part alone",
-                         "the whole action's log-prob includes both parts")
-    if not torch.allclose(value, expected.reshape(-1), atol=1e-5):
-        return wrong("the values differ from the two parts' sum",
-                     "rollout_td['action', 'direction_log_prob'] + "
-                     "rollout_td['action', 'force_log_prob']")
-    return correct("independent parts: the joint log-probability is the sum of the parts'.")
+                     "don't sum over time: one value per step")
+    if value.shape != expected.shape:
+        return wrong(f"shape {tuple(flipped_log_prob.shape)}, expected one value per step "
+                     f"({expected.numel()})", "one value per step")
+    if torch.allclose(value, expected, atol=1e-4):
+        return correct("the other direction with the same force: log(1 - p(direction taken)) "
+                       "plus the force part, unchanged. Each part is scored on its own, and "
+                       "the whole action's log-probability is their sum.")
+    if torch.allclose(value, (direction + force).reshape(-1), atol=1e-5):
+        return wrong("that is the log-probability of the action that was taken",
+                     "flip the direction first (1 - direction), then score that action")
+    if torch.allclose(value, (-direction + force).reshape(-1), atol=1e-5):
+        return wrong("negating a log-probability does not give the other choice's",
+                     "with two choices, p(other) = 1 - p(taken): log1p(-exp(log p))")
+    only_direction = (expected - force.reshape(-1))
+    if torch.allclose(value, only_direction, atol=1e-4):
+        return wrong("that is the direction part alone",
+                     "the whole action's log-probability adds the force part")
+    return wrong("the values differ from the distribution's score of the flipped action",
+                 "clone rollout_td, set ('action', 'direction') to 1 - direction, and ask "
+                 "actor.get_dist(td).log_prob(td) under set_composite_lp_aggregate(True)")
