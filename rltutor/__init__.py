@@ -5,7 +5,8 @@ use only, so ``import rltutor`` stays cheap (no matplotlib or ipywidgets until a
 or a widget is asked for)::
 
     >>> import rltutor
-    >>> rltutor.to_text  # doctest: +SKIP  (imports rltutor.display now)
+    >>> rltutor.to_text.__module__  # rltutor.display is imported now, not before
+    'rltutor.display._view'
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ def encode_png(rgb: np.ndarray) -> bytes:
     the same size of file: Pillow tries a filter per row, which pays off for photos,
     not for flat plot colours.
 
+    Args:
+        rgb: the pixels, an (H, W, 3) uint8 array.
+
     >>> encode_png(np.zeros((2, 3, 3), np.uint8))[:8]
     b'\\x89PNG\\r\\n\\x1a\\n'
     """

@@ -1,7 +1,8 @@
 """Seeded TorchRL environments for lessons.
 
->>> env = make_env("CartPole-v1", seed=0)  # doctest: +SKIP
->>> env.rollout(3)                        # doctest: +SKIP
+>>> env = make_env("CartPole-v1", seed=0)
+>>> env.rollout(3).batch_size
+torch.Size([3])
 """
 
 from __future__ import annotations
@@ -37,12 +38,19 @@ def offscreen_rendering() -> None:
 
     Without a video driver SDL complains on stderr (``XDG_RUNTIME_DIR is invalid``),
     which Jupyter would show under the cell. A driver the user chose is kept.
+
+    >>> offscreen_rendering()
+    >>> "SDL_VIDEODRIVER" in os.environ
+    True
     """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
 def check_seed(seed: Any) -> int:
     """Return ``seed`` as an int if it is a whole number >= 0.
+
+    Args:
+        seed: what the learner passed as a seed.
 
     >>> check_seed(3)
     3
@@ -64,8 +72,14 @@ def make_env(
     ``render=True`` asks gymnasium for ``render_mode="rgb_array"`` so that
     :func:`rltutor.animate` can draw frames; observations stay plain vectors.
 
-    >>> env = make_env("Pendulum-v1", seed=0)  # doctest: +SKIP
-    >>> env.rollout(5)["next", "reward"].shape  # doctest: +SKIP
+    Args:
+        name: a gymnasium id, e.g. ``"Pendulum-v1"`` (close matches are suggested).
+        device: where the environment's tensors live (a device of this machine).
+        seed: the environment's seed (a whole number >= 0).
+        render: ask gymnasium for RGB frames (``render_mode="rgb_array"``).
+
+    >>> env = make_env("Pendulum-v1", seed=0)
+    >>> env.rollout(5)["next", "reward"].shape
     torch.Size([5, 1])
     """
     name = check_env_name(name)
@@ -85,7 +99,10 @@ def env_id(env: Any) -> str:
 
     Batched envs (``SerialEnv``/``ParallelEnv``) give the id of the envs they run.
 
-    >>> env_id(make_env("CartPole-v1"))  # doctest: +SKIP
+    Args:
+        env: a TorchRL environment (plain, transformed or batched).
+
+    >>> env_id(make_env("CartPole-v1"))
     'CartPole-v1'
     """
     base = env.base_env if hasattr(type(env), "base_env") else env
@@ -102,8 +119,10 @@ def env_id(env: Any) -> str:
 def observation_names(env: Any, size: int | None = None) -> list[str]:
     """A readable name per observation entry: known ones for the lessons' envs, else ``obs[i]``.
 
-    ``env`` is an environment or a gymnasium id; ``size`` is how many names to return
-    (the observation spec's size when ``env`` is an environment and ``size`` is None).
+    Args:
+        env: an environment or a gymnasium id.
+        size: how many names to return; None: the observation spec's size when ``env``
+            is an environment, else as many as are known.
 
     >>> observation_names("Pendulum-v1")
     ['cos θ', 'sin θ', 'ω (angular velocity)']

@@ -1,8 +1,9 @@
 """Frames of a rollout from the environment's own renderer, playable in a notebook.
 
->>> movie = animate(make_env("CartPole-v1"), policy, steps=60)  # doctest: +SKIP
->>> movie            # a Play button, a step slider and the frame  # doctest: +SKIP
->>> movie.frames[0].shape                                         # doctest: +SKIP
+>>> from rltutor import make_env, make_qvalue_policy
+>>> env = make_env("CartPole-v1", render=True)
+>>> movie = animate(env, make_qvalue_policy(env), steps=5)
+>>> movie.frames[0].shape  # in a notebook, `movie` shows a Play button, a slider, the frame
 (200, 300, 3)
 
 Frames come from gymnasium's ``render_mode="rgb_array"`` (about 1 ms each), not from
@@ -31,7 +32,10 @@ __all__ = ["Animation", "animate", "gym_env"]
 def gym_env(env: Any) -> Any:
     """The gymnasium environment inside a TorchRL ``GymEnv`` (or a ``TransformedEnv`` of one).
 
-    >>> gym_env(make_env("Pendulum-v1")).spec.id  # doctest: +SKIP
+    Args:
+        env: a TorchRL ``GymEnv``, possibly transformed.
+
+    >>> gym_env(make_env("Pendulum-v1")).spec.id
     'Pendulum-v1'
     """
     base = getattr(env, "base_env", env)
@@ -70,6 +74,16 @@ class Animation:
     one more frame shows the state after the last step), ``rollout_td``,
     ``widget`` (Play button + slider + image + caption, built on first use),
     ``png(i)`` (frame ``i`` as PNG bytes, cached).
+
+    Args:
+        frames: the rendered frames, HxWx3 uint8 arrays.
+        rollout_td: the rollout they show.
+        fps: frames per second of the player.
+
+    >>> import numpy as np
+    >>> movie = Animation([np.zeros((4, 6, 3), np.uint8)], rollout_td=None)
+    >>> movie, movie.png(0)[:4]
+    (Animation(1 frames of 6x4, fps=20), b'\x89PNG')
     """
 
     def __init__(self, frames: list[np.ndarray], rollout_td: Any, *, fps: int = 20) -> None:
@@ -163,9 +177,19 @@ def animate(
     a render mode gets a rendering twin of the same id. ``downscale`` keeps every n-th
     pixel (2 halves width and height). Works headless: gymnasium renders off-screen.
 
-    >>> movie = animate(make_env("Pendulum-v1", render=True), policy, steps=50)  # doctest: +SKIP
-    >>> len(movie.frames)                                                        # doctest: +SKIP
-    51
+    Args:
+        env: a ``GymEnv``, ideally made with ``make_env(name, render=True)``.
+        policy: the policy to run.
+        steps: how many steps.
+        exploration: the exploration type of the rollout.
+        seed: the rollout's seed.
+        fps: frames per second of the player (1 to 60).
+        downscale: keep every n-th pixel (a whole number >= 1).
+
+    >>> from rltutor import make_env, make_actor
+    >>> env = make_env("Pendulum-v1", render=True)
+    >>> len(animate(env, make_actor(env), steps=5).frames)
+    6
     """
     steps = check_steps(steps)
     if isinstance(downscale, bool) or not isinstance(downscale, int) or downscale < 1:

@@ -82,8 +82,13 @@ def make_deterministic_policy(env: EnvBase, *, seed: int | None = 0) -> TensorDi
 
     Introduced in lesson 01 (there with ``LazyLinear``; here sized from the specs).
 
-    >>> policy = make_deterministic_policy(make_env("Pendulum-v1"))  # doctest: +SKIP
-    >>> policy.in_keys, policy.out_keys  # doctest: +SKIP
+    Args:
+        env: the environment whose ``observation`` and action specs size the layer.
+        seed: seed of the weights (drawn from a private stream); None uses the global RNG.
+
+    >>> from rltutor import make_env
+    >>> policy = make_deterministic_policy(make_env("Pendulum-v1"))
+    >>> policy.in_keys, policy.out_keys
     (['observation'], ['action'])
     """
     n_obs, n_act = _sizes(env)
@@ -103,7 +108,14 @@ def make_actor(
 
     Introduced in lesson 02.
 
-    >>> make_actor(make_env("Pendulum-v1"), num_cells=32).out_keys  # doctest: +SKIP
+    Args:
+        env: the environment whose specs size the network (and bound the action).
+        num_cells: hidden widths, e.g. ``(64, 64)``; an int is one hidden layer.
+        activation: the activation class between layers.
+        seed: seed of the weights (drawn from a private stream); None uses the global RNG.
+
+    >>> from rltutor import make_env
+    >>> make_actor(make_env("Pendulum-v1"), num_cells=32).out_keys
     ['action']
     """
     n_obs, n_act = _sizes(env)
@@ -132,8 +144,15 @@ def make_gaussian_actor(
     spec's bounds, otherwise a plain ``Normal`` that can leave them. The log-probability
     of each sampled action is written to ``action_log_prob``. Introduced in lesson 03.
 
-    >>> actor = make_gaussian_actor(make_env("Pendulum-v1"))  # doctest: +SKIP
-    >>> actor.out_keys  # doctest: +SKIP
+    Args:
+        env: the environment whose specs size the network and bound the action.
+        bounded: a ``TanhNormal`` inside the spec's bounds (True) or a plain ``Normal``.
+        num_cells: hidden widths; an int is one hidden layer.
+        seed: seed of the weights (drawn from a private stream); None uses the global RNG.
+
+    >>> from rltutor import make_env
+    >>> actor = make_gaussian_actor(make_env("Pendulum-v1"))
+    >>> actor.out_keys
     ['loc', 'scale', 'action', 'action_log_prob']
     """
     n_obs, n_act = _sizes(env)
@@ -169,7 +188,13 @@ def make_categorical_actor(
     One-hot action specs (CartPole's) get a ``OneHotCategorical``, integer specs a
     ``Categorical``. Introduced in lesson 03.
 
-    >>> make_categorical_actor(make_env("CartPole-v1")).out_keys  # doctest: +SKIP
+    Args:
+        env: an environment with a discrete action spec (one-hot or integer).
+        num_cells: hidden widths; an int is one hidden layer.
+        seed: seed of the weights (drawn from a private stream); None uses the global RNG.
+
+    >>> from rltutor import make_env
+    >>> make_categorical_actor(make_env("CartPole-v1")).out_keys
     ['logits', 'action', 'action_log_prob']
     """
     n_obs, n_act = _sizes(env)
@@ -195,7 +220,13 @@ def make_qvalue_policy(
     The result writes ``action``, ``action_value`` and ``chosen_action_value``.
     Introduced in lesson 05.
 
-    >>> make_qvalue_policy(make_env("CartPole-v1")).out_keys  # doctest: +SKIP
+    Args:
+        env: an environment with a discrete action spec.
+        num_cells: hidden widths; an int is one hidden layer.
+        seed: seed of the weights (drawn from a private stream); None uses the global RNG.
+
+    >>> from rltutor import make_env
+    >>> make_qvalue_policy(make_env("CartPole-v1")).out_keys
     ['action', 'action_value', 'chosen_action_value']
     """
     n_obs, _ = _sizes(env)
@@ -227,8 +258,17 @@ def with_egreedy(
     Exploration happens only under ``ExplorationType.RANDOM`` (or no context).
     Introduced in lesson 04.
 
-    >>> explorer = with_egreedy(make_qvalue_policy(env), env, eps=0.2)  # doctest: +SKIP
-    >>> explorer[-1].eps  # doctest: +SKIP
+    Args:
+        policy: the policy whose action gets replaced.
+        env: the environment whose action spec the random actions come from.
+        eps: the probability of a random action, in [0, 1].
+        eps_end: where ``eps`` ends after annealing; None keeps it fixed.
+        annealing_num_steps: ``.step()`` calls from ``eps`` to ``eps_end``.
+
+    >>> from rltutor import make_env
+    >>> env = make_env("CartPole-v1")
+    >>> explorer = with_egreedy(make_qvalue_policy(env), env, eps=0.2)
+    >>> explorer[-1].eps
     tensor(0.2000)
     """
     eps = check_epsilon(eps)
@@ -254,7 +294,17 @@ def with_gaussian_noise(
 
     The noisy action is clipped to the action spec. Introduced in lesson 04.
 
-    >>> noisy = with_gaussian_noise(make_actor(env), env, sigma=0.3)  # doctest: +SKIP
+    Args:
+        policy: the policy whose action gets noise.
+        env: the environment whose action spec bounds the noisy action.
+        sigma: the noise's standard deviation (>= 0).
+        sigma_end: where ``sigma`` ends after annealing; None keeps it fixed.
+        annealing_num_steps: ``.step()`` calls from ``sigma`` to ``sigma_end``.
+
+    >>> from rltutor import make_env
+    >>> env = make_env("Pendulum-v1")
+    >>> type(with_gaussian_noise(make_actor(env), env, sigma=0.3)[-1]).__name__
+    'AdditiveGaussianModule'
     """
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
@@ -281,7 +331,16 @@ def with_ou_noise(
     environment it still runs, but warns on every call and carries noise across episode
     boundaries: add ``InitTracker()`` to the env. Introduced in lesson 04.
 
-    >>> noisy = with_ou_noise(make_actor(env), env)  # doctest: +SKIP
+    Args:
+        policy: the policy whose action gets noise.
+        env: the environment whose action spec bounds the noisy action.
+        sigma: the scale of the noise (>= 0).
+        theta: how fast the noise is pulled back to zero (>= 0).
+
+    >>> from rltutor import make_env
+    >>> env = make_env("Pendulum-v1")
+    >>> type(with_ou_noise(make_actor(env), env)[-1]).__name__
+    'OrnsteinUhlenbeckProcessModule'
     """
     if sigma < 0 or theta < 0:
         raise ValueError(f"sigma and theta must be >= 0, got sigma={sigma}, theta={theta}")

@@ -1,7 +1,11 @@
 """Reproducible rollouts under a chosen exploration type.
 
->>> td = rollout(env, policy, steps=50, exploration="random", seed=1)  # doctest: +SKIP
->>> exploratory_steps(policy, td).float().mean()                      # doctest: +SKIP
+>>> from rltutor import make_env, make_qvalue_policy, with_egreedy
+>>> env = make_env("CartPole-v1")
+>>> policy = with_egreedy(make_qvalue_policy(env), env, eps=0.5)
+>>> td = rollout(env, policy, steps=50, exploration="random", seed=1)
+>>> 0.0 < exploratory_steps(policy, td).float().mean().item() < 0.5
+True
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ __all__ = [
 def policy_device(policy: Any) -> torch.device | None:
     """The device of the policy's first parameter or buffer (None if it has neither).
 
+    Args:
+        policy: a module (anything else has no device).
+
     >>> policy_device(torch.nn.Linear(2, 1))
     device(type='cpu')
     """
@@ -54,7 +61,14 @@ def move_to_device(env: Any, policy: Any, device: Any) -> torch.device:
     safe actors keep to draw random actions or clip to bounds; a spec left behind
     makes the first exploratory step fail. Returns the device.
 
-    >>> move_to_device(env, policy, "cpu")  # doctest: +SKIP
+    Args:
+        env: the environment (moved when it is elsewhere).
+        policy: the policy (parameters, buffers and kept specs are moved).
+        device: a device of this machine, e.g. ``"cuda:0"``.
+
+    >>> from rltutor import make_env, make_actor, with_gaussian_noise
+    >>> env = make_env("Pendulum-v1")
+    >>> move_to_device(env, with_gaussian_noise(make_actor(env), env), "cpu")
     device(type='cpu')
     """
     device = check_device(device)
@@ -72,6 +86,10 @@ def move_specs(policy: Any, device: Any) -> list[torch.nn.Module]:
 
     The half of a move that ``policy.to(device)`` leaves out (see :func:`move_to_device`).
     No check that ``device`` exists here, so ``"meta"`` works for a test.
+
+    Args:
+        policy: the policy whose modules' specs move.
+        device: any torch device.
 
     >>> from torchrl.data import Bounded
     >>> from torchrl.modules import AdditiveGaussianModule
@@ -136,7 +154,20 @@ def check_policy_inputs(policy: Any, td: Any) -> None:
 
 
 def materialize_lazy(env: Any, policy: Any) -> None:
-    """Give lazy layers their weights now, with one policy call on ``env.reset()``."""
+    """Give lazy layers their weights now, with one policy call on ``env.reset()``.
+
+    Args:
+        env: the environment the policy will run in.
+        policy: the policy; one without lazy layers is left alone.
+
+    >>> from tensordict.nn import TensorDictModule
+    >>> from rltutor import make_env
+    >>> policy = TensorDictModule(torch.nn.LazyLinear(1), in_keys=["observation"],
+    ...                           out_keys=["action"])
+    >>> materialize_lazy(make_env("Pendulum-v1"), policy)
+    >>> policy.module.weight.shape
+    torch.Size([1, 3])
+    """
     # Lazy layers (MLP without in_features) draw their weights on the first call, from
     # the global RNG. Doing that before we seed keeps rollout N and rollout N+1 with the
     # same seed identical; otherwise the first one would use different random numbers.
@@ -167,8 +198,18 @@ def rollout(
     ends show up in ``("next", "done")``) unless ``break_when_done=True``. Runs under
     ``torch.no_grad()``.
 
-    >>> td = rollout(make_env("Pendulum-v1"), policy, steps=10)  # doctest: +SKIP
-    >>> td.batch_size                                            # doctest: +SKIP
+    Args:
+        env: a TorchRL environment.
+        policy: a TensorDict module reading what the environment provides.
+        steps: how many steps (a positive integer).
+        exploration: the exploration type, a name or an ``ExplorationType``.
+        seed: seeds torch's global generator and the environment.
+        break_when_done: stop at the first episode end instead of resetting.
+
+    >>> from rltutor import make_env, make_actor
+    >>> env = make_env("Pendulum-v1")
+    >>> td = rollout(env, make_actor(env), steps=10)
+    >>> td.batch_size
     torch.Size([10])
     """
     steps = check_steps(steps)
@@ -193,7 +234,16 @@ def rollout(
 def deterministic_actions(policy: Any, td: TensorDictBase) -> torch.Tensor:
     """The action ``policy`` picks for each step's inputs with exploration turned off.
 
-    >>> greedy = deterministic_actions(policy, rollout_td)  # doctest: +SKIP
+    Args:
+        policy: the policy that made the rollout.
+        td: the rollout (its root entries are the inputs of each step).
+
+    >>> from rltutor import make_env, make_actor, with_gaussian_noise
+    >>> env = make_env("Pendulum-v1")
+    >>> actor = make_actor(env)
+    >>> td = rollout(env, with_gaussian_noise(actor, env), steps=5, exploration="random")
+    >>> torch.equal(deterministic_actions(actor, td), actor(td.exclude("action"))["action"])
+    True
     """
     keys = [k for k in getattr(policy, "in_keys", ()) if k in td.keys(include_nested=True)]
     inputs = td.select(*keys).clone() if keys else td.exclude("next").clone()
@@ -208,7 +258,17 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
     a sample from a probabilistic policy that landed away from its deterministic value.
     The mask has the rollout's batch shape: ``[T]``, or ``[envs, T]`` for batched envs.
 
-    >>> exploratory_steps(policy, rollout_td).float().mean()  # doctest: +SKIP
+    Args:
+        policy: the policy that made the rollout.
+        td: the rollout.
+        atol: how far a continuous action may be from the deterministic one and still
+            count as the same.
+
+    >>> from rltutor import make_env, make_actor
+    >>> env = make_env("Pendulum-v1")
+    >>> actor = make_actor(env)
+    >>> exploratory_steps(actor, rollout(env, actor, steps=5)).any().item()
+    False
     """
     return explored_mask(td["action"], deterministic_actions(policy, td), atol=atol,
                          batch_dims=td.batch_dims)
@@ -217,6 +277,9 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
 def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:
     """The parts of an action as ``(name, tensor)``: one ``("action", t)`` for a plain tensor,
     one per leaf of a composite action (a TensorDict), log-probabilities left out.
+
+    Args:
+        action: a rollout's ``"action"`` entry.
 
     >>> from tensordict import TensorDict
     >>> a = TensorDict({"direction": torch.tensor([1]), "force": torch.ones(1, 1),
@@ -242,6 +305,12 @@ def explored_mask(
     ``taken``/``greedy`` are tensors (the first ``batch_dims`` dims index steps, 1 unless
     told) or composite actions (TensorDicts, compared leaf by leaf: a step explored if any
     part differs; their own batch dims count).
+
+    Args:
+        taken: the actions taken.
+        greedy: the deterministic actions, same structure.
+        atol: tolerance for continuous actions.
+        batch_dims: leading dims that index steps (and envs).
 
     >>> explored_mask(torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [0.5]]))
     tensor([False,  True])

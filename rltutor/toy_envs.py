@@ -121,7 +121,12 @@ def plot_puck(rollout_td: TensorDictBase) -> Figure:
     Top: position and target over time. Bottom: each step's push as a bar, upwards
     for ``direction == 1`` (right), downwards for left, its height the ``force``.
 
-    >>> fig = plot_puck(PuckEnv(seed=0).rollout(20))  # doctest: +SKIP
+    Args:
+        rollout_td: a rollout of :class:`PuckEnv`.
+
+    >>> fig = plot_puck(PuckEnv(seed=0).rollout(20))
+    >>> fig.axes[0].get_ylabel()
+    'position'
     """
     import matplotlib.pyplot as plt
 

@@ -48,6 +48,9 @@ _CLASSIC = ("Pendulum-v1", "CartPole-v1", "MountainCar-v0", "Acrobot-v1")
 def check_epsilon(eps: Any) -> float:
     """Return ``eps`` as a float if it is a number in [0, 1].
 
+    Args:
+        eps: what the learner passed as epsilon.
+
     >>> check_epsilon(1)
     1.0
     """
@@ -82,6 +85,9 @@ def check_device(device: Any) -> torch.device:
 
     ``"cuda"`` alone means the current GPU (``cuda:0`` usually).
 
+    Args:
+        device: a device name or ``torch.device``.
+
     >>> check_device("cpu")
     device(type='cpu')
     """
@@ -106,6 +112,9 @@ def check_exploration(mode: Any) -> InteractionType:
 
     Accepts an ``ExplorationType``/``InteractionType`` member or its name in any case.
 
+    Args:
+        mode: an exploration type or its name.
+
     >>> check_exploration("Random")
     <InteractionType.RANDOM: 'random'>
     """
@@ -126,6 +135,9 @@ def check_exploration(mode: Any) -> InteractionType:
 def check_steps(steps: Any) -> int:
     """Return ``steps`` as an int if it is a positive whole number.
 
+    Args:
+        steps: what the learner passed as a number of steps.
+
     >>> check_steps(200)
     200
     """
@@ -138,6 +150,9 @@ def check_env_name(name: Any) -> str:
     """Return ``name`` if it is a registered gymnasium environment id.
 
     Unknown names get close matches suggested.
+
+    Args:
+        name: what the learner passed as an environment id.
 
     >>> check_env_name("CartPole-v1")
     'CartPole-v1'
@@ -166,6 +181,10 @@ def check_in_keys(module: Any, td: Any) -> None:
     """Raise ``ValueError`` if ``td`` lacks any of ``module.in_keys``.
 
     The message names the missing keys and the keys the TensorDict has.
+
+    Args:
+        module: anything with ``in_keys`` (a TensorDict module).
+        td: a TensorDict (nested keys count) or a plain mapping.
 
     >>> from tensordict import TensorDict
     >>> from tensordict.nn import TensorDictModule

@@ -89,6 +89,9 @@ def hint_for(error: BaseException) -> Finding | None:
 
     Looks at the exception and the ones it was raised from (``__cause__``/``__context__``).
 
+    Args:
+        error: the exception raised.
+
     >>> hint_for(TypeError("Using specs in action_space is deprecated")).fix
     'QValueModule(spec=env.action_spec)'
     >>> hint_for(ValueError("something else")) is None
@@ -126,6 +129,9 @@ def install_hints(shell: Any = None) -> bool:
     Uses ``shell.set_custom_exc``; the normal traceback is still shown first. Returns
     ``False`` (and does nothing) outside IPython. ``rltutor.install()`` calls this.
 
+    Args:
+        shell: the IPython shell; None: the running one.
+
     >>> install_hints()  # outside IPython: nothing to do
     False
     """
@@ -145,6 +151,9 @@ def install_hints(shell: Any = None) -> bool:
 
 def uninstall_hints(shell: Any = None) -> bool:
     """Undo :func:`install_hints`; returns whether rltutor's handler was removed.
+
+    Args:
+        shell: the IPython shell; None: the one hints were installed on.
 
     >>> uninstall_hints()
     False

@@ -18,7 +18,13 @@ from rltutor.display._options import Options
 
 
 def is_spec(obj: Any) -> bool:
-    """True for any TorchRL ``TensorSpec`` (Composite, Bounded, OneHot, ...)."""
+    """True for any TorchRL ``TensorSpec`` (Composite, Bounded, OneHot, ...).
+
+    Args:
+        obj: anything.
+
+    >>> is_spec(3)
+    False"""
     data = sys.modules.get("torchrl.data")
     spec_type = getattr(data, "TensorSpec", None)
     return spec_type is not None and isinstance(obj, spec_type)
@@ -30,9 +36,14 @@ def _is_composite(spec: Any) -> bool:
 
 
 def build_spec(spec: Any, opts: Options) -> Node:
-    """The tree of a Composite spec, or one row for a leaf spec.
+    """The spec handler: the tree of a Composite spec, or one row for a leaf spec.
 
-    >>> build_spec(Bounded(-2.0, 2.0, shape=(1,)), Options()).text  # doctest: +SKIP
+    Args:
+        spec: a TorchRL spec.
+        opts: the view's options.
+
+    >>> from torchrl.data import Bounded
+    >>> build_spec(Bounded(-2.0, 2.0, shape=(1,)), Options()).text
     '[-2, 2]'
     """
     if _is_composite(spec):

@@ -34,6 +34,11 @@ _LABEL = {  # colours per status are in rltutor/static/panels.css
 class Feedback:
     """The verdict of one exercise check, shown as a coloured box in Jupyter.
 
+    Args:
+        status: "correct", "wrong" or "not done yet".
+        message: what the check found.
+        hint: what to try next (for a wrong answer).
+
     >>> Feedback("correct", "The policy writes 'action'.").passed
     True
     """
@@ -68,22 +73,52 @@ class Feedback:
 
 
 def correct(message: str) -> Feedback:
-    """A passing verdict. ``correct("Well done")``"""
+    """A passing verdict.
+
+    Args:
+        message: what was right.
+
+    >>> correct("Well done").passed
+    True
+    """
     return Feedback("correct", message)
 
 
 def wrong(message: str, hint: str = "") -> Feedback:
-    """A failing verdict with a hint. ``wrong("No 'action' key", "Check out_keys")``"""
+    """A failing verdict with a hint.
+
+    Args:
+        message: what was wrong.
+        hint: what to try next.
+
+    >>> print(wrong("No 'action' key", "Check out_keys"))
+    ✗ Not yet right: No 'action' key
+      Hint: Check out_keys
+    """
     return Feedback("wrong", message, hint)
 
 
 def not_done(message: str) -> Feedback:
-    """The exercise cell has not been filled in. ``not_done("Replace None")``"""
+    """The exercise cell has not been filled in.
+
+    Args:
+        message: what the learner should fill in.
+
+    >>> not_done("Replace None").status
+    'not done yet'
+    """
     return Feedback("not done yet", message)
 
 
 def is_unanswered(answer: Any) -> bool:
-    """``True`` for the placeholders lessons leave in exercise cells: ``None`` and ``...``."""
+    """``True`` for the placeholders lessons leave in exercise cells: ``None`` and ``...``.
+
+    Args:
+        answer: the learner's answer.
+
+    >>> is_unanswered(...), is_unanswered(0)
+    (True, False)
+    """
     return answer is None or answer is Ellipsis
 
 
@@ -96,6 +131,9 @@ def exercise(placeholder_message: str) -> Callable[[Check], Check]:
     The first argument of the check is the learner's answer. If it is still a
     placeholder the check reports "not done yet"; if checking it raises, the error
     is reported as a wrong answer with the exception's message.
+
+    Args:
+        placeholder_message: what "not done yet" says to fill in.
 
     >>> @exercise("Set `answer` to 42.")
     ... def check_answer(answer):

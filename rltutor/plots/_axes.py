@@ -14,7 +14,16 @@ _SHRINK_BELOW = 0.5
 
 
 def done_xy(steps: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One Line2D draws every done mark: vertical segments in axes coordinates."""
+    """One Line2D draws every done mark: vertical segments in axes coordinates.
+
+    Args:
+        steps: the step index of each point.
+        done: a bool per step: the step ended an episode.
+
+    >>> x, y = done_xy(np.arange(3), np.array([False, True, False]))
+    >>> x.tolist()[:2], y.tolist()[:2]
+    ([1.0, 1.0], [0.0, 1.0])
+    """
     at = steps[done]
     x = np.repeat(at, 3).astype(float)
     y = np.tile([0.0, 1.0, _NAN], at.size)
@@ -23,7 +32,14 @@ def done_xy(steps: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def finite_range(*arrays: np.ndarray | None) -> tuple[float, float] | None:
-    """(min, max) over the finite values of ``arrays``, or None when there are none."""
+    """(min, max) over the finite values of ``arrays``, or None when there are none.
+
+    Args:
+        *arrays: arrays (or None) to look at together.
+
+    >>> finite_range(np.array([1.0, np.nan]), np.array([-2.0]), None)
+    (-2.0, 1.0)
+    """
     finite = [a[np.isfinite(a)] for a in arrays if a is not None and a.size]
     finite = [a for a in finite if a.size]
     if not finite:
@@ -39,6 +55,10 @@ def stable_limits(
     New limits (the data plus 8% each side) are chosen only when the data leaves the
     current ones or fills less than half of them. Still axes also help the eye: two
     rollouts on the same scale compare at a glance.
+
+    Args:
+        current: the limits shown now, or None before the first draw.
+        data: (min, max) of the data to show, or None when there is none.
 
     >>> stable_limits((-1.0, 1.0), (-0.9, 0.5))
     (-1.0, 1.0)

@@ -41,8 +41,23 @@ class RolloutFigure(Figure):
     :func:`stable_limits`), and while nothing but the data changed, :meth:`to_png` pastes
     the saved background (axes, ticks, labels, legends) and draws only the data lines.
 
-    >>> fig = RolloutFigure(rollout_td)   # doctest: +SKIP
-    >>> fig.update(next_rollout_td)       # same axes and lines, new data  # doctest: +SKIP
+    Args:
+        td: the rollout to draw (see :func:`rltutor.plot_rollout` for every argument).
+        explored: a bool per step marking exploratory steps.
+        greedy_action: the action without exploring.
+        title: the figure's title.
+        observation_names: labels of the observation entries.
+        env: the environment the rollout came from (names observations, counts choices).
+        figsize: width and height in inches.
+        dpi: pixels per inch.
+
+    >>> from rltutor import make_env, make_actor, rollout
+    >>> env = make_env("Pendulum-v1")
+    >>> policy = make_actor(env)
+    >>> fig = RolloutFigure(rollout(env, policy, steps=20), env=env)
+    >>> lines = fig.obs_lines
+    >>> fig.update(rollout(env, policy, steps=20, seed=1)).obs_lines == lines  # in place
+    True
     """
 
     def __init__(

@@ -149,9 +149,18 @@ def rollout_series(
     ``observation_names`` label the observation entries (``obs[i]`` where missing);
     ``action_choices`` gives the number of choices of discrete parts, by part name.
 
-    >>> s = rollout_series(rollout_td)  # doctest: +SKIP
-    >>> s.reward.shape                  # doctest: +SKIP
-    (200,)
+    Args:
+        td: a rollout TensorDict (batch ``[T]`` or ``[envs, T]``).
+        explored: a bool per step marking exploratory steps, or None.
+        greedy_action: the action without exploring (tensor or TensorDict), or None.
+        observation_names: labels of the observation entries.
+        action_choices: number of choices of each discrete action part, by name.
+
+    >>> from rltutor import make_env, make_actor, rollout
+    >>> env = make_env("Pendulum-v1")
+    >>> s = rollout_series(rollout(env, make_actor(env), steps=20))
+    >>> s.reward.shape, s.observation.shape, s.discrete
+    ((20,), (20, 3), False)
     """
     if not hasattr(td, "batch_dims") or td.batch_dims < 1:
         raise ValueError(
@@ -215,7 +224,15 @@ def rollout_series(
 
 
 def action_choices(env: Any) -> dict[str, int]:
-    """Number of choices of each discrete action part, from the env's action spec."""
+    """Number of choices of each discrete action part, from the env's action spec.
+
+    Args:
+        env: an environment, or None (no choices known).
+
+    >>> from rltutor import make_env
+    >>> action_choices(make_env("CartPole-v1"))
+    {'action': 2}
+    """
     spec = getattr(env, "full_action_spec", None) if env is not None else None
     if spec is None or "action" not in spec.keys():
         return {}
@@ -231,6 +248,16 @@ def action_choices(env: Any) -> dict[str, int]:
 
 
 def names_for(names: Sequence[str] | None, env: Any, td: Any) -> list[str] | None:
+    """Observation labels: ``names`` if given, else the env's (None: none known).
+
+    Args:
+        names: the labels the caller gave, or None.
+        env: the environment the rollout came from, or None.
+        td: the rollout (its observation size picks how many names).
+
+    >>> names_for(["x", "v"], None, None)
+    ['x', 'v']
+    """
     if names is not None:
         if isinstance(names, str):
             raise ValueError(f"observation_names must be a list of names, got the string {names!r}")
