@@ -316,13 +316,18 @@ def fit_value(gamma, steps=300):
     return critic
 
 # %%
-def plot_value_along(gamma=0.9, seed=100):
+def value_along(gamma, seed):
+    """Rewards, return-to-go and a freshly fitted value head's estimate on an unseen rollout."""
     test_td = rltutor.rollout(env, separate_actor, steps=200, seed=seed)
     critic = fit_value(gamma)
     with torch.no_grad():
         estimate = critic(test_td.clone())["state_value"].flatten()
     reward = test_td["next", "reward"].flatten()
-    target = return_to_go(reward, gamma).flatten()
+    return reward, return_to_go(reward, gamma), estimate
+
+# %%
+def plot_value_along(gamma=0.9, seed=100):
+    reward, target, estimate = value_along(gamma, seed)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True,
                                       height_ratios=(1, 2))
     top.bar(range(200), reward, color="#888", width=1.0)

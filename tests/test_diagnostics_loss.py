@@ -134,3 +134,12 @@ def test_custom_loss_without_in_keys_asks_nothing():
     assert is_loss_module(MyLoss()) and not is_loss_module(nn.Linear(1, 1))
     assert check_loss(MyLoss(), TensorDict()) == []
     assert loss_networks(MyLoss()) == []
+
+
+def test_a_reward_at_the_root_is_pointed_out_but_not_the_observation(dqn):
+    loss, _ = dqn
+    batch = TensorDict(observation=torch.zeros(5, 4), action=torch.zeros(5, 2),
+                       reward=torch.zeros(5, 1), batch_size=[5])
+    fixes = {f.keys[0]: f.fix for f in check_loss(loss, batch)}
+    assert "the batch has reward: the same name at another place" in fixes["next.reward"]
+    assert "the same name" not in fixes["next.observation"]  # the loss reads it at the root

@@ -146,12 +146,16 @@ def _writer(key: Path, loss: Any, modules: list[Any]) -> tuple[str, str]:
     return ("something before the loss", f"write '{name}' into the batch")
 
 
-def _missing_finding(key: Path, loss: Any, modules: list[Any], present: set[Path]) -> Finding:
+def _missing_finding(key: Path, loss: Any, modules: list[Any], present: set[Path],
+                     needed: list[Path]) -> Finding:
     name = key_str(key)
     who, fix = _writer(key, loss, modules)
-    near = sorted(key_str(p) for p in present if leaf_name(p) == leaf_name(key) and p != key)
+    # the same name elsewhere (a root 'reward' for 'next.reward') is worth a word, unless
+    # the loss reads it there too (a root 'observation' beside a missing 'next.observation')
+    near = sorted(key_str(p) for p in present
+                  if leaf_name(p) == leaf_name(key) and p != key and p not in needed)
     if near:
-        fix += f" (the batch has {', '.join(near)}: at another place in the tree)"
+        fix += f" (the batch has {', '.join(near)}: the same name at another place)"
     return Finding(
         what=f"the batch has no '{name}', which {type(loss).__name__} reads",
         why=f"a loss reads its inputs from a batch of collected data; '{name}' is "
@@ -198,7 +202,8 @@ def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
     modules = list(modules) if isinstance(modules, (list, tuple)) else [modules]
     present = _present(td)
     findings = Findings()
-    missing = [key for key in batch_keys(loss) if key not in present]
+    needed = batch_keys(loss)
+    missing = [key for key in needed if key not in present]
     log_prob = _tensor_key(loss, "sample_log_prob")
     if log_prob in missing and any(leaf_name(p) == "sample_log_prob" for p in present):
         findings.append(Finding(
@@ -209,6 +214,6 @@ def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
                 "loss.set_keys(sample_log_prob='sample_log_prob')",
             code="sample-log-prob", keys=("sample_log_prob",)))
         missing.remove(log_prob)
-    findings += [_missing_finding(key, loss, modules, present) for key in missing]
+    findings += [_missing_finding(key, loss, modules, present, needed) for key in missing]
     findings += _grad_finding(td, present)
     return findings

@@ -1,0 +1,479 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 10 — Losses and replay: who reads the keys a policy writes
+#
+# Nine lessons built policies and value heads that write `action`, `action_log_prob`,
+# `chosen_action_value`, `state_value`. This lesson meets their readers: TorchRL's
+# **loss modules**, which turn a batch of collected data into numbers to minimise, and
+# the **replay buffers** those batches come from. Nothing is trained yet (that is lesson
+# 11); here we look at what goes in and out.
+#
+# **What you will learn**
+# - a loss reads a *batch of collected data*, not the environment; it runs its networks
+#   again on that batch
+# - `DQNLoss` on lesson 05's Q-value actor, `ClipPPOLoss` with `GAE` on lesson 03's actor
+#   and lesson 09's value head, `DDPGLoss` with a Q(s, a) network
+# - how to line up what a loss needs against what a batch holds, which module writes each
+#   missing key, and what error you get when one is missing
+# - target networks: `delay_value`, `SoftUpdate` and `HardUpdate`, copies that lag behind
+# - `ReplayBuffer` with `LazyTensorStorage`; uniform sampling, `SamplerWithoutReplacement`,
+#   and `SliceSampler` for whole pieces of trajectories (lesson 06's recurrent replay)
+
+# %%
+import logging
+
+import matplotlib.pyplot as plt
+import torch
+from tensordict import TensorDict
+from tensordict.nn import NormalParamExtractor, TensorDictModule
+from torch import nn
+from torchrl.collectors import Collector
+from torchrl.modules import MLP, Actor, ProbabilisticActor, QValueActor, TanhNormal, ValueOperator
+from torchrl.objectives import ClipPPOLoss, DDPGLoss, DQNLoss, HardUpdate, SoftUpdate
+from torchrl.objectives.value import GAE
+
+import rltutor
+from rltutor.diagnostics import check_loss
+from rltutor.exercises import lesson10 as ex
+
+# %%
+logging.getLogger("torchrl").setLevel(logging.WARNING)  # no timestamped INFO lines
+torch.set_num_threads(1)
+torch.manual_seed(0)
+cartpole = rltutor.make_env("CartPole-v1", seed=0)
+
+# %% [markdown]
+# ## 1. `DQNLoss` reads a batch, not the environment
+#
+# Start from lesson 05's Q-value actor: a network writing `action_value`, and the argmax
+# writing `action` and `chosen_action_value`. `DQNLoss` takes that actor and the action
+# spec. Its card says where its inputs come from:
+
+# %%
+q_actor = QValueActor(MLP(in_features=4, out_features=2, num_cells=[32]),
+                      in_keys=["observation"], spec=cartpole.action_spec)
+dqn_loss = DQNLoss(q_actor, action_space=cartpole.action_spec, delay_value=False)
+rltutor.show(dqn_loss)
+
+# %% [markdown]
+# Read the first line: the loss needs the `observation` and the `action` that was taken,
+# and from the step that followed, `next.reward`, `next.done`, `next.terminated` and
+# `next.observation`. Everything a rollout holds; nothing a loss could get from an
+# environment in one call. (`loss.in_keys` lists the same keys, in an order that changes
+# from one Python process to the next, so rltutor sorts them.)
+#
+# `action_value` and `chosen_action_value` are *not* among the inputs, although the actor
+# wrote them during the rollout. The loss runs its network **again** on the batch, with
+# gradients, because the stored values came from older parameters. The dataflow shows it:
+
+# %%
+rltutor.dataflow(dqn_loss)
+
+# %% [markdown]
+# A batch is just a rollout here. Calling the loss returns a TensorDict of loss terms;
+# `backward()` sends gradients into the Q-network. And the stored values really are
+# ignored: shift them by 100 and the loss does not move.
+
+# %%
+batch = rltutor.rollout(cartpole, q_actor, steps=64)
+loss_td = dqn_loss(batch)
+loss_td["loss"].backward()
+print("loss terms:", list(loss_td.keys()), "| loss =", round(loss_td["loss"].item(), 4))
+grad = q_actor.module[0].module[0].weight.grad
+print("gradient reached the Q-network:", bool(grad.abs().sum() > 0))
+doctored = batch.clone()
+doctored["chosen_action_value"] += 100
+doctored["action_value"] += 100
+print("same loss with the stored values shifted by 100:",
+      torch.allclose(dqn_loss(doctored)["loss"], loss_td["loss"]))
+
+# %% [markdown]
+# ## 2. What the loss needs against what the batch holds
+#
+# A batch built by hand is the classic way to meet a loss's error messages. Here the
+# reward sits at the root, where it seems natural, and nothing describes the next step:
+
+# %%
+hand_made = TensorDict(observation=batch["observation"], action=batch["action"],
+                       reward=batch["next", "reward"], batch_size=[64])
+with rltutor.expect_error(AttributeError):
+    dqn_loss(hand_made)
+
+# %% [markdown]
+# That line names no key at all. `check_loss` lines the loss's inputs up against the
+# batch and says, for each missing key, which module writes it:
+
+# %%
+check_loss(dqn_loss, hand_made)
+
+# %% [markdown]
+# Every finding points at the same fix: a batch comes from a rollout or a collector,
+# where the environment writes its answer under `"next"`. (`step_mdp`, which moves
+# `"next"` up to the root between steps, also drops it: it is for acting, not for
+# storing.) On the rollout itself there is nothing to say:
+
+# %%
+print(check_loss(dqn_loss, batch))
+
+# %% [markdown]
+# ## 3. `ClipPPOLoss` and `GAE`: the log-probability and the advantage
+#
+# PPO needs more from the collection step. Its actor is lesson 03's `ProbabilisticActor`
+# (with `return_log_prob=True`), its critic a value head as in lesson 09:
+
+# %%
+torch.manual_seed(0)
+pendulum = rltutor.make_env("Pendulum-v1", seed=0)
+backbone = TensorDictModule(
+    nn.Sequential(MLP(in_features=3, out_features=2, num_cells=[32]), NormalParamExtractor()),
+    in_keys=["observation"], out_keys=["loc", "scale"])
+actor = ProbabilisticActor(backbone, in_keys=["loc", "scale"], spec=pendulum.action_spec,
+                           distribution_class=TanhNormal, return_log_prob=True,
+                           distribution_kwargs={"low": -2.0, "high": 2.0})
+value = ValueOperator(MLP(in_features=3, out_features=1, num_cells=[32]),
+                      in_keys=["observation"])
+ppo_loss = ClipPPOLoss(actor, value)
+rltutor.dataflow(ppo_loss)
+
+# %% [markdown]
+# Besides what DQN needed, PPO reads `action_log_prob`: the log-probability the actor gave
+# its action *while collecting*. The loss compares it with the log-probability the
+# current parameters give the same action; their ratio is what PPO clips.
+#
+# A `Collector` samples actions (exploration type RANDOM, lesson 09) and runs without
+# gradients, so its batches are what PPO wants:
+
+# %%
+collector = Collector(pendulum, actor, frames_per_batch=200, total_frames=200,
+                      auto_register_policy_transforms=False)
+ppo_batch = next(iter(collector))
+collector.shutdown()
+print(check_loss(ppo_loss, ppo_batch))
+
+# %% [markdown]
+# PPO also wants an **advantage**: how much better the action turned out than the value
+# head expected. `GAE` (generalised advantage estimation) computes it from the rewards
+# and the value head's `state_value` at each step and the next, and writes `advantage`
+# and `value_target` (the return the value head should have predicted):
+
+# %%
+gae = GAE(gamma=0.99, lmbda=0.95, value_network=value)
+with torch.no_grad():
+    ppo_batch_gae = gae(ppo_batch.clone())
+rltutor.diff(ppo_batch, ppo_batch_gae)
+
+# %% [markdown]
+# Now the loss has everything. It writes one term per part of PPO's objective (the
+# clipped policy term, the critic's error, an entropy bonus) plus diagnostics:
+
+# %%
+ppo_terms = ppo_loss(ppo_batch_gae)
+for key in ("loss_objective", "loss_critic", "loss_entropy", "clip_fraction"):
+    print(f"{key:<15} {ppo_terms[key].item():+.4f}")
+
+# %% [markdown]
+# Without an `advantage` in the batch, `ClipPPOLoss` computes one itself with its own
+# estimator (a `GAE` too), on every call. Computing it once per collected batch, before
+# the batch is cut into minibatches, is the usual way; lesson 11 does that.
+#
+# ### Two ways to lose `action_log_prob`
+#
+# Collect with `env.rollout` and you get a deterministic action (no exploration context,
+# lesson 09) **and** a batch that still carries gradients from the actor:
+
+# %%
+careless = pendulum.rollout(50, actor)
+with rltutor.expect_error(RuntimeError):
+    ppo_loss(careless)
+check_loss(ppo_loss, careless)
+
+# %% [markdown]
+# And an actor built without `return_log_prob=True` writes no log-probability at all.
+# The loss's message is clear this time; `check_loss` adds who should have written it:
+
+# %%
+no_log_prob = rltutor.rollout(pendulum, actor, steps=50, exploration="random")
+del no_log_prob["action_log_prob"]  # what an actor without return_log_prob leaves
+with rltutor.expect_error(KeyError):
+    ppo_loss(no_log_prob)
+check_loss(ppo_loss, no_log_prob)
+
+# %% [markdown]
+# ## 4. `DDPGLoss`: a critic that reads the action
+#
+# Deterministic actors (lesson 02) train with a critic Q(s, a), a `ValueOperator` that
+# reads the action and writes `state_action_value` (lesson 09). `DDPGLoss` takes both:
+
+# %%
+torch.manual_seed(0)
+det_actor = Actor(MLP(in_features=3, out_features=1, num_cells=[32]),
+                  in_keys=["observation"])
+critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[32]),
+                       in_keys=["observation", "action"])
+ddpg_loss = DDPGLoss(det_actor, critic, delay_actor=True, delay_value=True)
+ddpg_updater = SoftUpdate(ddpg_loss, tau=0.005)  # moves the target copies; see section 5
+rltutor.show(ddpg_loss)
+
+# %% [markdown]
+# TorchRL's own list, `ddpg_loss.in_keys`, has two keys more than the card: `next.action`,
+# which the loss's *target actor* computes from `next.observation`, and
+# `priority_weight`, which only a prioritised replay buffer writes (without it every
+# sample weighs 1). Neither has to be in the batch:
+
+# %%
+listed = sorted(".".join(k) if isinstance(k, tuple) else k for k in ddpg_loss.in_keys)
+print("ddpg_loss.in_keys:", listed)
+ddpg_batch = rltutor.rollout(pendulum, det_actor, steps=64)
+print(check_loss(ddpg_loss, ddpg_batch))
+print({key: round(value.item(), 4) for key, value in ddpg_loss(ddpg_batch).items()
+       if key.startswith("loss")})
+
+# %% [markdown]
+# ## 5. Target networks: copies that lag behind
+#
+# DQN and DDPG compute their target, reward + γ · value of the next state, with the
+# network they are training. Chasing a target that moves with every step is unstable, so
+# these losses can keep a **target copy** of the parameters that follows the trained ones
+# slowly. `delay_value=True` makes the copy (`delay_actor=True` for DDPG's actor too);
+# an updater moves it after each optimiser step:
+#
+# - `SoftUpdate(loss, tau=...)`: target ← (1 − τ) · target + τ · trained, every step;
+# - `HardUpdate(loss, value_network_update_interval=k)`: target ← trained, every k steps.
+#
+# One soft step, checked by hand on the first weight of the Q-network:
+
+# %%
+def make_dqn(seed=0):
+    torch.manual_seed(seed)
+    net = MLP(in_features=4, out_features=2, num_cells=[32])
+    loss = DQNLoss(QValueActor(net, in_keys=["observation"], spec=cartpole.action_spec),
+                   action_space=cartpole.action_spec, delay_value=True)
+    return loss, torch.optim.Adam(loss.parameters(), lr=1e-2)
+
+
+def first_weights(loss):  # the trained copy and the target copy of the same tensor
+    key = ("module", "0", "module", "0", "weight")
+    return loss.value_network_params[key], loss.target_value_network_params[key]
+
+# %%
+loss, optim = make_dqn()
+soft = SoftUpdate(loss, tau=0.1)
+trained, target = first_weights(loss)
+print("equal at the start:", torch.equal(trained, target))
+loss(batch)["loss"].backward()
+optim.step()
+gap_before = (trained - target).detach().clone()
+soft.step()
+print("after one soft step, the target closed this share of the gap:",
+      round(((target - (trained - gap_before)) / gap_before).nanmean().item(), 4))
+
+# %% [markdown]
+# Over many steps the difference shows. Below, two identical Q-networks train for 60
+# optimiser steps on minibatches of one CartPole rollout, one with a soft target, one with
+# a hard target; each panel follows one weight of the network and its target copy.
+
+# %%
+replay_data = rltutor.rollout(cartpole, q_actor, steps=256, exploration="random")
+
+# %%
+def train_with(updater_class, steps=60, **updater_kwargs):
+    loss, optim = make_dqn()
+    updater = updater_class(loss, **updater_kwargs)
+    trained, target = [], []
+    for step in range(steps):
+        rows = torch.randint(0, 256, (32,), generator=torch.Generator().manual_seed(step))
+        optim.zero_grad()
+        loss(replay_data[rows])["loss"].backward()
+        optim.step()
+        updater.step()
+        trained.append(first_weights(loss)[0][0, 2].item())
+        target.append(first_weights(loss)[1][0, 2].item())
+    return trained, target
+
+# %%
+def plot_target_lag(tau=0.1, interval=15):
+    runs = {f"SoftUpdate(tau={tau})": train_with(SoftUpdate, tau=tau),
+            f"HardUpdate(value_network_update_interval={interval})":
+                train_with(HardUpdate, value_network_update_interval=interval)}
+    fig, axes = plt.subplots(2, 1, figsize=(9, 4.4), sharex=True, sharey=True)
+    for ax, (name, (trained, target)) in zip(axes, runs.items()):
+        ax.plot(trained, color="C0", lw=1.5, label="trained weight")
+        ax.plot(target, color="C3", lw=1.5, ls="--", label="its target copy")
+        ax.set(ylabel="weight"), ax.set_title(name, loc="left", fontsize=10)
+    axes[0].legend(fontsize=8, loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
+    axes[1].set_xlabel("optimiser step")
+    fig.tight_layout(), plt.close(fig)
+    return fig
+
+# %%
+plot_target_lag()
+
+# %% [markdown]
+# The soft copy trails the trained weight like a smoothed, delayed version of it: each
+# step it closes a share τ of the gap, so it lags about 1/τ steps. The hard copy is a
+# staircase: flat for `value_network_update_interval` steps, then equal to the trained
+# weight. Play with both: a small τ or a long interval means a steadier target that is
+# further out of date. (Each change trains both networks again, about a second.)
+
+# %%
+import ipywidgets as widgets
+
+rltutor.interact_figure(plot_target_lag,
+                        tau=widgets.FloatSlider(value=0.1, min=0.02, max=0.5, step=0.02),
+                        interval=widgets.IntSlider(value=15, min=2, max=30))
+
+# %% [markdown]
+# ### Exercise 1: what must a SAC batch hold?
+#
+# `SACLoss` trains a stochastic actor (like lesson 03's) with a Q(s, a) critic. Build one
+# with the cell below, then set `sac_batch_keys` to the set of keys (dotted strings, such
+# as `"next.reward"`) that a batch must contain for it. Think about which keys the loss
+# computes itself: it samples fresh actions and their log-probabilities from its actor.
+
+# %%
+from torchrl.objectives import SACLoss
+
+torch.manual_seed(0)
+sac_critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[32]),
+                           in_keys=["observation", "action"])
+sac_loss = SACLoss(actor, sac_critic)
+sac_batch_keys = None  # TODO: a set of strings
+
+# %%
+ex.check_sac_batch_keys(sac_batch_keys, sac_loss)
+
+# %% [markdown]
+# ## 6. Replay buffers: where batches come from
+#
+# Off-policy losses (DQN, DDPG, SAC) learn from old data too. A `ReplayBuffer` keeps it:
+# a **storage** (`LazyTensorStorage(capacity)` allocates its tensors on the first write,
+# shaped like the data) and a **sampler** that picks which stored entries form a batch.
+# `rltutor.replay.watch_buffer` draws the storage slot by slot, coloured by the trajectory
+# each step belongs to, with a dot on every slot the last sample took; it redraws as a
+# collector adds data:
+
+# %%
+from torchrl.data import LazyTensorStorage, ReplayBuffer
+from rltutor.replay import plot_buffer, watch_buffer
+
+torch.manual_seed(0)
+buffer = ReplayBuffer(storage=LazyTensorStorage(400), batch_size=32)
+view = watch_buffer(buffer)
+view
+
+# %%
+collector = Collector(cartpole, q_actor, frames_per_batch=100, total_frames=300,
+                      auto_register_policy_transforms=False)
+for collected in collector:
+    buffer.extend(collected)
+    view.update(buffer.sample(return_info=True))
+    print(view)
+collector.shutdown()
+
+# %% [markdown]
+# The default sampler is uniform **with** replacement: a batch can take a slot twice (the
+# bigger dots). `SamplerWithoutReplacement` deals the stored entries out like a shuffled
+# deck instead: no slot returns until every other one has been dealt (a *pass*, or
+# epoch). Over the four batches of 75 that cover the 300 entries once:
+
+# %%
+from torchrl.data.replay_buffers import RandomSampler, SamplerWithoutReplacement
+
+for sampler in (RandomSampler(), SamplerWithoutReplacement()):
+    torch.manual_seed(0)
+    deck = ReplayBuffer(storage=LazyTensorStorage(400), sampler=sampler, batch_size=75)
+    deck.extend(buffer[:300])
+    taken = torch.cat([deck.sample(return_info=True)[1]["index"] for _ in range(4)])
+    print(f"{type(sampler).__name__:<26} 300 draws took {taken.unique().numel()} distinct slots")
+
+# %% [markdown]
+# ### Whole pieces of trajectories: `SliceSampler`
+#
+# Lesson 06's recurrent policy reads a *sequence* in recurrent mode: its memory only
+# makes sense over consecutive steps of one episode. Random single steps are useless to
+# it. `SliceSampler` samples slices instead: `slice_len` consecutive steps of one
+# trajectory, which it recognises by the collector's `("collector", "traj_ids")`.
+# A batch of 32 is four slices of 8:
+
+# %%
+from torchrl.data.replay_buffers import SliceSampler
+
+torch.manual_seed(0)
+slices = ReplayBuffer(storage=LazyTensorStorage(400), batch_size=32,
+                      sampler=SliceSampler(slice_len=8, traj_key=("collector", "traj_ids")))
+slices.extend(buffer[:300])
+sample, info = slices.sample(return_info=True)
+sequences = sample.reshape(4, 8)  # [slices, time], the shape recurrent mode reads
+print("trajectory of each step:\n", sequences["collector", "traj_ids"])
+print("each step's next observation is the following step's observation:",
+      torch.equal(sequences["next", "observation"][:, :-1], sequences["observation"][:, 1:]))
+plot_buffer(slices, sample=(sample, info))
+
+# %% [markdown]
+# Each row is one trajectory, each dot run eight neighbouring slots. A recurrent module
+# in recurrent mode (lesson 06) reads such a `[4, 8]` batch in one call, one sequence
+# per row. It needs `is_init` to know where episodes start, which the `InitTracker`
+# transform writes; this CartPole env has none, so we mark each slice's first step here
+# to show the call. (A slice may begin in the middle of an episode: the module then
+# starts from a zero state, not the one it had while acting.)
+
+# %%
+from torchrl.modules import LSTMModule, set_recurrent_mode
+
+lstm = LSTMModule(input_size=4, hidden_size=16, in_key="observation", out_key="memory")
+sequences["is_init"] = torch.zeros(4, 8, 1, dtype=torch.bool)
+sequences["is_init"][:, 0] = True
+with set_recurrent_mode(True), torch.no_grad():
+    print("memory for every step of every slice:", lstm(sequences)["memory"].shape)
+
+# %% [markdown]
+# ### Exercise 2: a buffer of short sequences
+#
+# Build `sequence_buffer`: a `ReplayBuffer` with room for 1,000 steps whose `sample()`
+# returns **5 slices of 6 consecutive steps**, each slice from one trajectory (use the
+# collector's trajectory ids). The check fills it with collected CartPole data and
+# samples from it.
+
+# %%
+sequence_buffer = None  # TODO: ReplayBuffer(storage=..., sampler=..., batch_size=...)
+
+# %%
+ex.check_sequence_buffer(sequence_buffer, cartpole)
+
+# %% [markdown]
+# ## Recap
+#
+# - A loss module reads a **batch of collected data** (a rollout, a collector's batch, a
+#   replay sample), runs its networks again on it with gradients, and writes loss terms.
+#   `rltutor.show(loss)` and `rltutor.dataflow(loss)` show which keys it reads.
+# - `DQNLoss` needs `observation`, `action` and the `next` step's `reward`, `done`,
+#   `terminated` and `observation`; it recomputes `action_value`. `ClipPPOLoss` also
+#   needs `action_log_prob` (a `ProbabilisticActor` with `return_log_prob=True`, collected
+#   without gradients) and uses `advantage`/`value_target`, which `GAE` writes.
+#   `DDPGLoss` trains a deterministic actor with a Q(s, a) critic.
+# - A missing key often fails with a message that names no key; `check_loss(loss, batch)`
+#   says which key is missing and which module should have written it.
+# - `delay_value=True` keeps a target copy; `SoftUpdate` moves it a share τ per step,
+#   `HardUpdate` copies every k steps.
+# - `ReplayBuffer(storage=LazyTensorStorage(n))` samples uniformly with replacement;
+#   `SamplerWithoutReplacement` deals each entry once per pass; `SliceSampler` returns
+#   consecutive steps of one trajectory, the sequences a recurrent policy trains on.
+#
+# **Next:** lesson 11 puts a collector, a buffer, a loss and an optimiser in one loop,
+# and a policy finally learns.
