@@ -224,7 +224,7 @@ def test_monitor_png_redraws_only_the_lines_until_a_range_changes(monkeypatch):
     m.update(frames=1000, eval_return=400.0)  # a higher return: the return axis grows
     m.png()
     assert drawn == [1]
-    assert m.figure().axes[0].get_ylim() == (0.0, 450.0)
+    assert m.figure().axes[0].get_ylim() == (0.0, 500.0)
 
 
 def test_monitor_shows_as_a_png_and_text():
@@ -291,6 +291,7 @@ def test_monitor_redraws_keep_their_share_of_time(fake_display, monkeypatch):
         return b"\x89PNG"
 
     monkeypatch.setattr(m, "png", slow_png)
+    opening = m.seconds  # the panel's first draw, before the loop
     start = time.perf_counter()
     frames = 0
     while time.perf_counter() - start < 1.5:
@@ -300,7 +301,7 @@ def test_monitor_redraws_keep_their_share_of_time(fake_display, monkeypatch):
     elapsed = time.perf_counter() - start
     # 20 ms per draw at 5 % allows one draw per 0.4 s: 4 draws in 1.5 s, not hundreds.
     assert 1 <= m.redraws <= 5
-    assert m.seconds < 0.12 * elapsed
+    assert m.seconds - opening < 0.12 * elapsed
 
 
 def test_monitor_redraw_error_shows_in_the_panel_and_training_goes_on(fake_display,

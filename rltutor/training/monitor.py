@@ -13,9 +13,9 @@ numbers, and :meth:`TrainingMonitor.close` at the end. In a notebook it shows tq
 notebook progress bar above one matplotlib figure (return, loss and epsilon side by
 side) drawn to PNG for an ipywidgets ``Image``. The figure is made once; a redraw only
 moves the data of its lines. Redraws are throttled twice: at most one every ``every``
-seconds, and never more often than keeps their cost under ``max_share`` of the time
-between them, so watching costs a few percent of training at most, however slow the
-machine draws.
+seconds, and only while the redraws so far have used at most ``max_share`` of the time
+since the monitor opened, so watching costs a few percent of training at most, however
+slow the machine draws.
 
 At :meth:`close` the live panel is replaced by a still PNG of the final curves (the
 same output area, through IPython's display ids). So a notebook run with no one
@@ -35,7 +35,6 @@ import numpy as np
 __all__ = ["TrainingMonitor", "in_notebook"]
 
 _SERIES = ("eval_return", "loss", "epsilon")
-_LONGEST_GAP = 10.0  # seconds
 
 
 def in_notebook() -> bool:
@@ -74,9 +73,9 @@ class TrainingMonitor:
         title: shown above the curves.
         target_return: drawn as a dashed line on the return plot (e.g. 195 for CartPole).
         every: at least this many seconds between two redraws of the figure.
-        max_share: redraw no more often than keeps redraw time under this fraction of
-            the time between redraws (0.03: under 3 %), unless one draw took over
-            ``max_share`` x 10 s (then the next comes 10 s later).
+        max_share: a budget: redraw only while the redraws so far took at most this
+            fraction of the time since the monitor opened (0.03: 3 %). A slow machine
+            gets fewer pictures, not a slower loop.
         live: show the live panel. ``None`` (default): only inside a Jupyter kernel.
             With ``live=False`` the monitor only records; show it (or call
             :meth:`png`) to see the curves.
@@ -84,8 +83,8 @@ class TrainingMonitor:
     Attributes:
         history: per series (``"eval_return"``, ``"loss"``, ``"epsilon"``), a list of
             ``(frames, value)`` pairs in the order they came.
-        seconds: wall time spent inside :meth:`update` and :meth:`close` so far (what
-            watching cost the loop).
+        seconds: wall time spent opening the panel (its first, slowest draw) and
+            inside :meth:`update` and :meth:`close` so far: what watching cost.
         redraws: how many times the live figure was drawn.
 
     >>> m = TrainingMonitor(total_frames=50, live=False)
@@ -127,12 +126,15 @@ class TrainingMonitor:
         self._background_limits: tuple = ()
         self._lines: dict[str, Any] = {}
         self._last_draw = -math.inf
-        self._next_gap = self.every
+        self._draw_seconds = 0.0  # time spent redrawing during the loop
+        self._opened = time.perf_counter()
         self._bar: Any = None
         self._panel: Any = None
         self._handle: Any = None
         if self.live:
             self._open_panel()
+        self.seconds = time.perf_counter() - self._opened  # opening counts as watching too
+        self._opened = time.perf_counter()
 
     # -- the loop's side ------------------------------------------------------------------
 
@@ -168,7 +170,10 @@ class TrainingMonitor:
         if self._bar is not None:
             self._bar.update(int(frames) - self.frames)
         self.frames = int(frames)
-        if self.live and start - self._last_draw >= self._next_gap:
+        # Two throttles: a pause of `every` seconds, and a budget: redraws so far may
+        # have used at most `max_share` of the time since the monitor opened.
+        if (self.live and start - self._last_draw >= self.every
+                and self._draw_seconds <= self.max_share * (start - self._opened)):
             self._redraw()
         self.seconds += time.perf_counter() - start
 
@@ -281,9 +286,7 @@ class TrainingMonitor:
         now = time.perf_counter()
         self.redraws += 1
         self._last_draw = now
-        # At most max_share of the time goes to drawing; one slow draw (a busy machine)
-        # pauses the pictures for 10 s at most, the progress bar keeps moving.
-        self._next_gap = max(self.every, min((now - start) / self.max_share, _LONGEST_GAP))
+        self._draw_seconds += now - start
 
     def _make_figure(self) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -293,7 +296,7 @@ class TrainingMonitor:
         # inline backend, never kept alive by pyplot.
         fig = Figure(figsize=(10, 2.7), dpi=80)
         FigureCanvasAgg(fig)
-        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.8, wspace=0.22)
+        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.17, top=0.8, wspace=0.22)
         ret_ax, loss_ax, eps_ax = fig.subplots(1, 3)
         fig.suptitle(self.title, fontsize=11)
         line = {"color": "#1f77b4", "marker": "o", "ms": 3}
@@ -307,13 +310,16 @@ class TrainingMonitor:
         (self._lines["loss"],) = loss_ax.plot([], [], color="#ff7f0e", lw=0.6, alpha=0.5)
         (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#b35900", lw=1.5)
         loss_ax.set(title="loss (dark: mean of the last 50)", xlabel="frames", yscale="log")
+        from matplotlib.ticker import NullFormatter
+
+        loss_ax.yaxis.set_minor_formatter(NullFormatter())  # decades only: a calm axis
         (self._lines["epsilon"],) = eps_ax.plot([], [], color="#9467bd")
         eps_ax.set(title="epsilon (exploration)", xlabel="frames", ylim=(-0.03, 1.03))
         from matplotlib.ticker import FuncFormatter
 
         thousands = FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
         for ax in (ret_ax, loss_ax, eps_ax):
-            ax.set_xlim(0, self.total_frames)
+            ax.set_xlim(0, self.total_frames * 1.02)  # room for the last point
             if self.total_frames >= 5000:
                 ax.xaxis.set_major_formatter(thousands)
             ax.tick_params(labelsize=8)
@@ -336,7 +342,7 @@ class TrainingMonitor:
         self._lines["best"].set_data([best[0]] if best else [], [best[1]] if best else [])
         # Coarse ranges: they change rarely, so the cached background stays valid.
         top = max([v for _, v in self.history["eval_return"]] + [self.target_return or 0, 10])
-        self._axes["eval_return"].set_ylim(0, 50 * math.ceil(top * 1.05 / 50))
+        self._axes["eval_return"].set_ylim(0, 100 * math.ceil(top * 1.05 / 100))
         positive = [v for _, v in loss if v > 0 and math.isfinite(v)]
         if positive:
             low = 10.0 ** math.floor(math.log10(min(positive)))
