@@ -2,8 +2,8 @@
 
 Fast tests of the pure parts (lesson descriptions, links, index, widget stills, rendering)
 run everywhere. The built site is checked by `make site-test`, which builds `site/` and
-runs this file with RLTUTOR_SITE=site: every page opened in headless Chromium from disk
-and over http, with every request outside the site aborted.
+runs the `built_site` tests with RLTUTOR_SITE=site: every page opened in headless Chromium
+from disk and over http, with every request outside the site aborted.
 """
 
 from __future__ import annotations
@@ -205,14 +205,14 @@ def _pages(built: Path) -> list[Path]:
     return sorted(built.glob("*.html"))
 
 
-def test_site_has_a_page_for_every_lesson(built: Path) -> None:
+def test_built_site_has_a_page_for_every_lesson(built: Path) -> None:
     lessons = [p.stem for p in site.lesson_notebooks(ROOT / "lessons")]
     assert sorted(p.stem for p in _pages(built)) == sorted([*lessons, "index"])
     for stem in lessons:
         assert (built / "notebooks" / f"{stem}.ipynb").exists()
 
 
-def test_site_is_small_and_loads_nothing_remote(built: Path) -> None:
+def test_built_site_is_small_and_loads_nothing_remote(built: Path) -> None:
     size = sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
     assert size < MAX_BYTES, f"site is {size / 1e6:.1f} MB, budget {MAX_BYTES / 1e6:.0f} MB"
     remote = {p.name: _remote_sources(p.read_text()) for p in _pages(built)}
@@ -222,7 +222,7 @@ def test_site_is_small_and_loads_nothing_remote(built: Path) -> None:
 _HREF = re.compile(r"<a\b[^>]*\bhref=\"([^\"#]+)", re.I)
 
 
-def test_site_links_resolve(built: Path) -> None:
+def test_built_site_links_resolve(built: Path) -> None:
     broken = []
     for page in _pages(built):
         for href in _HREF.findall(page.read_text()):
@@ -342,7 +342,9 @@ def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str],
 
 @pytest.mark.browser
 @pytest.mark.parametrize("origin", ["file", "http"])
-def test_every_page_in_chromium(browser, built: Path, http_root: str, origin: str) -> None:
+def test_built_site_every_page_in_chromium(
+    browser, built: Path, http_root: str, origin: str
+) -> None:
     base = built.resolve().as_uri() + "/" if origin == "file" else http_root
     problems, seen = _visit_all(browser, built, base, "light")
     assert problems == [], "\n".join(problems)
@@ -350,7 +352,7 @@ def test_every_page_in_chromium(browser, built: Path, http_root: str, origin: st
 
 
 @pytest.mark.browser
-def test_pages_follow_the_system_theme(browser, built: Path) -> None:
+def test_built_site_follows_the_system_theme(browser, built: Path) -> None:
     base = built.resolve().as_uri() + "/"
     _, light = _visit_all(browser, built, base, "light")
     problems, dark = _visit_all(browser, built, base, "dark")
