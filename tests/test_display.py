@@ -37,7 +37,7 @@ from torchrl.modules import (
 import rltutor
 from rltutor import dataflow, diff, show, to_html, to_text
 from rltutor import display as display_mod
-from rltutor.display._render_text import compact_keys, wrap_keys
+from rltutor.display._format import compact_keys, wrap_keys
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 
-__all__ = ["batch_str", "dtype_kind", "key_groups", "num", "shape_parts", "shape_str", "shorten"]
+__all__ = ["batch_str", "compact_keys", "dtype_kind", "key_groups", "num", "shape_parts",
+           "shape_str", "shorten", "wrap_keys"]
 
 
 def num(value: float | None) -> str:
@@ -131,3 +132,54 @@ def key_groups(
         else:
             groups.append((prefix, [name], is_marked))
     return groups
+
+
+def compact_keys(keys: Sequence[str], marked: Collection[str] = (), mark: str = "") -> list[str]:
+    """Keys written compactly: ``action.{direction, force}``; ``mark`` follows marked ones.
+
+    >>> compact_keys(["hidden", "params.force.loc", "params.force.scale"])
+    ['hidden', 'params.force.{loc, scale}']
+    """
+    return [
+        prefix + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}")
+        + (mark if is_marked else "")
+        for prefix, names, is_marked in key_groups(keys, marked)
+    ]
+
+
+def wrap_keys(
+    keys: Sequence[str], room: int, marked: Collection[str] = (), mark: str = ""
+) -> list[str]:
+    """``compact_keys`` joined by ", " in lines of at most ``room`` characters (when a key
+    allows); a ``{…}`` group breaks between names and goes on under its first name.
+
+    >>> wrap_keys(["action.direction", "action.force"], 20)
+    ['action.{direction,', '        force}']
+    """
+    lines: list[str] = []
+    line = ""
+
+    def add(text: str, indent: int) -> None:
+        nonlocal line
+        if not line:
+            line = text
+        elif len(line) + 2 + len(text) < room:  # < keeps room for a trailing comma
+            line += ", " + text
+        else:
+            lines.append(line + ",")
+            line = " " * indent + text
+
+    for prefix, names, is_marked in key_groups(keys, marked):
+        end = mark if is_marked else ""
+        whole = prefix + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}") + end
+        if len(names) == 1 or len(whole) < room:  # a group breaks only if it must
+            if line and len(line) + 2 + len(whole) >= room:
+                lines.append(line + ",")
+                line = ""
+            add(whole, 0)
+            continue
+        last = len(names) - 1
+        for i, name in enumerate(names):
+            add(("" if i else prefix + "{") + name + ("}" + end if i == last else ""),
+                len(prefix) + 1 if i else 0)
+    return [*lines, line]

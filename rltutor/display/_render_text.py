@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
-from rltutor.display._format import batch_str, key_groups, num, shape_str
+from rltutor.display._format import batch_str, compact_keys, num, shape_str, wrap_keys
 from rltutor.display._nodes import (
     BADGE_HELP,
     Branch,
@@ -64,57 +64,6 @@ def spark_str(values: tuple[float, ...], is_bool: bool) -> str:
             BLOCKS[0] if v <= 0 else BLOCKS[max(1, min(top, round(v * top)))] for v in values
         )
     return "".join(BLOCKS[max(0, min(top, round(v * top)))] for v in values)
-
-
-def compact_keys(keys: Sequence[str], marked: Collection[str] = (), mark: str = "") -> list[str]:
-    """Keys written compactly: ``action.{direction, force}``; ``mark`` follows marked ones.
-
-    >>> compact_keys(["hidden", "params.force.loc", "params.force.scale"])
-    ['hidden', 'params.force.{loc, scale}']
-    """
-    return [
-        prefix + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}")
-        + (mark if is_marked else "")
-        for prefix, names, is_marked in key_groups(keys, marked)
-    ]
-
-
-def wrap_keys(
-    keys: Sequence[str], room: int, marked: Collection[str] = (), mark: str = ""
-) -> list[str]:
-    """``compact_keys`` joined by ", " in lines of at most ``room`` characters (when a key
-    allows); a ``{…}`` group breaks between names and goes on under its first name.
-
-    >>> wrap_keys(["action.direction", "action.force"], 20)
-    ['action.{direction,', '        force}']
-    """
-    lines: list[str] = []
-    line = ""
-
-    def add(text: str, indent: int) -> None:
-        nonlocal line
-        if not line:
-            line = text
-        elif len(line) + 2 + len(text) < room:  # < keeps room for a trailing comma
-            line += ", " + text
-        else:
-            lines.append(line + ",")
-            line = " " * indent + text
-
-    for prefix, names, is_marked in key_groups(keys, marked):
-        end = mark if is_marked else ""
-        whole = prefix + (names[0] if len(names) == 1 else "{" + ", ".join(names) + "}") + end
-        if len(names) == 1 or len(whole) < room:  # a group breaks only if it must
-            if line and len(line) + 2 + len(whole) >= room:
-                lines.append(line + ",")
-                line = ""
-            add(whole, 0)
-            continue
-        last = len(names) - 1
-        for i, name in enumerate(names):
-            add(("" if i else prefix + "{") + name + ("}" + end if i == last else ""),
-                len(prefix) + 1 if i else 0)
-    return [*lines, line]
 
 
 def _headed(head: str, keys: Sequence[str], width: int, empty: str) -> list[str]:
