@@ -24,6 +24,7 @@ from typing import Any
 
 from tensordict import unravel_key
 from tensordict.nn import TensorDictModuleBase, TensorDictSequential
+from torch import nn
 
 __all__ = [
     "Path",
@@ -33,6 +34,7 @@ __all__ = [
     "key_str",
     "leaf_name",
     "module_keys",
+    "module_parts",
     "module_steps",
     "overlaps",
     "provided",
@@ -129,8 +131,9 @@ def module_steps(
 ) -> Iterator[tuple[TensorDictModuleBase, tuple[str, ...]]]:
     """The modules ``module`` runs, in order, each with the containers it sits in.
 
-    A ``TensorDictSequential`` (``ProbabilisticActor``, ``QValueActor``, ...) is opened
-    recursively; anything else is one step.
+    A ``TensorDictSequential`` (``ProbabilisticActor``, ``QValueActor``, ...) and a
+    ``Compose`` of transforms are opened recursively (:func:`module_parts`); anything
+    else is one step.
 
     Args:
         module: a TensorDict module.
@@ -142,14 +145,46 @@ def module_steps(
     >>> [names for _, names in module_steps(TensorDictSequential(a, a))]
     [('TensorDictSequential',), ('TensorDictSequential',)]
     """
-    parts = []
-    if isinstance(module, TensorDictSequential):
-        parts = [m for m in module.module if isinstance(m, TensorDictModuleBase)]
+    parts = module_parts(module)
     if not parts:
         yield module, group
         return
     for part in parts:
         yield from module_steps(part, (*group, type(module).__name__))
+
+
+def module_parts(module: Any) -> list[Any]:
+    """The parts a ``TensorDictSequential`` (or a transforms ``Compose``) runs in order.
+
+    A transform inside a policy (``ObservationNorm``, ``BatchSizeTransform``,
+    ``env.transform[:-1]``) is a part like any module: it reads and rewrites the
+    TensorDict. [] for a module that is one step.
+
+    Args:
+        module: anything.
+
+    >>> from tensordict.nn import TensorDictModule
+    >>> from torch import nn
+    >>> a = TensorDictModule(nn.Identity(), in_keys=["x"], out_keys=["y"])
+    >>> len(module_parts(TensorDictSequential(a, a))), module_parts(a)
+    (2, [])
+    """
+    if _is_compose(module):
+        inner = list(module.transforms)
+    elif isinstance(module, TensorDictSequential):
+        inner = module.module
+        inner = list(inner.values() if isinstance(inner, nn.ModuleDict) else inner)
+    else:
+        return []
+    return [m for m in inner if isinstance(m, TensorDictModuleBase)
+            or TensorDictModuleBase.is_tdmodule_compatible(m)]
+
+
+def _is_compose(module: Any) -> bool:
+    # by name, so that this module imports no torchrl
+    return any(cls.__name__ == "Compose" for cls in type(module).__mro__) and hasattr(
+        module, "transforms"
+    )
 
 
 def module_keys(module: Any, attr: str) -> list[Path]:
@@ -165,7 +200,14 @@ def module_keys(module: Any, attr: str) -> list[Path]:
     ...             "out_keys")
     [('y', 'z')]
     """
-    return [as_path(k) for k in getattr(module, attr, None) or ()]
+    keys = getattr(module, attr, None) or ()
+    if not keys and attr == "out_keys" and hasattr(module, "action_key"):
+        # RandomPolicy declares no keys: it writes its action key (each leaf of a
+        # Composite spec)
+        spec = getattr(module, "action_spec", None)
+        keys = (list(spec.keys(True, True)) if hasattr(spec, "keys")
+                else [module.action_key])
+    return [as_path(k) for k in keys]
 
 
 def env_keys(module: Any) -> list[Path]:

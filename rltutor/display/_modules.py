@@ -13,19 +13,20 @@ from tensordict.nn import (
     ProbabilisticTensorDictModule,
     TensorDictModule,
     TensorDictModuleBase,
-    TensorDictSequential,
 )
 from torch import nn
 
 from rltutor._exploration import exploration_class
-from rltutor._keys import env_keys, key_str, module_keys, module_steps, provided
+from rltutor._keys import env_keys, key_str, module_keys, module_parts, module_steps, provided
 from rltutor.display._nodes import Flow, ModuleCard, Step
 from rltutor.display._options import Options
 
 
-def check_module(module: Any, what: str) -> TensorDictModuleBase:
-    """``module`` if it is a TensorDict module, else a TypeError saying what is accepted."""
-    if isinstance(module, TensorDictModuleBase):
+def check_module(module: Any, what: str) -> Any:
+    """``module`` if it is a TensorDict module or anything else ``env.rollout`` runs as a
+    policy (``RandomPolicy``, a function of a TensorDict); else a TypeError saying what is
+    accepted."""
+    if isinstance(module, TensorDictModuleBase) or _runs_on_tensordicts(module):
         return module
     hint = ""
     if isinstance(module, nn.Module):
@@ -35,9 +36,14 @@ def check_module(module: Any, what: str) -> TensorDictModuleBase:
         )
     raise TypeError(
         f"{what} takes a TensorDict module (TensorDictModule, TensorDictSequential, "
-        f"ProbabilisticActor, QValueActor, an exploration module, ...), "
-        f"got {type(module).__name__}{hint}"
+        f"ProbabilisticActor, QValueActor, an exploration module, ...) or a callable policy "
+        f"such as RandomPolicy, got {type(module).__name__}{hint}"
     )
+
+
+def _runs_on_tensordicts(obj: Any) -> bool:
+    """A callable policy that is no nn.Module: RandomPolicy, ``def policy(td): ...``."""
+    return callable(obj) and not isinstance(obj, (nn.Module, type))
 
 
 def is_module(obj: Any) -> bool:
@@ -75,10 +81,8 @@ def _keys(keys: Any) -> tuple[str, ...]:
 
 
 def _parts(module: TensorDictModuleBase) -> list[TensorDictModuleBase]:
-    """The sub-modules a sequence runs in order; [] for a module that is one step."""
-    if isinstance(module, TensorDictSequential):
-        return [m for m in module.module if isinstance(m, TensorDictModuleBase)]
-    return []
+    """The sub-modules (transforms too) a sequence runs in order; [] for one step."""
+    return module_parts(module)
 
 
 def step_name(module: TensorDictModuleBase) -> str:
@@ -95,12 +99,16 @@ def step_name(module: TensorDictModuleBase) -> str:
         inner = module.module
         return getattr(inner, "__name__", None) or type(inner).__name__
     name = type(module).__name__
+    if name == "function":  # a plain ``def policy(td)``: its own name
+        return getattr(module, "__name__", name)
     return "LSTM" if name == "LSTMModule" else "GRU" if name == "GRUModule" else name
 
 
 def _fmt(value: Any) -> str:
     if hasattr(value, "numel") and value.numel() == 1:
         value = value.item()
+    elif hasattr(value, "numel") and value.numel() <= 4:
+        return "[" + ", ".join(_fmt(v) for v in value.flatten().tolist()) + "]"
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
@@ -140,7 +148,29 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
             details.append(("parameters", count))
     elif name in ("LSTMModule", "GRUModule"):
         details.append(("parameters", _count_params(module)))
+    elif not isinstance(module, TensorDictModuleBase):
+        details += _other_details(module)
+    ins = module_keys(module, "in_keys")
+    rewritten = [key_str(k) for k in module_keys(module, "out_keys") if k in ins]
+    if rewritten:  # the value read is gone afterwards: the rollout stores the new one
+        details.append(("overwrites", ", ".join(rewritten)))
     return tuple(details)
+
+
+def _other_details(module: Any) -> list[tuple[str, str]]:
+    """A transform inside a policy, RandomPolicy, a plain function."""
+    if hasattr(module, "transforms"):  # a Compose: its parts say it all
+        return []
+    if hasattr(module, "in_keys") and hasattr(module, "out_keys"):
+        details = []
+        if type(module).__name__ == "ObservationNorm":
+            details += [("loc", _fmt(module.loc)), ("scale", _fmt(module.scale))]
+        if getattr(module, "batch_size", None) is not None:
+            details.append(("batch_size", str(list(module.batch_size))))
+        return details
+    if hasattr(module, "action_spec") and hasattr(module, "action_key"):
+        return [("draws", "action_spec.rand(): ignores its inputs and the exploration type")]
+    return [("keys", "not declared (a plain function of the TensorDict)")]
 
 
 def _count_params(module: Any) -> str:
@@ -159,7 +189,7 @@ def module_card(module: TensorDictModuleBase) -> ModuleCard:
     return card
 
 
-def _card(module: TensorDictModuleBase) -> ModuleCard:
+def _card(module: Any) -> ModuleCard:
     parts = _parts(module)
     name = type(module).__name__
     if not parts and isinstance(module, TensorDictModule) and name in ("TensorDictModule",
@@ -181,7 +211,8 @@ def flow_of(module: TensorDictModuleBase) -> Flow:
     ``check_policy`` and ``rollout`` use too).
 
     Args:
-        module: a TensorDict module.
+        module: a TensorDict module, or any policy ``env.rollout`` accepts (what it
+            declares is shown: ``RandomPolicy`` writes its action key).
 
     >>> from tensordict.nn import TensorDictModule
     >>> from torch import nn
@@ -204,4 +235,5 @@ def flow_of(module: TensorDictModuleBase) -> Flow:
         steps.append(Step(index, step_name(part), " > ".join(group),
                           tuple(key_str(k) for k in read_keys), env_reads, writes, note))
     needed = tuple(key_str(k) for k in env_keys(module))
-    return Flow(type(module).__name__, steps, needed, tuple(out_keys))
+    name = type(module).__name__ if isinstance(module, nn.Module) else step_name(module)
+    return Flow(name, steps, needed, tuple(out_keys))

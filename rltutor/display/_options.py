@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tensordict.nn import TensorDictModuleBase
+from torch import nn
 
 __all__ = ["OPTION_NAMES", "Options", "make_options"]
 
@@ -73,9 +74,12 @@ def make_options(**options: Any) -> Options:
         if value is not None and (not isinstance(value, int) or value < 0):
             raise ValueError(f"display option {name} must be an integer >= 0, got {value!r}")
     module = options.get("module")
-    if module is not None and not isinstance(module, TensorDictModuleBase):
+    # RandomPolicy or a function of a TensorDict: badges for the keys it declares
+    plain_callable = callable(module) and not isinstance(module, (type, nn.Module))
+    if module is not None and not (isinstance(module, TensorDictModuleBase) or plain_callable):
         raise TypeError(
             "display option module= takes a TensorDict module (TensorDictModule, "
-            f"TensorDictSequential, ProbabilisticActor, ...), got {type(module).__name__}"
+            f"TensorDictSequential, ProbabilisticActor, ...) or a callable policy such as "
+            f"RandomPolicy, got {type(module).__name__}"
         )
     return Options(**options)

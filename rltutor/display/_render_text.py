@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rltutor.display._format import batch_str, compact_keys, num, shape_str, wrap_keys
 from rltutor.display._nodes import (
@@ -104,10 +104,21 @@ def fit_spark(p: Preview | None, room: int) -> str:
     return spark_str(tuple(values), p.kind == "bool")
 
 
-def _leaf_cells(leaf: Leaf, label: str) -> list[str]:
+class _Tail(str):
+    """A row's last cell that runs to the end of the line: a note such as "no preview:
+    691,200,000 values > limit" must not widen the min column of every other row."""
+
+
+def _leaf_cells(leaf: Leaf, label: str, drop: Collection[int] = ()) -> list[str]:
+    """The cells of a leaf's row; ``drop`` leaves out cells by index (7: mean, 4: device)
+    when the rows would not fit the width otherwise."""
     badges = " ".join(f"[{b}]" for b in leaf.badges)
-    return [label, leaf.kind, shape_str(leaf.shape, leaf.batch_dims), leaf.dtype, leaf.device,
-            badges, *preview_cells(leaf.preview, leaf.text)]
+    values = preview_cells(leaf.preview, leaf.text)
+    if leaf.text is not None or (leaf.preview is not None and leaf.preview.kind == "skipped"):
+        values = [_Tail(values[0])]
+    cells = [label, leaf.kind, shape_str(leaf.shape, leaf.batch_dims), leaf.dtype, leaf.device,
+             badges, *values]
+    return [c for i, c in enumerate(cells) if i not in drop]
 
 
 def _with_spark(line: str, leaf: Leaf | None, width: int) -> str:
@@ -124,14 +135,20 @@ def _columns(rows: list[list[str] | str]) -> list[str]:
     if not cell_rows:
         return [r for r in rows if isinstance(r, str)]
     ncol = max(len(r) for r in cell_rows)
-    widths = [max((len(r[i]) for r in cell_rows if i < len(r)), default=0) for i in range(ncol)]
+    widths = [max((len(r[i]) for r in cell_rows if i < len(r) and not isinstance(r[i], _Tail)),
+                  default=0) for i in range(ncol)]
     out = []
     for row in rows:
         if isinstance(row, str):
             out.append(row)
             continue
+        # a tail starts where its column starts, whatever the columns after it hold
+        end = next((i for i, c in enumerate(row) if isinstance(c, _Tail)), None)
         cells = [row[i].ljust(widths[i]) if i < len(row) else "" for i in range(ncol)]
-        out.append("  ".join(c for c, w in zip(cells, widths, strict=True) if w))
+        if end is not None:
+            cells = [*cells[:end], row[end]]
+        out.append("  ".join(c for c, w in zip(cells, widths, strict=False) if w
+                             or isinstance(c, _Tail)))
     return out
 
 
@@ -140,11 +157,19 @@ def _columns(rows: list[list[str] | str]) -> list[str]:
 
 def _tree(root: Branch, width: int) -> list[str]:
     head = _branch_head(root, root.type_name)
-    rows: list[list[str] | str] = [head]
-    leaves: list[Leaf | None] = [None]
-    _tree_rows(root, "", rows, leaves)
+    # One wide column (a pixel shape, a long key) must not push every row's numbers past
+    # the width, where they would be cut mid-number: leave out the mean, then the device.
+    for drop in ((), (7,), (7, 4)):
+        rows: list[list[str] | str] = [head]
+        leaves: list[Leaf | None] = [None]
+        _tree_rows(root, "", rows, leaves, drop)
+        columns = _columns(rows)
+        # a note running past the width is cut at its end; numbers must not be
+        if max((len(line) for line, row in zip(columns, rows, strict=True)
+                if isinstance(row, list) and not isinstance(row[-1], _Tail)), default=0) <= width:
+            break
     lines = [_with_spark(line, leaf, width)
-             for line, leaf in zip(_columns(rows), leaves, strict=True)]
+             for line, leaf in zip(columns, leaves, strict=True)]
     badges = sorted({b for row in _walk(root) for b in row.badges})
     if badges:
         lines.append("  ".join(f"[{b}] {BADGE_HELP.get(b, b)}" for b in badges))
@@ -169,7 +194,11 @@ def _branch_head(b: Branch, label: str) -> str:
 
 
 def _tree_rows(
-    branch: Branch, prefix: str, rows: list[list[str] | str], leaves: list[Leaf | None]
+    branch: Branch,
+    prefix: str,
+    rows: list[list[str] | str],
+    leaves: list[Leaf | None],
+    drop: Collection[int] = (),
 ) -> None:
     items: list[Leaf | Branch | str] = list(branch.children)
     if branch.more:
@@ -183,9 +212,9 @@ def _tree_rows(
         elif isinstance(child, Branch):
             rows.append(prefix + elbow + _branch_head(child, str(child.key)))
             leaves.append(None)
-            _tree_rows(child, prefix + ("   " if last else "│  "), rows, leaves)
+            _tree_rows(child, prefix + ("   " if last else "│  "), rows, leaves, drop)
         else:
-            rows.append(_leaf_cells(child, prefix + elbow + child.key))
+            rows.append(_leaf_cells(child, prefix + elbow + child.key, drop))
             leaves.append(child)
 
 

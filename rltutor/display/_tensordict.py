@@ -21,8 +21,8 @@ from rltutor.display._nodes import INPUT, POLICY, Branch, Leaf
 from rltutor.display._options import Options
 from rltutor.display._preview import preview_tensor
 
-__all__ = ["build_tensor", "build_tensordict", "is_tensor", "is_tensordict", "iter_leaves",
-           "leaf_of", "tensor_leaf"]
+__all__ = ["Ragged", "build_tensor", "build_tensordict", "is_tensor", "is_tensordict",
+           "iter_leaves", "leaf_of", "tensor_leaf", "tensordict_items"]
 
 
 def is_tensordict(obj: Any) -> bool:
@@ -79,7 +79,9 @@ def _module_marks(module: TensorDictModuleBase) -> dict[str, tuple[str, ...]]:
     flow = flow_of(module)
     marks: dict[str, tuple[str, ...]] = {key: (INPUT,) for key in flow.env_keys}
     for key in flow.out_keys:
-        marks[key] = (POLICY,)
+        # a key read from the env and rewritten in place (ObservationNorm inside the
+        # policy, an LSTM with out_key == in_key) holds what the policy wrote
+        marks[key] = (INPUT, POLICY) if key in marks else (POLICY,)
     return marks
 
 
@@ -107,7 +109,7 @@ def _branch(
         cut = f"deeper than max_depth={opts.max_depth}"
         node.note = f"{node.note}; {cut}" if node.note else cut
         return node
-    items = list(td.items())
+    items = tensordict_items(td)
     if opts.sort:
         items.sort(key=lambda kv: (isinstance(kv[1], TensorDictBase) and not is_non_tensor(kv[1]),
                                    str(kv[0])))
@@ -126,6 +128,52 @@ def _branch(
     if path and marks and not node.badges and _all_written(node):
         node.badges = (POLICY,)  # e.g. ("params", ...) or ("action", ...) built leaf by leaf
     return node
+
+
+class Ragged(list):
+    """The members' tensors of a lazy stack entry whose shapes differ (no stacked view);
+    ``shape`` is the stack's, -1 where the members differ."""
+
+    shape: tuple[int, ...] = ()
+
+
+def tensordict_items(td: TensorDictBase) -> list[tuple[str, Any]]:
+    """``td.items()``, except that an entry of a lazy stack whose members' shapes differ
+    (``get_item_shape`` says -1) stays a list of the members' tensors: stacking it fails."""
+    if not isinstance(td, LazyStackedTensorDict):
+        return list(td.items())
+    items: list[tuple[str, Any]] = []
+    for key in td.keys():
+        first = td.tensordicts[0].get(key) if td.tensordicts else None
+        if isinstance(first, torch.Tensor) and -1 in td.get_item_shape(key):
+            ragged = Ragged(part.get(key) for part in td.tensordicts)
+            ragged.shape = tuple(td.get_item_shape(key))
+            items.append((key, ragged))
+        else:
+            items.append((key, td.get(key)))
+    return items
+
+
+def _ragged_leaf(
+    members: Ragged, key: str, batch_dims: int, opts: Options, badges: tuple[str, ...]
+) -> Leaf:
+    """A stack of tensors of different shapes: the stack's shape (-1 where they differ)
+    and the shape of each member, e.g. ``[3], [5]``."""
+    shapes = [list(t.shape) for t in members]
+    distinct = list(dict.fromkeys(map(str, shapes)))
+    text = "members: " + ", ".join(str(shape) for shape in shapes[:4])
+    if len(shapes) > 4:
+        text += f" … ({len(distinct)} distinct shapes in {len(shapes)})"
+    dtypes = sorted({str(t.dtype).removeprefix("torch.") for t in members})
+    return Leaf(
+        key=key,
+        shape=members.shape,
+        batch_dims=batch_dims,
+        dtype="/".join(dtypes),
+        device=str(members[0].device) if members else "-",
+        badges=badges,
+        text=shorten(text, opts.text_limit),
+    )
 
 
 def _all_written(node: Branch) -> bool:
@@ -160,6 +208,8 @@ def leaf_of(
 ) -> Leaf:
     if isinstance(value, torch.Tensor):
         return tensor_leaf(value, key, batch_dims, opts, badges, time_dim)
+    if isinstance(value, Ragged):
+        return _ragged_leaf(value, key, batch_dims, opts, badges)
     if is_non_tensor(value):
         data = value.tolist() if hasattr(value, "tolist") else getattr(value, "data", value)
         return Leaf(
