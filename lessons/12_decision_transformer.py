@@ -1,0 +1,359 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 12 — The Decision Transformer: a policy that reads the return it is asked for
+#
+# Every policy so far answered one question: *given what I see, what do I do?* A Decision
+# Transformer answers a different one: *given what I see, what happened lately, and the
+# return I am asked to earn, what do I do?* The return is an **input**. Ask for little and
+# it acts like the weak examples it learned from; ask for a lot and it acts like the good
+# ones. It learns from a fixed set of episodes (offline), with a plain supervised loss:
+# predict the action that was taken.
+#
+# **What you will learn**
+#
+# - make an offline dataset from controllers of different quality, and compute every
+#   step's **return-to-go** with `Reward2GoTransform`;
+# - what the transformer reads: interleaved (return-to-go, observation, action) tokens over
+#   a context window, cut from the episodes by a replay buffer;
+# - build `DTActor` inside a `ProbabilisticActor` and train it with `DTLoss`;
+# - act with `DecisionTransformerInferenceWrapper` in an environment that keeps the context
+#   (`TargetReturn`, `CatFrames`) — and where that context lives between steps;
+# - move a target-return slider and see where conditioning works, and where it stops.
+
+# %%
+import torch
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from torchrl.data import LazyTensorStorage, ReplayBuffer
+from torchrl.envs import (CatFrames, Compose, GymEnv, RandomCropTensorDict, RenameTransform,
+                          Reward2GoTransform, TargetReturn, TensorDictPrimer, TransformedEnv,
+                          UnsqueezeTransform)
+from torchrl.modules import (DecisionTransformer, DecisionTransformerInferenceWrapper, DTActor,
+                             ProbabilisticActor, TanhDelta)
+from torchrl.objectives import DTLoss
+
+import rltutor
+from rltutor import dt_plots, offline
+from rltutor.exercises import lesson12 as ex
+
+torch.set_num_threads(1)
+_ = torch.manual_seed(0)
+
+# %% [markdown]
+# ## A pendulum, and controllers of different quality
+#
+# We need episodes whose returns spread widely. We use Pendulum with **low gravity**
+# (`g=2` instead of 10): the motor can then lift the pendulum directly, so a one-line
+# controller swings it up, and a small transformer can learn to copy it in seconds on a
+# CPU. Episodes last 100 steps.
+#
+# `offline.FeedbackController` applies the torque `-effort × (2 sin θ + ω)` plus a little
+# noise. With `effort=1` it lifts the pendulum and holds it upright; with `effort=0.25` it
+# only damps the swing, and the pendulum ends up hanging. Fifteen episodes per effort:
+
+# %%
+env = GymEnv("Pendulum-v1", g=2.0, max_episode_steps=100)
+env.set_seed(0)
+data = offline.make_offline_dataset(env, efforts=(0.25, 0.5, 0.75, 1.0), episodes_per_effort=15)
+print("batch size [episodes, steps]:", tuple(data.batch_size))
+dt_plots.plot_dataset_returns(data)
+
+# %% [markdown]
+# Returns run from about -900 (hanging all episode) to about 0 (started upright and
+# stayed there). The effort explains most of the spread; where the pendulum started
+# explains the rest, so the groups overlap.
+#
+# ## Return-to-go: what is still to be earned
+#
+# The model is not told the *episode* return but the **return-to-go** at each step: the sum
+# of the rewards from that step to the end of the episode. TorchRL computes it with
+# `Reward2GoTransform`, an *inverse* transform (it runs on stored data, not inside an
+# environment, because it needs the future). `gamma=1.0`: no discount.
+
+# %%
+r2g = Reward2GoTransform(gamma=1.0, in_keys=[("next", "reward")], out_keys=["return_to_go"])
+data = r2g.inv(data)
+returns = offline.episode_returns(data)
+assert torch.allclose(data["return_to_go"][:, 0, 0], returns, atol=1e-3)  # step 0: everything
+assert torch.allclose(data["return_to_go"][:, -1], data["next", "reward"][:, -1])  # last: one
+print("episode 0: return-to-go at steps 0, 50, 99:",
+      [round(data["return_to_go"][0, t].item(), 1) for t in (0, 50, 99)])
+
+# %% [markdown]
+# ## Training samples: windows of context
+#
+# The transformer reads a **window** of `K` consecutive steps. A replay buffer holding the
+# 60 episodes cuts one random window out of each episode it samples
+# (`RandomCropTensorDict` along the time dimension), and `RenameTransform` copies the three
+# sequences the model reads to the names the acting environment will use later
+# (`observation_cat`, `action_cat`, `return_to_go_cat`). `action` itself stays: it is the
+# target the loss compares with.
+
+# %%
+K = 4  # steps of context: Pendulum's observation already holds its velocity
+buffer = ReplayBuffer(
+    storage=LazyTensorStorage(len(data)), batch_size=64,
+    transform=Compose(
+        RandomCropTensorDict(K, sample_dim=-1),
+        RenameTransform(in_keys=["observation", "action", "return_to_go"],
+                        out_keys=["observation_cat", "action_cat", "return_to_go_cat"],
+                        create_copy=True),
+    ))
+buffer.extend(data)
+batch = buffer.sample()
+print("one batch:", tuple(batch.batch_size), "| observations per sample:",
+      tuple(batch["observation_cat"].shape[1:]))
+
+# %% [markdown]
+# ## What the transformer reads
+#
+# One sample, drawn as the model sees it: each step becomes three **tokens**, the
+# return-to-go R̂, the observation s and the action a, in that order. GPT-2's causal
+# attention lets every token look only to its left, so the output at s_t has seen R̂_t
+# and s_t (and everything earlier) but not a_t: that output predicts a_t.
+
+# %%
+dt_plots.plot_context_tokens(batch[0])
+
+# %% [markdown]
+# ## The model: `DTActor` in a `ProbabilisticActor`
+#
+# `DTActor` embeds each kind of token with its own linear layer, runs GPT-2 (from
+# `transformers`) over the interleaved sequence, and maps the output at every s token to an
+# action. We make it tiny: 32-wide embeddings, one layer, two heads, no dropout.
+#
+# Building GPT-2's config makes `transformers` log a note that the *token ids* for
+# begin/end of text (50256) lie outside a vocabulary of size 1. The DT feeds embeddings,
+# never token ids, so the note does not apply: `offline.quiet_token_id_warning()` filters
+# exactly that message and nothing else.
+
+# %%
+offline.quiet_token_id_warning()
+config = DecisionTransformer.DTConfig(n_embd=32, n_layer=1, n_head=2, n_inner=128,
+                                      n_positions=3 * K, resid_pdrop=0.0, attn_pdrop=0.0)
+dt_actor = DTActor(state_dim=3, action_dim=1, transformer_config=config)
+print(sum(p.numel() for p in dt_actor.parameters()), "parameters")
+
+# %% [markdown]
+# Returns-to-go are in the hundreds; the model reads them divided by 100 (a first step
+# of the policy), so that they sit in the same range as the observations. `TanhDelta`
+# squashes the output into the torque bounds [-2, 2] (a "distribution" with all its mass
+# on one action: this actor is deterministic).
+
+# %%
+scale_return = TensorDictModule(lambda rtg: rtg / 100, in_keys=["return_to_go_cat"],
+                                out_keys=["return_to_go_scaled"])
+transformer = TensorDictModule(dt_actor, out_keys=["param"],
+                               in_keys=["observation_cat", "action_cat", "return_to_go_scaled"])
+actor = ProbabilisticActor(
+    TensorDictSequential(scale_return, transformer), in_keys=["param"], out_keys=["action"],
+    distribution_class=TanhDelta, distribution_kwargs={"low": -2.0, "high": 2.0},
+)
+rltutor.dataflow(actor)
+
+# %% [markdown]
+# ## Training offline with `DTLoss`
+#
+# `DTLoss` runs the actor on a batch and returns the mean squared error between the
+# actions it predicts and the `action` entries of the batch. No environment is involved:
+# 500 updates on the stored episodes.
+
+# %%
+loss_module = DTLoss(actor)
+optimizer = torch.optim.Adam(loss_module.parameters(), lr=3e-3)
+for update in range(1, 501):
+    loss = loss_module(buffer.sample())["loss"]
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if update in (1, 100, 500):
+        print(f"update {update:3d}: loss {loss.item():.3f}")
+_ = actor.eval()
+
+# %% [markdown]
+# The loss settles near 0.05: the controllers' own noise (standard deviation 0.2, so a
+# variance of 0.04) cannot be predicted by anyone.
+#
+# ## Acting: the environment keeps the context
+#
+# To act, the model needs the last `K` observations, actions and returns-to-go at every
+# step. In TorchRL the **environment** keeps them, with transforms:
+#
+# - `TargetReturn(target)` writes `return_to_go` = the target at reset, then subtracts every
+#   reward received (mode `"reduce"`);
+# - `TensorDictPrimer(action spec)` makes the last action part of the environment's state;
+# - `UnsqueezeTransform` + `CatFrames(N=K)` stack the last `K` of each under the `_cat` names.
+
+# %%
+def make_dt_env(target_return, seed=3):
+    base = GymEnv("Pendulum-v1", g=2.0, max_episode_steps=100)
+    base.set_seed(seed)
+    keys = ["observation", "action", "return_to_go"]
+    return TransformedEnv(base, Compose(
+        TargetReturn(target_return, out_keys=["return_to_go"]),
+        TensorDictPrimer(base.full_action_spec),
+        UnsqueezeTransform(-2, in_keys=keys, out_keys=[f"{k}_cat" for k in keys]),
+        CatFrames(N=K, dim=-2, in_keys=[f"{k}_cat" for k in keys]),
+    ))
+
+
+dt_env = make_dt_env(-100.0)
+rltutor.show(dt_env.reset())
+
+# %% [markdown]
+# At reset the stacks hold the first observation four times (`CatFrames` pads with the
+# first frame), no action yet (zeros) and the full target.
+#
+# `DecisionTransformerInferenceWrapper` turns the actor into a policy for that
+# environment: it reads the three stacks (we tell it their names), blanks out entries
+# older than `inference_context` steps, runs the actor on the window and keeps only the
+# **last** step's action.
+
+# %%
+policy = DecisionTransformerInferenceWrapper(actor, inference_context=K)
+policy.set_tensor_keys(observation="observation_cat", action="action_cat",
+                       return_to_go="return_to_go_cat")
+td = dt_env.reset()
+rltutor.diff(td, policy(td.clone()))
+
+# %% [markdown]
+# The wrapper wrote one action (`[1]`, not `[4, 1]`) and handed back the stacks; the
+# return-to-go stack came back as its last entry only. Nothing is stored *in* the
+# wrapper: step after step, `CatFrames` (inside the environment) shifts the window and
+# `TargetReturn` lowers what is still to be earned. A short rollout shows both:
+
+# %%
+with torch.no_grad():
+    rollout_td = dt_env.rollout(100, policy)
+
+
+def first(key, n, digits=1):
+    return [round(v, digits) for v in rollout_td[key][:n].flatten().tolist()]
+
+
+print("return-to-go, steps 0-3:", first("return_to_go", 4))
+print("rewards, steps 0-2:     ", first(("next", "reward"), 3))
+print("actions, steps 0-2:     ", first("action", 3, 2))
+print("action stack after step 2:", first(("next", "action_cat"), 3, 2)[-4:])
+
+# %% [markdown]
+# ## Ask for more, get more
+#
+# Same model, same starting state (seed 3), three targets: a low one (what the weakest
+# controller earns), a middle one and a high one.
+
+# %%
+def play(target_return, seed=3):
+    env = make_dt_env(float(target_return), seed=seed)
+    with torch.no_grad():
+        return env.rollout(100, policy)
+
+
+rollouts = {target: play(target) for target in (-600, -300, -100)}
+achieved = {target: round(td["next", "reward"].sum().item()) for target, td in rollouts.items()}
+print("target -> achieved return:", achieved)
+assert achieved[-600] < achieved[-300] < achieved[-100]
+dt_plots.plot_target_rollouts(rollouts)
+
+# %% [markdown]
+# Asked for -600, the model damps the swing like the weak controllers and the pendulum
+# hangs; asked for -100 it lifts the pendulum and holds it. The weights are the same: only
+# the number in `return_to_go` changed.
+#
+# ## Play: the target return
+#
+# Move the slider: each value re-runs the wrapped policy for 100 steps from the same start
+# and redraws. Before you do, predict: what happens above the best return in the data?
+
+# %%
+import ipywidgets as widgets
+
+
+def target_figure(target_return=-100):
+    rollout_td = play(target_return)
+    return rltutor.plot_rollout(rollout_td, env=env, title=f"target return {target_return}: "
+                                f"achieved {rollout_td['next', 'reward'].sum().item():.0f}")
+
+
+rltutor.interact_figure(target_figure, target_return=widgets.IntSlider(
+    -100, -800, 200, 50, continuous_update=False))
+
+# %% [markdown]
+# ## Where conditioning stops
+#
+# The model only knows the returns it saw. The best episodes in the data earn about 0
+# (they started upright); no episode earns more, because Pendulum's rewards are never
+# positive. Ask for more than that and nothing new happens: the model has never seen what
+# such a return looks like, so it does roughly what it does for the best returns it knows.
+
+# %%
+for target in (-800, -400, -100, 0, 200, 1000):
+    print(f"target {target:5d}: achieved {play(target)['next', 'reward'].sum().item():7.1f}")
+
+# %% [markdown]
+# From -100 up, the achieved return stays flat: conditioning works *inside* the range of
+# the data and stops at its edge. (The model is not *reasoning* about returns; it copies
+# what the controllers did in episodes whose return-to-go looked like the number it
+# reads.)
+#
+# ## Exercise 1 — a new target, a new environment
+#
+# Build `new_policy` and `new_env` to ask the trained `actor` for a return of **-250**: an
+# environment like `make_dt_env`'s (the same four transforms) whose target is -250, and a
+# `DecisionTransformerInferenceWrapper` around `actor` that reads its stacks. The check
+# rolls them out for 100 steps.
+
+# %%
+new_env = None  # TODO: an environment asking for -250
+new_policy = None  # TODO: DecisionTransformerInferenceWrapper(actor, ...) + set_tensor_keys
+
+# %%
+ex.check_new_target(new_policy, new_env, actor=actor)
+
+# %% [markdown]
+# ## Exercise 2 — a longer context
+#
+# Build `buffer_8`: a replay buffer like `buffer` over the same `data`, but whose samples
+# are windows of **8** steps (batch size 32). Then predict: how many tokens does the
+# transformer read per sample now? Set `tokens_8`; the check's answer says what must change
+# in the model's config for it to accept them.
+
+# %%
+buffer_8 = None  # TODO: ReplayBuffer(..., transform=Compose(RandomCropTensorDict(...), ...))
+tokens_8 = None  # TODO: tokens per sample
+
+# %%
+ex.check_context_buffer(buffer_8, tokens_8, data=data, context=8)
+
+# %% [markdown]
+# ## Recap
+#
+# - A Decision Transformer is a policy with the **return-to-go** as an input. Trained on
+#   episodes of mixed quality, it turns "what return do you want?" into behaviour.
+# - Offline data + `Reward2GoTransform` (an inverse transform, on stored episodes) give the
+#   return-to-go of every step; a replay buffer with `RandomCropTensorDict` cuts windows.
+# - The model reads interleaved (R̂, s, a) tokens; the output at s_t predicts a_t.
+#   `DTActor` (GPT-2 inside) in a `ProbabilisticActor` with `TanhDelta`, trained by `DTLoss`
+#   (mean squared error to the data's actions).
+# - Acting, the environment keeps the context: `TargetReturn` lowers the target by each
+#   reward, `CatFrames` stacks the window; `DecisionTransformerInferenceWrapper` reads the
+#   stacks and returns the last step's action.
+# - Conditioning works inside the range of returns in the data and stops at its edge.
+#
+# `rltutor.offline` holds the controllers, the dataset maker and `make_context_env` (the
+# environment above, packaged).
