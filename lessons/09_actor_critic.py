@@ -78,6 +78,13 @@ with_action = td.clone().set("action", torch.tensor([0.5]))
 rltutor.diff(with_action, q_value(with_action.clone()))
 
 # %% [markdown]
+# rltutor's card of a value network says what it estimates, and where its inputs come
+# from: not all from the environment, since the action is the policy's.
+
+# %%
+rltutor.show(q_value)
+
+# %% [markdown]
 # A reset TensorDict has no action yet, so the Q-network cannot run on it alone:
 
 # %%
@@ -136,6 +143,13 @@ value_op = agent.get_value_operator()
 print(type(policy_op).__name__, policy_op.in_keys, "->", policy_op.out_keys)
 print(type(value_op).__name__, value_op.in_keys, "->", value_op.out_keys)
 print("same trunk object:", policy_op.module[0] is value_op.module[0] is trunk)
+
+# %% [markdown]
+# The operator's card says the same in words: which key the trunk shares, which head
+# reads it, and what each `get_*_operator()` contains.
+
+# %%
+rltutor.show(agent)
 
 # %% [markdown]
 # Same object means same parameters, not copies. Two checks: the trunk's weight in both
@@ -347,14 +361,16 @@ plot_value_along()
 # %% [markdown]
 # The grey bars are the rewards (Pendulum's are never positive: a penalty for being away
 # from upright and for moving fast). The black line sums what followed each step, the
-# orange one is what the value head guessed from the observation alone. Over the first
-# 150 steps they agree closely. In the grey band the black line bends up at the very end:
-# the rollout stops at step 200, so fewer penalties follow. The value head sees no clock,
-# so it cannot know that; TorchRL's losses handle this with the `truncated` flag.
+# orange one is what the value head guessed from the observation alone, on a rollout it
+# never trained on. Over the first 150 steps the orange line follows the black one's rises
+# and falls. At the very end the black line climbs above the orange one: the rollout stops
+# at step 200, so fewer penalties follow. The value head sees no clock, so it cannot know
+# that; TorchRL's losses handle this with the `truncated` flag.
 #
-# Play: a larger **gamma** looks further ahead (the sums grow, and the target gets
-# harder to fit: at 0.9 the estimate is visibly rougher); **seed** picks another unseen
-# rollout. Each change trains a fresh value head (well under a second).
+# Play: a larger **gamma** looks further ahead (the sums grow, and the target gets harder
+# to fit: at 0.5 and 0.8 the two lines nearly overlap, at 0.9 the estimate is rougher);
+# **seed** picks another unseen rollout. Each change trains a fresh value head (about a
+# second).
 
 # %%
 import ipywidgets as widgets

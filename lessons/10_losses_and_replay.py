@@ -49,7 +49,6 @@ from torchrl.objectives import ClipPPOLoss, DDPGLoss, DQNLoss, HardUpdate, SoftU
 from torchrl.objectives.value import GAE
 
 import rltutor
-from rltutor.diagnostics import check_loss
 from rltutor.exercises import lesson10 as ex
 
 # %%
@@ -116,11 +115,11 @@ with rltutor.expect_error(AttributeError):
     dqn_loss(hand_made)
 
 # %% [markdown]
-# That line names no key at all. `check_loss` lines the loss's inputs up against the
+# That line names no key at all. `rltutor.check_loss` lines the loss's inputs up against the
 # batch and says, for each missing key, which module writes it:
 
 # %%
-check_loss(dqn_loss, hand_made)
+rltutor.check_loss(dqn_loss, hand_made)
 
 # %% [markdown]
 # Every finding points at the same fix: a batch comes from a rollout or a collector,
@@ -129,7 +128,7 @@ check_loss(dqn_loss, hand_made)
 # storing.) On the rollout itself there is nothing to say:
 
 # %%
-print(check_loss(dqn_loss, batch))
+print(rltutor.check_loss(dqn_loss, batch))
 
 # %% [markdown]
 # ## 3. `ClipPPOLoss` and `GAE`: the log-probability and the advantage
@@ -164,7 +163,7 @@ collector = Collector(pendulum, actor, frames_per_batch=200, total_frames=200,
                       auto_register_policy_transforms=False)
 ppo_batch = next(iter(collector))
 collector.shutdown()
-print(check_loss(ppo_loss, ppo_batch))
+print(rltutor.check_loss(ppo_loss, ppo_batch))
 
 # %% [markdown]
 # PPO also wants an **advantage**: how much better the action turned out than the value
@@ -201,18 +200,18 @@ for key in ("loss_objective", "loss_critic", "loss_entropy", "clip_fraction"):
 careless = pendulum.rollout(50, actor)
 with rltutor.expect_error(RuntimeError):
     ppo_loss(careless)
-check_loss(ppo_loss, careless)
+rltutor.check_loss(ppo_loss, careless)
 
 # %% [markdown]
 # And an actor built without `return_log_prob=True` writes no log-probability at all.
-# The loss's message is clear this time; `check_loss` adds who should have written it:
+# The loss's message is clear this time; `rltutor.check_loss` adds who should have written it:
 
 # %%
 no_log_prob = rltutor.rollout(pendulum, actor, steps=50, exploration="random")
 del no_log_prob["action_log_prob"]  # what an actor without return_log_prob leaves
 with rltutor.expect_error(KeyError):
     ppo_loss(no_log_prob)
-check_loss(ppo_loss, no_log_prob)
+rltutor.check_loss(ppo_loss, no_log_prob)
 
 # %% [markdown]
 # ## 4. `DDPGLoss`: a critic that reads the action
@@ -240,7 +239,7 @@ rltutor.show(ddpg_loss)
 listed = sorted(".".join(k) if isinstance(k, tuple) else k for k in ddpg_loss.in_keys)
 print("ddpg_loss.in_keys:", listed)
 ddpg_batch = rltutor.rollout(pendulum, det_actor, steps=64)
-print(check_loss(ddpg_loss, ddpg_batch))
+print(rltutor.check_loss(ddpg_loss, ddpg_batch))
 print({key: round(value.item(), 4) for key, value in ddpg_loss(ddpg_batch).items()
        if key.startswith("loss")})
 
@@ -254,7 +253,8 @@ print({key: round(value.item(), 4) for key, value in ddpg_loss(ddpg_batch).items
 # an updater moves it after each optimiser step:
 #
 # - `SoftUpdate(loss, tau=...)`: target ← (1 − τ) · target + τ · trained, every step;
-# - `HardUpdate(loss, value_network_update_interval=k)`: target ← trained, every k steps.
+# - `HardUpdate(loss, value_network_update_interval=k)`: target ← trained, now and then
+#   (how often exactly is measured below).
 #
 # One soft step, checked by hand on the first weight of the Q-network:
 
@@ -327,9 +327,21 @@ plot_target_lag()
 # %% [markdown]
 # The soft copy trails the trained weight like a smoothed, delayed version of it: each
 # step it closes a share τ of the gap, so it lags about 1/τ steps. The hard copy is a
-# staircase: flat for `value_network_update_interval` steps, then equal to the trained
-# weight. Play with both: a small τ or a long interval means a steadier target that is
-# further out of date. (Each change trains both networks again, about a second.)
+# staircase: flat, then equal to the trained weight. At which steps exactly?
+
+# %%
+_, hard_target = train_with(HardUpdate, value_network_update_interval=15)
+copied_at = [step + 1 for step in range(1, 60) if hard_target[step] != hard_target[step - 1]]
+print("value_network_update_interval=15: the target was copied at optimiser steps", copied_at)
+
+# %% [markdown]
+# Every **16** steps, not 15: at TorchRL 0.14.1 the updater's counter starts at 0 and
+# copies when it *reaches* the interval, then restarts at 0, so it copies on every
+# (k + 1)-th call of `step()`. Worth knowing when you compare with a paper's "update the
+# target every C steps".
+#
+# Play with both: a small τ or a long interval means a steadier target that is further
+# out of date. (Each change trains both networks again, about a second.)
 
 # %%
 import ipywidgets as widgets
@@ -364,17 +376,16 @@ ex.check_sac_batch_keys(sac_batch_keys, sac_loss)
 # Off-policy losses (DQN, DDPG, SAC) learn from old data too. A `ReplayBuffer` keeps it:
 # a **storage** (`LazyTensorStorage(capacity)` allocates its tensors on the first write,
 # shaped like the data) and a **sampler** that picks which stored entries form a batch.
-# `rltutor.replay.watch_buffer` draws the storage slot by slot, coloured by the trajectory
+# `rltutor.watch_buffer` draws the storage slot by slot, coloured by the trajectory
 # each step belongs to, with a dot on every slot the last sample took; it redraws as a
 # collector adds data:
 
 # %%
 from torchrl.data import LazyTensorStorage, ReplayBuffer
-from rltutor.replay import plot_buffer, watch_buffer
 
 torch.manual_seed(0)
 buffer = ReplayBuffer(storage=LazyTensorStorage(400), batch_size=32)
-view = watch_buffer(buffer)
+view = rltutor.watch_buffer(buffer)
 view
 
 # %%
@@ -423,7 +434,7 @@ sequences = sample.reshape(4, 8)  # [slices, time], the shape recurrent mode rea
 print("trajectory of each step:\n", sequences["collector", "traj_ids"])
 print("each step's next observation is the following step's observation:",
       torch.equal(sequences["next", "observation"][:, :-1], sequences["observation"][:, 1:]))
-plot_buffer(slices, sample=(sample, info))
+rltutor.plot_buffer(slices, sample=(sample, info))
 
 # %% [markdown]
 # Each row is one trajectory, each dot run eight neighbouring slots. A recurrent module
@@ -467,10 +478,10 @@ ex.check_sequence_buffer(sequence_buffer, cartpole)
 #   needs `action_log_prob` (a `ProbabilisticActor` with `return_log_prob=True`, collected
 #   without gradients) and uses `advantage`/`value_target`, which `GAE` writes.
 #   `DDPGLoss` trains a deterministic actor with a Q(s, a) critic.
-# - A missing key often fails with a message that names no key; `check_loss(loss, batch)`
+# - A missing key often fails with a message that names no key; `rltutor.check_loss(loss, batch)`
 #   says which key is missing and which module should have written it.
 # - `delay_value=True` keeps a target copy; `SoftUpdate` moves it a share τ per step,
-#   `HardUpdate` copies every k steps.
+#   `HardUpdate(value_network_update_interval=k)` copies it every k + 1 steps.
 # - `ReplayBuffer(storage=LazyTensorStorage(n))` samples uniformly with replacement;
 #   `SamplerWithoutReplacement` deals each entry once per pass; `SliceSampler` returns
 #   consecutive steps of one trajectory, the sequences a recurrent policy trains on.

@@ -34,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "animate": "rltutor.frames",
     "explorer": "rltutor.widgets",
     "interact_figure": "rltutor.widgets",
+    "plot_buffer": "rltutor.replay",
+    "watch_buffer": "rltutor.replay",
     # policy builders
     "make_deterministic_policy": "rltutor.policies",
     "make_actor": "rltutor.policies",
@@ -45,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "with_ou_noise": "rltutor.policies",
     # diagnostics
     "check_policy": "rltutor.diagnostics",
+    "check_loss": "rltutor.diagnostics",
     "Finding": "rltutor.diagnostics",
     # training (lesson 11 on)
     "evaluate": "rltutor.training",
