@@ -45,6 +45,10 @@ from rltutor.validation import check_epsilon
 if TYPE_CHECKING:
     from torchrl.envs import EnvBase
 
+__all__ = ["make_actor", "make_categorical_actor", "make_deterministic_policy",
+           "make_gaussian_actor", "make_qvalue_policy", "with_egreedy", "with_gaussian_noise",
+           "with_ou_noise"]
+
 Hidden = int | Sequence[int]
 
 

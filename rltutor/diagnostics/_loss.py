@@ -193,7 +193,12 @@ def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
     Returns:
         :class:`~rltutor.diagnostics.Findings`, empty when the batch has what it needs.
 
-    >>> check_loss(loss, rollout_td)  # doctest: +SKIP
+    >>> import rltutor
+    >>> from torchrl.objectives import DQNLoss
+    >>> env = rltutor.make_env("CartPole-v1")
+    >>> policy = rltutor.make_qvalue_policy(env)
+    >>> loss = DQNLoss(policy, action_space=env.action_spec)
+    >>> check_loss(loss, rltutor.rollout(env, policy, steps=5))
     ✓ no known mistakes found
     """
     _check_loss_module(loss)

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from rltutor._static import style_tag
 
+__all__ = ["Feedback", "correct", "exercise", "is_unanswered", "not_done", "wrong"]
+
 Status = Literal["correct", "wrong", "not done yet"]
 
 _LABEL = {  # colours per status are in rltutor/static/panels.css
