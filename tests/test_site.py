@@ -111,6 +111,9 @@ def test_a_widget_with_a_still_shows_the_still_even_with_widget_state_saved() ->
     page = _page(_widget_output(still=True))
     assert f"data:image/png;base64,{PIXEL}" in page
     assert "widget-view+json" not in page and "widget-state+json" not in page
+    assert page.count("rlt-site-still-note") == 1  # says the picture moves in the notebook
+    plain = _page(nbformat.v4.new_output("display_data", {"image/png": PIXEL}))
+    assert "rlt-site-still-note" not in plain and f"base64,{PIXEL}" in plain
 
 
 def test_a_widget_without_a_still_is_named_not_printed() -> None:
