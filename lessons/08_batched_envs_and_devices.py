@@ -28,8 +28,11 @@
 # - run one policy on `SerialEnv` / `ParallelEnv`: the batch dimension `[envs, time]`
 # - move environment and policy to a GPU when there is one, and why the **action spec's
 #   device** matters for exploration modules
-# - collect batches of experience with a `Collector`
-# - how the same code scales to several processes and several machines
+# - collect batches of experience with a `Collector`, and let it add the transforms a
+#   policy needs (`auto_register_policy_transforms`, for lesson 06's LSTM)
+# - run a **distributed collector** for real: worker processes, their process ids, batches
+#   coming back, new weights pushed out, and frames per second against the number of workers
+# - what changes when the workers sit on other machines
 
 # %%
 import torch
@@ -92,9 +95,10 @@ plot_batch_rewards(rollout_td)
 # `ParallelEnv` has the same interface, but each copy lives in its own worker process,
 # which pays off when stepping an environment is expensive. Starting workers costs
 # time: with the default start method, `spawn`, every worker imports torch and torchrl
-# again (about 5 s on this 2-core machine). On Linux without CUDA, `fork` copies the
-# running process instead and starts in a fraction of a second. (With CUDA, keep
-# `spawn`: a forked CUDA context is not safe.)
+# again, which takes as long as `import torchrl` in a fresh Python (seconds; `make bench`
+# measures it on your machine). On Linux without CUDA, `fork` copies the running process
+# instead and starts in a fraction of a second. (With CUDA, keep `spawn`: a forked CUDA
+# context is not safe.)
 
 # %%
 start_method = "fork" if not torch.cuda.is_available() else "spawn"
@@ -125,13 +129,20 @@ print("env:", env.device, "| action spec:", env.action_spec.device,
 #
 # Exploration modules (`EGreedyModule`, `AdditiveGaussianModule`, OU noise) keep the
 # action spec they were given: it tells them the bounds to clip to and where to draw
-# random actions. If that spec is on another device than the action, `EGreedyModule`
-# refuses at the first step, while the noise modules quietly copy tensors between the
-# devices at every step. A classic way to get there: build the exploration module from
-# the spec, *then* move the environment and policy to the GPU.
+# random actions. A classic way to get a spec on the wrong device: build the exploration
+# module from the spec, *then* move the environment and policy to the GPU. What happens
+# next depends on the module (we ran both on a CUDA machine; `tests/test_cuda.py` checks
+# it there):
 #
-# So that this cell shows the same thing on every machine, with or without a GPU, we let
-# PyTorch's `meta` device (tensors without data) stand in for "a different device".
+# - `EGreedyModule` **raises** a `RuntimeError` at the first step of the rollout;
+# - `AdditiveGaussianModule` **runs without a word**: it copies what it needs across the
+#   devices at every step, which is slower, and nothing tells you why.
+#
+# `check_policy` finds it without running anything: it compares where the spec lives with
+# where the environment puts the action. So that this cell shows the finding on every
+# machine, with or without a GPU, we put a copy of the spec on PyTorch's `meta` device
+# (tensors without data) to play "another device"; we only inspect this policy, never
+# run it.
 
 # %%
 from tensordict.nn import TensorDictSequential
@@ -139,21 +150,9 @@ from torchrl.modules import AdditiveGaussianModule
 
 one_env = GymEnv("Pendulum-v1", device=device)  # one env keeps this demo short
 one_policy = rltutor.make_actor(one_env, num_cells=(32, 32))
-stale_spec = one_env.action_spec.to("meta")  # stands in for a spec left on another device
+stale_spec = one_env.action_spec.to("meta")  # plays a spec left on another device
 noisy_policy = TensorDictSequential(one_policy, AdditiveGaussianModule(spec=stale_spec))
 rltutor.check_policy(noisy_policy, one_env)
-
-# %% [markdown]
-# Running it fails, but only because a `meta` tensor has no data to copy: with a real
-# CPU/CUDA mismatch this module would run and copy every step (and `EGreedyModule` would
-# raise). With rltutor's exception hints installed (`rltutor.install()` does it
-# in a notebook; here we call `install_hints` directly) the error gets a hint under it:
-
-# %%
-from rltutor.diagnostics import install_hints
-
-install_hints()
-one_env.rollout(5, noisy_policy)
 
 # %% [markdown]
 # The fix: build the exploration module from the spec of the environment *as it runs*:
@@ -213,20 +212,61 @@ rltutor.interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
 # %%
 from torchrl.collectors import Collector
 
-# auto_register_policy_transforms: from TorchRL 0.15 a collector adds the transforms a
-# policy needs (InitTracker, recurrent primers: lesson 06) by itself; 0.14 only warns.
 collector = Collector(env, policy, frames_per_batch=60, total_frames=180,
-                      auto_register_policy_transforms=False)
+                      auto_register_policy_transforms=True)
 for i, batch in enumerate(collector):
     print(f"batch {i}: batch_size {tuple(batch.batch_size)}, frames {batch.numel()}")
 collector.shutdown()
+print("is_init in the batch (from the InitTracker it added):", "is_init" in batch.keys())
 rltutor.show(batch, module=policy)
 
 # %% [markdown]
 # 60 frames from 3 environments come as `[3, 20]`: 20 steps of each. The collector adds
 # `collector.traj_ids` so you can tell trajectories apart after they are flattened.
 #
-# ## Past one process, past one machine
+# ### What `auto_register_policy_transforms` does
+#
+# A collector looks at the policy and works out which environment transforms it needs.
+# With `auto_register_policy_transforms=True` it appends them; at TorchRL 0.14.1, leaving
+# the argument out only prints a `FutureWarning` (0.15 makes `True` the default). Even
+# this plain MLP actor gets an `InitTracker` (the `is_init` entry above), so the warning
+# shows up for every policy, not only for recurrent ones; pass the flag either way.
+#
+# Where it really matters is lesson 06's LSTM policy. It reads `is_init` and a recurrent
+# state that a plain Pendulum does not provide. Opting out (`False`), the collector
+# fails at once:
+
+# %%
+from torch import nn
+from tensordict.nn import TensorDictModule
+from torchrl.modules import LSTMModule
+
+_ = torch.manual_seed(0)
+lstm = LSTMModule(input_size=3, hidden_size=16, in_key="observation", out_key="memory")
+head = TensorDictModule(nn.Sequential(nn.Linear(16, 1), nn.Tanh()),
+                        in_keys=["memory"], out_keys=["action"])
+lstm_policy = TensorDictSequential(lstm, head)
+with rltutor.expect_error(KeyError):
+    Collector(make_pendulum(), lstm_policy, frames_per_batch=20, total_frames=20,
+              auto_register_policy_transforms=False).next()
+
+# %% [markdown]
+# With `True` the collector appends `InitTracker` and the LSTM's primer (lesson 06's
+# fix, done for you), and the memory travels from step to step:
+
+# %%
+pendulum = make_pendulum()
+pendulum.set_seed(0)
+lstm_collector = Collector(pendulum, lstm_policy, frames_per_batch=20, total_frames=20,
+                           auto_register_policy_transforms=True)
+print("transforms added:", [type(t).__name__ for t in lstm_collector.env.transform])
+lstm_batch = lstm_collector.next()
+lstm_collector.shutdown()
+memory = lstm_batch["next", "recurrent_state_h"].norm(dim=(-2, -1))
+print("size of the LSTM state after steps 0-4:", [round(m, 3) for m in memory[:5].tolist()])
+
+# %% [markdown]
+# ## Past one process
 #
 # The step up is always the same: give the collector a **function that builds the
 # environment** (not an environment object: each worker builds its own copy) and the
@@ -245,35 +285,165 @@ import torch.multiprocessing as mp
 
 mp.set_start_method(start_method, force=True)
 multi = Collector(make_pendulum, policy, num_collectors=2, sync=True, device=device,
-                  frames_per_batch=60, total_frames=120, auto_register_policy_transforms=False)
+                  frames_per_batch=60, total_frames=120, auto_register_policy_transforms=True)
 for batch in multi:
     print("batch from 2 workers:", tuple(batch.batch_size))
 multi.update_policy_weights_()  # after a training step: send the new weights out
 multi.shutdown()
 
 # %% [markdown]
-# On a cluster, the same arguments go to a distributed collector: each **node** runs
-# collector workers and the learner receives the batches. TorchRL ships them in
-# `torchrl.collectors.distributed`: `DistributedCollector` (torch.distributed; launched
-# with `launcher="submitit"` on SLURM or `"mp"` locally), `RPCCollector` (torch RPC) and
-# `RayCollector` (Ray). `Collector(..., backend="distributed" | "rpc" | "ray")` picks one
-# for you. A sketch (not run here: it needs a cluster):
+# ## Past one machine: a distributed collector, run here
 #
-# ```python
-# from torchrl.collectors.distributed import DistributedCollector
+# A cluster collector has one **learner** (rank 0: here, this kernel) and **workers**
+# (ranks 1, 2, ...), each running an ordinary `Collector` on its own environment. They
+# find each other over TCP and exchange tensors with `torch.distributed`. TorchRL's
+# `DistributedCollector` (in `torchrl.collectors.distributed`) does exactly that, and
+# with `launcher="mp"` it starts the workers as processes on this machine: a real
+# cluster run, only with short wires.
 #
-# collector = DistributedCollector(
-#     [make_pendulum] * 8,             # 8 remote collectors, one env factory each
-#     policy,
-#     frames_per_batch=1_000, total_frames=1_000_000,
-#     launcher="submitit",              # one SLURM job per collector
-#     slurm_kwargs={"timeout_min": 60, "slurm_partition": "cpu"},
-# )
-# for batch in collector:               # batches arrive on the learner
-#     loss = ...                        # train the policy
-#     collector.update_policy_weights_()
-# ```
+# We use it rather than `RayCollector` because it needs nothing beyond torch: the `gloo`
+# backend (CPU tensors over TCP) ships with every torch build, and the workers are
+# plain processes that start in under a second and are gone when shut down. Ray would
+# be one more large dependency and a Ray cluster (its own head and daemon processes)
+# to start before the first frame, even on one machine.
 #
+# A worker is a fresh process, so it gets the environment factory (and the policy
+# factory) by **pickling**, and a pickled function travels by name: it must be
+# importable, not defined in a notebook cell. `rltutor.distributed` has the two we
+# need: `make_pendulum(seed)`, a seeded Pendulum whose frames carry the id of the
+# process that stepped them (`worker_pid`), and `make_pendulum_actor(seed)`, the actor
+# of this lesson. The start method is **forkserver**: each worker is forked from a clean
+# helper process that imported torch once (`set_forkserver_preload`), so it starts fast
+# and inherits none of this kernel's threads and sockets.
+
+# %%
+import multiprocessing
+import os
+from functools import partial
+
+from torchrl.collectors.distributed import DistributedCollector
+
+from rltutor.distributed import (free_port, frames_per_second, make_pendulum_actor,
+                                 plot_frames_per_second, plot_workers, shut_down_on_exit)
+from rltutor.distributed import make_pendulum as make_stamped_pendulum
+
+multiprocessing.set_start_method("forkserver", force=True)
+multiprocessing.set_forkserver_preload(["rltutor.distributed"])
+
+# %% [markdown]
+# Every argument below is TorchRL's. Two are about this machine: `launcher="mp"` starts
+# the workers here, and `tcp_port` is a port the operating system says is free (the
+# default is a fixed port, 10003: two notebooks, or two lessons tested side by side,
+# would fight over it). `policy_factory` lets each worker build its own policy: a
+# policy *object* handed to local processes reaches them through shared memory, so the
+# workers would see every change to it without a message being sent. Built in the
+# worker, as on a real cluster, its weights change only when you push new ones.
+
+# %%
+def start_workers(num_workers, batches, frames_per_worker=100):
+    return DistributedCollector(
+        [partial(make_stamped_pendulum, seed=i) for i in range(num_workers)],  # 1 per worker
+        policy_factory=make_pendulum_actor,    # each worker builds its own copy
+        frames_per_batch=frames_per_worker * num_workers,
+        total_frames=frames_per_worker * num_workers * batches,
+        collector_class=Collector,             # what each worker runs
+        collector_kwargs={"auto_register_policy_transforms": True},
+        launcher="mp",                         # worker processes on this machine
+        backend="gloo",                        # torch.distributed over TCP, CPU tensors
+        sync=True,                             # wait for all workers, stack their batches
+        tcp_port=free_port(),                  # never a fixed port
+    )
+
+# %% [markdown]
+# Two workers, three batches. Between batches we play the learner: after batch 0 a
+# stand-in for a training step changes the learner's policy (`collector.policy`, built
+# by the same factory) so that it always answers 1.5; after batch 1 we push the new
+# weights with `update_policy_weights_()`. `shut_down_on_exit` calls
+# `collector.shutdown()` when the block ends and checks that no worker is left, even if
+# the cell fails half-way.
+
+# %%
+with shut_down_on_exit() as cleanup:
+    collector = cleanup.track(start_workers(2, batches=3))
+    worker_pids = [job.pid for job in collector.jobs]
+    batches = []
+    for i, batch in enumerate(collector):
+        batches.append(batch)
+        if i == 0:  # "training": the learner's policy now always answers 1.5
+            with torch.no_grad():
+                collector.policy.module[-1].weight.zero_()
+                collector.policy.module[-1].bias.fill_(1.5)
+        if i == 1:
+            collector.update_policy_weights_()  # send the new weights to every worker
+print("worker processes still running:", cleanup.alive())
+
+# %% [markdown]
+# Each batch is `[workers, steps]`. Every frame carries the id of the process that
+# stepped it, so we can check who did the work (the ids change from run to run, so the
+# picture shows them and the text only compares them):
+
+# %%
+stamps = batches[0]["worker_pid"]
+print("batch_size:", tuple(batches[0].batch_size), "= [workers, steps]")
+for rank, pid in enumerate(worker_pids, start=1):
+    print(f"row {rank - 1}: all stepped by worker {rank}'s process:",
+          bool((stamps[rank - 1] == pid).all()))
+print("frames stepped in this kernel:", int((stamps == os.getpid()).sum()))
+plot_workers(learner_pid=os.getpid(), worker_pids=worker_pids, frames_per_worker=100,
+             address=f"localhost:{collector.tcp_port}")
+
+# %% [markdown]
+# And the weights. Batch 1 was collected *after* the learner's policy changed, yet the
+# workers still acted with their own copies; only after `update_policy_weights_()` do
+# they answer 1.5:
+
+# %%
+for i, batch in enumerate(batches):
+    first = "  ".join(" ".join(f"{a:+.2f}" for a in row)
+                      for row in batch["action"][:, :3, 0].tolist())
+    print(f"batch {i}: first actions per worker  {first}   "
+          f"all 1.5: {bool((batch['action'] == 1.5).all())}")
+
+# %% [markdown]
+# ### Frames per second against the number of workers
+#
+# Each worker steps its own environment in its own process, so more workers collect
+# more frames per second, as long as there are cores for them; the learner needs one
+# too. The dashed line is perfect scaling (one worker's rate times the number of
+# workers). Timings change from run to run, so they are drawn, not printed.
+
+# %%
+rates = {}
+for num_workers in (1, 2, 3):
+    with shut_down_on_exit() as cleanup:
+        collector = cleanup.track(start_workers(num_workers, batches=5))
+        rates[num_workers] = frames_per_second(collector, batches=4)
+plot_frames_per_second(rates)
+
+# %% [markdown]
+# ### When the workers sit on other machines
+#
+# The loop above does not change. What changes is around it:
+#
+# - **Launcher.** `launcher="mp"` can only start processes here. `"submitit"` submits
+#   each worker as a SLURM job (`slurm_kwargs` picks partition, time, CPUs/GPUs);
+#   `"submitit_delayed"` is for clusters that cannot start jobs from inside a job.
+# - **Addresses.** With `"mp"` everyone meets at `localhost`. Otherwise the learner
+#   listens on its own host's address (TorchRL looks it up from the host name) at
+#   `tcp_port`, plus a key-value store on the next ports; every worker must be able to
+#   reach those ports (same network, firewall open). Between GPUs, `backend="nccl"`.
+# - **What crosses the network.** Once, at the start: each worker's environment factory
+#   and policy factory, pickled, which is why they must be importable on every machine
+#   (same code, same package versions). Then each batch, worker to learner, and each
+#   weight push, learner to every worker. The environment itself never travels: it is
+#   built and stepped where its worker runs. Sizes for this lesson:
+
+# %%
+weight_bytes = sum(p.numel() * p.element_size() for p in make_pendulum_actor().parameters())
+print(f"one worker's batch, worker -> learner: {batches[0][0].bytes() / 1024:.1f} KiB")
+print(f"one weight push, learner -> each worker: {weight_bytes / 1024:.1f} KiB")
+
+# %% [markdown]
 # The policy itself is untouched from single-env rollout to cluster: only who calls it
 # changes.
 #
@@ -293,7 +463,8 @@ ex.check_env2_rewards(env2_rewards, rollout_td)
 #
 # Build `my_collector`: a `Collector` over a `SerialEnv` of **4** Pendulums that runs
 # `policy` and yields batches of **80** frames (so each batch is `[4, 20]`), 160 frames
-# in total.
+# in total. Say what it should do about the transforms the policy needs
+# (`auto_register_policy_transforms`), so that it does not warn.
 
 # %%
 my_collector = None  # TODO: Collector(SerialEnv(4, make_pendulum), policy, ...)
@@ -310,8 +481,12 @@ ex.check_collector(my_collector)
 #   env on it and the policy from the env. Exploration modules keep their spec: build
 #   them from the env's spec *after* moving it. `check_policy` catches a mismatch.
 # - `Collector(env, policy, frames_per_batch=..., total_frames=...)` yields batches;
-#   `num_collectors=` spreads it over processes, and `torchrl.collectors.distributed`
-#   over machines, all with the same policy.
+#   `auto_register_policy_transforms=True` appends what the policy needs (an LSTM's
+#   `InitTracker` and primer); `num_collectors=` spreads it over processes.
+# - `DistributedCollector` spreads it over machines: a learner (rank 0) and workers
+#   talking over `torch.distributed`. Env and policy factories must be importable; each
+#   worker keeps its own copy of the weights until `update_policy_weights_()`; pick a
+#   free `tcp_port`, and shut the workers down even when a cell fails
+#   (`shut_down_on_exit`). On a cluster only the launcher and the addresses change.
 #
-# **Next:** you have met every kind of TorchRL policy. Go back to any lesson's explorer
-# and predict what a slider will do before you move it.
+# **Next:** lesson 09 puts a critic beside the policy.

@@ -16,5 +16,6 @@ def solve_env2_rewards(rollout_td: TensorDictBase) -> torch.Tensor:
 
 
 def solve_collector(make_env: Callable[[], EnvBase], policy) -> Collector:
-    """4 environments x 20 steps = 80 frames per batch, 2 batches."""
-    return Collector(SerialEnv(4, make_env), policy, frames_per_batch=80, total_frames=160)
+    """4 environments x 20 steps = 80 frames per batch, 2 batches; transforms decided."""
+    return Collector(SerialEnv(4, make_env), policy, frames_per_batch=80, total_frames=160,
+                     auto_register_policy_transforms=True)

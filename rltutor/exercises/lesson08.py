@@ -57,7 +57,8 @@ def check_collector(my_collector: Any) -> Feedback:
     """Does ``my_collector`` yield [4, 20] batches (80 frames), 160 frames in total?
 
     >>> check_collector(Collector(SerialEnv(4, f), policy, frames_per_batch=80,
-    ...                           total_frames=160)).status  # doctest: +SKIP
+    ...                           total_frames=160, auto_register_policy_transforms=True)
+    ...                 ).status  # doctest: +SKIP
     'correct'
     """
     from torchrl.collectors import BaseCollector
@@ -65,6 +66,11 @@ def check_collector(my_collector: Any) -> Feedback:
     if not isinstance(my_collector, BaseCollector):
         return wrong(f"my_collector is a {type(my_collector).__name__}, not a collector",
                      "from torchrl.collectors import Collector; Collector(env, policy, ...)")
+    if getattr(my_collector, "_auto_register_policy_transforms", False) is None:
+        my_collector.shutdown()
+        return wrong("the collector was built without auto_register_policy_transforms, so "
+                     "it warned (FutureWarning) about transforms the policy needs",
+                     "pass auto_register_policy_transforms=True (let it add them) or False")
     try:
         batches = [batch for batch in my_collector]
     finally:
