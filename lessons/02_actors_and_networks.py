@@ -130,59 +130,98 @@ rltutor.plot_rollout(rollout_td)
 # Numbers are one view; the pendulum itself is another. `rltutor.animate` replays the
 # policy in an environment that renders frames (`rltutor.make_env(..., render=True)` builds
 # a seeded `GymEnv` with gymnasium's `render_mode="rgb_array"`); press ▶ or drag the slider.
+# Frames are big (500×500×3 bytes each), so `downscale=3` keeps every third pixel.
 
 # %%
 render_env = rltutor.make_env("Pendulum-v1", seed=0, render=True)
-rltutor.animate(render_env, mlp_actor, steps=60)
+rltutor.animate(render_env, mlp_actor, steps=60, downscale=3)
 
 # %% [markdown]
-# ## Play with it
+# ## Play with it: `safe` and a louder network
 #
-# Change the seed to start from another angle, or the number of steps.
+# Untrained, the MLP asks for small torques, so `safe=True` has nothing to do. The panel
+# below builds a fresh MLP actor (seeded), multiplies its last layer's weights by
+# **gain**, rolls it out for 200 steps and draws the network's raw output (dashed)
+# beside the action the actor wrote. Turn the gain up, then tick **safe**.
+#
+# Across seeds 0-9: at gain 1 no network asks for more than 0.7; at gain 50, with safe
+# off, nine seeds of ten ask for more than 2 (seed 4 stays quiet); with safe on, the
+# written action never leaves [-2, 2], at any gain and seed: it is clipped flat at the
+# bound while the raw output goes on.
 
 # %%
-rltutor.explorer(env, mlp_actor, controls=("seed", "steps"))
+def loud_actor_torques(gain=1.0, safe=False, seed=0):
+    torch.manual_seed(seed)
+    mlp = MLP(out_features=1, num_cells=[64, 64])
+    actor = Actor(mlp, spec=env.action_spec, safe=safe)
+    actor(env.reset())  # the lazy first layer gets its shape
+    with torch.no_grad():
+        mlp[-1].weight.mul_(gain)
+        env.set_seed(seed)
+        td = env.rollout(200, actor)
+        raw = mlp(td["observation"])
+    return torque_figure(raw, td["action"], f"gain={gain:g}, safe={safe}, seed={seed}")
+
+
+# %%
+def torque_figure(raw, written, title):
+    fig, ax = plt.subplots(figsize=(8, 2.6), layout="constrained")
+    ax.plot(raw.squeeze(-1), "k--", lw=1, label="network output")
+    ax.plot(written.squeeze(-1), color="C0", label="action written")
+    ax.axhspan(-2, 2, color="C2", alpha=0.08, label="action spec [-2, 2]")
+    ax.set(xlabel="step", ylabel="torque", title=title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    plt.close(fig)
+    return fig
+
+
+# %%
+import ipywidgets as widgets
+
+rltutor.interact_figure(
+    loud_actor_torques, gain=widgets.FloatSlider(1, min=1, max=50, step=1),
+    safe=widgets.Checkbox(False), seed=widgets.IntSlider(0, 0, 9),
+)
 
 # %% [markdown]
 # ## Pixels in, torque out
 #
 # Ask gymnasium for images with `from_pixels=True` (`pixels_only=False` keeps the vector
 # observation too). Raw frames are 500×500 RGB images of bytes (uint8, channels last); two
-# transforms make them network-ready:
-# `ToTensorImage` turns them into floats in [0, 1], channels first, and a `UnaryTransform`
-# shrinks them to 64×64. (TorchRL's `Resize` transform would do the same, but it needs
-# torchvision, which is not among this course's pinned dependencies.)
+# transforms make them network-ready: a `UnaryTransform` shrinks them to 63×63 by keeping
+# every 8th row and column, and `ToTensorImage` turns them into floats in [0, 1],
+# channels first. (TorchRL's `Resize` transform would average instead of skipping, but it
+# needs torchvision, which is not among this course's pinned dependencies.)
 #
 # Pixels are expensive: rendering takes milliseconds per step and a raw frame is 750 kB
-# (3 MB once converted to floats), so we shrink early and keep pixel rollouts short.
+# (3 MB once converted to floats). So we shrink first, while the frame is still bytes
+# (the float conversion then touches 1/64 of the pixels), and keep pixel rollouts short.
 
 # %%
-import torch.nn.functional as F
 from torchrl.envs import Compose, ToTensorImage, TransformedEnv, UnaryTransform
 
 
-def shrink(pixels):  # [..., 3, 500, 500] -> [..., 3, 64, 64], averaging blocks of pixels
-    flat = pixels.reshape(-1, *pixels.shape[-3:])
-    small = F.interpolate(flat, size=(64, 64), mode="area")
-    return small.reshape(*pixels.shape[:-3], *small.shape[-3:])
+def shrink(pixels):  # [..., 500, 500, 3] bytes -> [..., 63, 63, 3]: every 8th row and column
+    return pixels[..., ::8, ::8, :]
 
 
 # %%
+render_env.close()  # done with the animation's renderer: free its frame buffers first
 pixel_env = TransformedEnv(
     GymEnv("Pendulum-v1", from_pixels=True, pixels_only=False),
-    Compose(ToTensorImage(), UnaryTransform(in_keys=["pixels"], out_keys=["pixels"], fn=shrink)),
+    Compose(UnaryTransform(in_keys=["pixels"], out_keys=["pixels"], fn=shrink), ToTensorImage()),
 )
 pixel_env.set_seed(0)
 pixel_td = pixel_env.reset()
 rltutor.show(pixel_td)
 
 # %% [markdown]
-# This is what the network will see: a 64×64 picture of the rod.
+# This is what the network will see: a 63×63 picture of the rod.
 
 # %%
 fig, ax = plt.subplots(figsize=(2.6, 2.6))
 ax.imshow(pixel_td["pixels"].permute(1, 2, 0))  # matplotlib wants channels last
-ax.set_title("pixels (3 × 64 × 64)", fontsize=10)
+ax.set_title("pixels (3 × 63 × 63)", fontsize=10)
 ax.set_xticks([])
 ax.set_yticks([])
 plt.close(fig)

@@ -181,7 +181,8 @@ fig
 # The same balancing, drawn by the environment (press ▶):
 
 # %%
-rltutor.animate(rltutor.make_env("CartPole-v1", seed=0, render=True), balancer, steps=60)
+rltutor.animate(rltutor.make_env("CartPole-v1", seed=0, render=True), balancer, steps=60,
+                downscale=3)  # every third pixel each way: a ninth of the bytes per frame
 
 # %% [markdown]
 # ### Exercise 1: a Q-value policy of your own

@@ -181,3 +181,41 @@ def test_lesson07_sampled_pushes_flicker_deterministic_ones_repeat_for_every_see
                 force = td["action", "force"]
                 assert td["action", "direction"][0] == 1
                 assert [round(x.item(), 3) for x in force.aminmax()] == [0.387, 0.407]
+
+
+# ------------------------------------------------------------------ lesson 02
+
+
+def test_lesson02_safe_keeps_every_gain_and_seed_inside_the_bounds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from torchrl.envs import GymEnv
+    from torchrl.modules import MLP, Actor
+
+    text = prose("02_actors_and_networks")
+    assert ("Across seeds 0-9: at gain 1 no network asks for more than 0.7; at gain 50, with "
+            "safe off, nine seeds of ten ask for more than 2 (seed 4 stays quiet); with safe "
+            "on, the written action never leaves [-2, 2], at any gain and seed") in text
+    env = GymEnv("Pendulum-v1")
+
+    def largest(gain: float, safe: bool, seed: int) -> tuple[float, float]:
+        # the lesson's loud_actor_torques, without the figure
+        torch.manual_seed(seed)
+        mlp = MLP(out_features=1, num_cells=[64, 64])
+        actor = Actor(mlp, spec=env.action_spec, safe=safe)
+        actor(env.reset())
+        with torch.no_grad():
+            mlp[-1].weight.mul_(gain)
+            env.set_seed(seed)
+            td = env.rollout(200, actor)
+            raw = mlp(td["observation"])
+        return td["action"].abs().max().item(), raw.abs().max().item()
+
+    assert max(largest(1, False, s)[0] for s in SEEDS) <= 0.7
+    loud = [largest(50, False, s)[0] for s in SEEDS]
+    assert sum(x > 2 for x in loud) == 9 and loud[4] <= 2, loud
+    for gain in (1, 25, 50):  # the slider's ends and middle
+        written = [largest(gain, True, s) for s in SEEDS]
+        assert max(w for w, _ in written) <= 2.0 + 1e-6, gain
+    assert max(raw for _, raw in written) > 2  # safe had something to clip
