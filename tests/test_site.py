@@ -48,6 +48,14 @@ def test_every_real_lesson_has_a_title_and_says_what_it_teaches() -> None:
         assert lesson.title.startswith(f"Lesson {path.stem[:2]}"), lesson.title
         assert lesson.short_title and not lesson.short_title.startswith("Lesson")
         assert len(lesson.teaches) > 20, f"{path.name}: nothing said about what it teaches"
+        assert lesson.teaches.startswith("- "), f"{path.name}: no 'What you will learn' list"
+
+
+def test_the_learn_list_is_found_with_or_without_a_blank_line_under_its_heading() -> None:
+    for gap in ("\n", "\n\n"):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+            f"# Lesson 04 — Four\n\nIntro.\n\n**What you will learn**{gap}- a\n  b\n- c\n\nEnd.")])
+        assert site.describe_lesson(stem="04_four", nb=nb).teaches == "- a\n  b\n- c"
 
 
 def test_a_lesson_without_a_learn_list_is_described_by_its_first_paragraph() -> None:

@@ -98,10 +98,12 @@ def describe_lesson(*, stem: str, nb: nbformat.NotebookNode) -> Lesson:
                          "opens with '# Lesson NN — what it is about'")  # fmt: skip
     paragraphs = [p.strip() for p in first[heading.end():].split("\n\n") if p.strip()]
     teaches = paragraphs[0] if paragraphs else ""
-    if _LEARN in paragraphs:  # the list that follows it, when the lesson has one
-        after = paragraphs[paragraphs.index(_LEARN) + 1:]
-        if after and after[0].startswith(("- ", "* ")):
-            teaches = after[0]
+    for i, paragraph in enumerate(paragraphs):
+        if paragraph.startswith(_LEARN):  # the list right under it, blank line or not
+            rest = paragraph[len(_LEARN):].strip() or "".join(paragraphs[i + 1:i + 2])
+            if rest.startswith(("- ", "* ")):
+                teaches = rest
+            break
     return Lesson(stem=stem, title=heading.group(1), teaches=teaches)
 
 
