@@ -19,7 +19,8 @@ from torch.nn.parameter import UninitializedParameter
 from torchrl.data import TensorSpec
 from torchrl.envs.utils import set_exploration_type
 
-from rltutor._keys import env_keys, key_str
+from rltutor._keys import as_path, env_keys, key_str
+from rltutor._recurrent import missing_state_message
 from rltutor.envs import check_seed
 from rltutor.validation import check_device, check_exploration, check_in_keys, check_steps
 
@@ -147,6 +148,10 @@ def check_policy_inputs(policy: Any, td: Any) -> None:
     ...
     ValueError: TensorDictModule reads 'obs' but the TensorDict has no such key; it has: ...
     """
+    # a recurrent module's missing state has one fix, its primer: say so by name
+    primer = missing_state_message(policy, {as_path(k) for k in td.keys(include_nested=True)})
+    if primer is not None:
+        raise ValueError(primer)
     external = env_keys(policy)
     # same name in the message, only the keys the caller must provide
     needs = type(type(policy).__name__, (), {"in_keys": external})()

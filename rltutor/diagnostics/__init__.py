@@ -26,10 +26,16 @@ Checks made by :func:`check_policy`:
    (A spec passed positionally, ``QValueModule(env.action_spec)``, is refused with a
    TypeError at construction: that one is caught by the exception hint);
 5. ``ExplorationType.MEAN`` (or MODE/MEDIAN) on a distribution that cannot compute it;
-6. a policy that reads keys the environment does not provide.
+6. a policy that reads keys the environment does not provide;
+7. an action whose shape, dtype or encoding disagrees with the action spec (an integer
+   index for CartPole's one-hot spec, a 2-dim action in Pendulum), found by one forward
+   pass on ``env.fake_tensordict()``; a recurrent state written at the root instead of
+   under ``"next"``. A policy that is no ``nn.Module`` (``RandomPolicy``, a function)
+   gets this check only.
 
 Layout: ``_finding`` (Finding, Findings), ``_checks`` (one function per mistake),
-``_policy`` (check_policy runs them), ``_hints`` (exception hints).
+``_actions`` (the action against its spec), ``_policy`` (check_policy runs them),
+``_hints`` (exception hints).
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from tensordict.nn import InteractionType, ProbabilisticTensorDictModule, set_in
 from tensordict.nn.probabilistic import interaction_type
 from torch import nn
 from torchrl.data import Composite, OneHot
-from torchrl.modules import GRUModule, LSTMModule, QValueModule
+from torchrl.modules import QValueModule
 
 from rltutor._exploration import exploration_kind
-from rltutor._keys import Path, as_path, env_keys, key_str, leaf_name, module_keys
+from rltutor._keys import Path, as_path, env_keys, key_str, leaf_name
+from rltutor._recurrent import recurrent_modules, recurrent_state
 from rltutor.diagnostics._finding import Finding
 from rltutor.validation import check_exploration
 
@@ -37,26 +38,30 @@ def _env_keys(env: EnvBase) -> set[Path]:
     return keys
 
 
-def _recurrent_keys(module: nn.Module) -> tuple[list[Path], Path | None]:
-    """A recurrent module's state keys (read, and written again under "next") and the
-    key it resets on (its last in_key when named ``is_init``), whatever they are named."""
-    writes_next = {k[1:] for k in module_keys(module, "out_keys") if k[0] == "next"}
-    reads = module_keys(module, "in_keys")
-    state = [k for k in reads if k in writes_next]
-    init = reads[-1] if reads and leaf_name(reads[-1]) == "is_init" else None
-    return state, init
-
-
 def check_recurrent(policy: nn.Module, env: EnvBase) -> list[Finding]:
     found = []
     provided = _env_keys(env)
-    for module in _modules(policy):
-        if not isinstance(module, (LSTMModule, GRUModule)):
-            continue
+    for module in recurrent_modules(policy):
         name = type(module).__name__
-        state_keys, init_key = _recurrent_keys(module)
+        info = recurrent_state(module)  # state keys by position, whatever their names
+        state_keys, init_key = info.state, info.init
         missing = [k for k in state_keys if k not in provided]
-        if missing:
+        if info.at_root:  # make_tensordict_primer refuses these out_keys: fix them first
+            root = ", ".join(repr(key_str(k)) for k in info.at_root)
+            found.append(Finding(
+                what=f"{name} writes its recurrent state {root} at the root, not under "
+                     "'next'",
+                why="the next step reads its state from what this step wrote under 'next' "
+                    "(step_mdp moves it to the root); written at the root, it is replaced "
+                    "at every step and the policy has no memory (make_tensordict_primer() "
+                    "refuses these out_keys)",
+                fix=f"{name}(..., out_keys=[<output>, "
+                    f"{', '.join(repr(('next', *k)) for k in info.at_root)}]), then "
+                    "env.append_transform(module.make_tensordict_primer())",
+                code="recurrent-state-not-next",
+                keys=tuple(key_str(k) for k in info.at_root),
+            ))
+        elif missing:
             found.append(Finding(
                 what=f"{name} reads its recurrent state "
                      f"{', '.join(repr(key_str(k)) for k in missing)} but the environment "
@@ -267,10 +272,9 @@ def check_in_keys(policy: nn.Module, env: EnvBase) -> list[Finding]:
     # of their own (a primer, an InitTracker), whatever they are named.
     provided = _env_keys(env)
     handled: set[Path] = set()
-    for module in _modules(policy):
-        if isinstance(module, (LSTMModule, GRUModule)):
-            state, init = _recurrent_keys(module)
-            handled |= set(state) | ({init} if init is not None else set())
+    for module in recurrent_modules(policy):
+        info = recurrent_state(module)
+        handled |= set(info.state) | ({info.init} if info.init is not None else set())
     missing = [key_str(k) for k in env_keys(policy) if k not in provided and k not in handled]
     if not missing:
         return []
