@@ -206,10 +206,13 @@ def watch_buffer(buffer: Any, *, traj_key: Any = TRAJ_KEY) -> Any:
             again on every :meth:`update`.
         traj_key: the key of each step's trajectory id, or None.
 
-    >>> view = watch_buffer(rb)  # doctest: +SKIP
-    >>> for batch in collector:  # doctest: +SKIP
-    ...     rb.extend(batch)
-    ...     view.update(rb.sample(return_info=True))
+    >>> from tensordict import TensorDict
+    >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
+    >>> rb = ReplayBuffer(storage=LazyTensorStorage(10), batch_size=2)
+    >>> view = watch_buffer(rb)
+    >>> _ = rb.extend(TensorDict(obs=torch.zeros(4, 1), batch_size=[4]))  # a collector's batch
+    >>> view.update(rb.sample(return_info=True)).state.filled
+    4
     """
     from rltutor._buffer_widget import BufferView
 

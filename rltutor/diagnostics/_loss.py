@@ -58,8 +58,12 @@ def loss_networks(loss: Any) -> list[tuple[str, Any]]:
     Args:
         loss: a TorchRL loss module.
 
-    >>> loss_networks(loss)  # doctest: +SKIP
-    [('value_network', QValueActor(...))]
+    >>> from torchrl.modules import MLP, QValueActor
+    >>> from torchrl.objectives import DQNLoss
+    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
+    ...                     spec=None, action_space="one_hot")
+    >>> [name for name, _ in loss_networks(DQNLoss(actor, action_space="one_hot"))]
+    ['value_network']
     """
     found = []
     for attr in _NETWORK_ATTRS:
@@ -96,8 +100,12 @@ def batch_keys(loss: Any) -> list[Path]:
     Args:
         loss: a TorchRL loss module.
 
-    >>> [key_str(k) for k in batch_keys(loss)]  # doctest: +SKIP
-    ['action', 'observation', 'next.done', 'next.observation', 'next.reward', ...]
+    >>> from torchrl.modules import MLP, QValueActor
+    >>> from torchrl.objectives import DQNLoss
+    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
+    ...                     spec=None, action_space="one_hot")
+    >>> [key_str(k) for k in batch_keys(DQNLoss(actor, action_space="one_hot"))][:4]
+    ['action', 'observation', 'next.done', 'next.observation']
     """
     _check_loss_module(loss)
     skip = _computed_by_loss(loss)

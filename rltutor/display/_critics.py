@@ -107,8 +107,14 @@ def build_actor_critic(module: Any, opts: Options) -> ModuleCard:
         module: an ``ActorValueOperator``, ``ActorCriticOperator`` or ``ActorCriticWrapper``.
         opts: the view's options (nothing on a card depends on them).
 
-    >>> build_actor_critic(agent, Options()).details  # doctest: +SKIP
-    (('shared trunk', 'writes hidden; policy head reads hidden; value head reads hidden'), ...)
+    >>> from tensordict.nn import TensorDictModule
+    >>> from torch import nn
+    >>> from torchrl.modules import ActorValueOperator, ValueOperator
+    >>> trunk = TensorDictModule(nn.Linear(3, 4), in_keys=["observation"], out_keys=["hidden"])
+    >>> head = TensorDictModule(nn.Linear(4, 1), in_keys=["hidden"], out_keys=["action"])
+    >>> agent = ActorValueOperator(trunk, head, ValueOperator(nn.Linear(4, 1), in_keys=["hidden"]))
+    >>> build_actor_critic(agent, Options()).details[0]
+    ('shared trunk', 'writes hidden; policy head reads hidden; value head reads hidden')
     """
     card = module_card(module)
     card.details = _shared(module) + card.details

@@ -64,8 +64,13 @@ def build_loss(loss: Any, opts: Options) -> ModuleCard:
         loss: a TorchRL loss module.
         opts: the view's options (nothing on a card depends on them).
 
-    >>> build_loss(dqn_loss, Options()).inputs_from  # doctest: +SKIP
-    'a batch of collected data'
+    >>> from torchrl.modules import MLP, QValueActor
+    >>> from torchrl.objectives import DQNLoss
+    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
+    ...                     spec=None, action_space="one_hot")
+    >>> card = build_loss(DQNLoss(actor, action_space="one_hot"), Options())
+    >>> card.inputs_from, card.in_keys[:2]
+    ('a batch of collected data', ('action', 'observation'))
     """
     from rltutor.diagnostics._loss import batch_keys, loss_networks  # on first use only
 
@@ -93,8 +98,12 @@ def loss_flow(loss: Any) -> Flow:
     Args:
         loss: a TorchRL loss module.
 
-    >>> loss_flow(dqn_loss).env_keys  # doctest: +SKIP
-    ('next.done', 'action', 'next.observation', 'observation', ...)
+    >>> from torchrl.modules import MLP, QValueActor
+    >>> from torchrl.objectives import DQNLoss
+    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
+    ...                     spec=None, action_space="one_hot")
+    >>> [step.name for step in loss_flow(DQNLoss(actor, action_space="one_hot")).steps]
+    ['QValueActor', 'DQNLoss']
     """
     from rltutor.diagnostics._loss import batch_keys, loss_networks  # on first use only
 
