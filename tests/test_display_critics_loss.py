@@ -97,3 +97,19 @@ def test_custom_loss_without_in_keys_says_so():
     assert text.splitlines()[0] == "DDPGLoss"
     assert "none declared" in text
     assert "none declared" in show(DDPGLoss()).to_html()
+
+
+def test_a_batch_shown_with_its_loss_marks_what_the_loss_reads(cartpole):
+    from rltutor.policies import make_qvalue_policy
+    from rltutor.rollouts import rollout
+
+    policy = make_qvalue_policy(cartpole)
+    loss = DQNLoss(policy, action_space=cartpole.action_spec, delay_value=False)
+    text = to_text(rollout(cartpole, policy, steps=5), module=loss)
+    marked = [line.split()[1] for line in text.splitlines() if "[batch]" in line
+              and not line.startswith("[batch]")]
+    assert marked == ["action", "observation", "done", "observation", "reward", "terminated"]
+    assert "[batch] read by the loss from the batch of collected data" in text
+    assert "[input]" not in text and "must come from the environment" not in text
+    html = show(rollout(cartpole, policy, steps=5), module=loss).to_html()
+    assert "from batch" in html and "from env" not in html

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 # Badges a leaf or a dataflow key can carry, and what they mean (shown in legends).
 POLICY = "policy"  # the module wrote this key
 INPUT = "input"  # the module reads this key and nothing before it wrote it: env provides it
+BATCH = "batch"  # a loss module reads this key from a batch of collected data
 BADGE_HELP = {
     POLICY: "written by the module",
     INPUT: "read by the module, must come from the environment",
+    BATCH: "read by the loss from the batch of collected data",
 }
 
 

@@ -12,6 +12,7 @@ from rltutor._static import style_tag
 from rltutor.display._format import batch_str, dtype_kind, key_groups, num, shape_parts
 from rltutor.display._nodes import (
     BADGE_HELP,
+    BATCH,
     INPUT,
     POLICY,
     Branch,
@@ -25,7 +26,7 @@ from rltutor.display._nodes import (
     Preview,
 )
 
-BADGE_LABEL = {POLICY: "policy", INPUT: "from env"}
+BADGE_LABEL = {POLICY: "policy", INPUT: "from env", BATCH: "from batch"}
 SPARK_W, SPARK_H = 96, 18
 
 
