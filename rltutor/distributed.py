@@ -145,6 +145,7 @@ class Cleanup:
 
     def __init__(self) -> None:
         self.collectors: list[Any] = []
+        self.ended: list[int] = []  # pids of processes it had to end by force
         self._before = {p.pid for p in multiprocessing.active_children()}
 
     def track(self, collector: Any) -> Any:
@@ -187,6 +188,7 @@ class Cleanup:
             if process.is_alive():
                 process.kill()
                 process.join(2)
+            self.ended.append(process.pid)
             problems.append(f"worker process {process.pid} had to be ended")
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

@@ -79,23 +79,39 @@ def test_collector_solution_passes(policy):
 
 def test_collector_with_three_envs_is_wrong(policy):
     collector = Collector(SerialEnv(3, make_pendulum), policy, frames_per_batch=60,
-                          total_frames=120)
+                          total_frames=120, auto_register_policy_transforms=True)
     feedback = ex.check_collector(collector)
     assert feedback.status == "wrong" and "SerialEnv(4" in feedback.hint
 
 
 def test_collector_with_wrong_batch_size_is_wrong(policy):
     collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=40,
-                          total_frames=160)
+                          total_frames=160, auto_register_policy_transforms=False)
     feedback = ex.check_collector(collector)
     assert feedback.status == "wrong" and "frames_per_batch=80" in feedback.hint
 
 
 def test_collector_with_wrong_total_is_wrong(policy):
     collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=80,
-                          total_frames=240)
+                          total_frames=240, auto_register_policy_transforms=True)
     feedback = ex.check_collector(collector)
     assert feedback.status == "wrong" and "total_frames=160" in feedback.hint
+
+
+def test_collector_that_warns_about_transforms_is_wrong(policy):
+    # the old solution: right shape and totals, but it leaves the transform question open
+    # and prints a FutureWarning
+    with pytest.warns(FutureWarning, match="auto_register_policy_transforms"):
+        collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=80,
+                              total_frames=160)
+    feedback = ex.check_collector(collector)
+    assert feedback.status == "wrong" and "auto_register_policy_transforms" in feedback.hint
+
+
+def test_collector_that_opts_out_passes(policy):
+    collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=80,
+                          total_frames=160, auto_register_policy_transforms=False)
+    assert ex.check_collector(collector).passed
 
 
 def test_env_instead_of_collector_is_wrong():
