@@ -19,6 +19,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import torch
 from tensordict.nn import TensorDictModuleBase
 
 from rltutor._png import encode_png
@@ -205,8 +206,9 @@ def animate(
     def grab() -> None:
         frames.append(_downscale(np.asarray(inner.render()), downscale))
 
-    td = rollout(env, _grab_before_act(policy, grab), steps=steps, exploration=exploration,
-                 seed=seed)
+    with torch.no_grad():  # frames to watch: seeded, and on past episode ends
+        td = rollout(env, _grab_before_act(policy, grab), steps=steps,
+                     exploration=exploration, seed=seed, break_when_done=False)
     grab()  # the state after the last step
     return Animation(frames, td, fps=fps)
 

@@ -3,13 +3,14 @@
 >>> from rltutor import make_env, make_qvalue_policy, with_egreedy
 >>> env = make_env("CartPole-v1")
 >>> policy = with_egreedy(make_qvalue_policy(env), env, eps=0.5)
->>> td = rollout(env, policy, steps=50, exploration="random", seed=1)
+>>> td = rollout(env, policy, steps=50, exploration="random", seed=1, break_when_done=False)
 >>> 0.0 < exploratory_steps(policy, td).float().mean().item() < 0.5
 True
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -190,41 +191,58 @@ def rollout(
     policy: Any,
     *,
     steps: int = 200,
-    exploration: Any = "deterministic",
-    seed: int = 0,
-    break_when_done: bool = False,
+    exploration: Any = None,
+    seed: int | None = None,
+    break_when_done: bool = True,
 ) -> TensorDictBase:
-    """Run ``policy`` in ``env`` for ``steps`` steps under one exploration type.
+    """``env.rollout(steps, policy)`` with checked inputs, and three opt-in additions.
 
-    Seeds torch's global generator and the environment with ``seed`` first, so the same
-    inputs give the same rollout. ``exploration`` is any of TorchRL's exploration types
-    (``"deterministic"``, ``"random"``, ``"mode"``, ``"mean"``, ``"median"``, or an
-    ``ExplorationType``). Episodes that end are reset and the rollout goes on (their
-    ends show up in ``("next", "done")``) unless ``break_when_done=True``. Runs under
-    ``torch.no_grad()``.
+    With no keyword beyond ``steps`` it does what ``env.rollout(steps, policy)`` does:
+    no exploration type is set (the current one applies: outside any
+    ``set_exploration_type`` block exploration modules explore), it stops at the first
+    ``done``, it leaves torch's global generator alone, and it records gradients if
+    the caller does (wrap it in ``torch.no_grad()`` to collect data). What it adds is
+    asked for by keyword:
+
+    * ``seed=``: seed torch's global generator and the environment first, so the same
+      call gives the same rollout (lazy layers get their weights before the seeding);
+    * ``exploration=``: run under that exploration type (``"deterministic"``,
+      ``"random"``, ``"mode"``, ``"mean"``, ``"median"`` or an ``ExplorationType``);
+    * ``break_when_done=False``: reset episodes that end and go on (their ends show up
+      in ``("next", "done")``) until ``steps`` steps are taken.
+
+    Before stepping it checks that the policy finds every key it reads in the first
+    TensorDict, and says which is missing.
 
     Args:
         env: a TorchRL environment.
         policy: a TensorDict module reading what the environment provides.
-        steps: how many steps (a positive integer).
-        exploration: the exploration type, a name or an ``ExplorationType``.
-        seed: seeds torch's global generator and the environment.
-        break_when_done: stop at the first episode end instead of resetting.
+        steps: how many steps at most (a positive integer).
+        exploration: the exploration type; ``None`` (default) sets none.
+        seed: seeds torch's global generator and the environment; ``None`` (default)
+            seeds nothing.
+        break_when_done: stop at the first episode end (default, as ``env.rollout``);
+            ``False`` resets and goes on.
 
     >>> from rltutor import make_env, make_actor
     >>> env = make_env("Pendulum-v1")
-    >>> td = rollout(env, make_actor(env), steps=10)
-    >>> td.batch_size
-    torch.Size([10])
+    >>> policy = make_actor(env)
+    >>> td = rollout(env, policy, steps=10, seed=0)
+    >>> _ = torch.manual_seed(0), env.set_seed(0)
+    >>> (td == env.rollout(10, policy)).all()  # the same as env.rollout
+    True
     """
     steps = check_steps(steps)
-    exploration_type = check_exploration(exploration)
-    seed = check_seed(seed)
+    exploration_type = None if exploration is None else check_exploration(exploration)
+    seed = None if seed is None else check_seed(seed)
     _check_same_device(env, policy)
-    materialize_lazy(env, policy)
-    torch.manual_seed(seed)
-    env.set_seed(seed)
-    with torch.no_grad(), set_exploration_type(exploration_type):
+    if seed is not None:
+        materialize_lazy(env, policy)
+        torch.manual_seed(seed)
+        env.set_seed(seed)
+    # None keeps the caller's type: set_exploration_type(None) would override it
+    context = nullcontext() if exploration_type is None else set_exploration_type(exploration_type)
+    with context:
         td = env.reset()
         check_policy_inputs(policy, td)
         return env.rollout(

@@ -174,8 +174,10 @@ class Explorer(LivePanel):
             move_to_device(self.env, self.policy, check_device(self.controls["device"].value))
         exploration = self._value("exploration")
         start = time.perf_counter()
-        td = rollout(self.env, self.policy, steps=self._value("steps"),
-                     exploration=exploration, seed=self._value("seed"))
+        with torch.no_grad():  # a picture, not training: seeded, and on past episode ends
+            td = rollout(self.env, self.policy, steps=self._value("steps"),
+                         exploration=exploration, seed=self._value("seed"),
+                         break_when_done=False)
         rolled = time.perf_counter()
         greedy = deterministic_actions(self.policy, td)
         explored = explored_mask(td["action"], greedy, batch_dims=td.batch_dims)
