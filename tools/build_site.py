@@ -217,7 +217,9 @@ def _execute(source: Path, target: Path) -> float:
 
     start = time.perf_counter()
     nb = nbformat.read(source, as_version=4)
+    # log_level: the kernel's start-up warnings (plain-TCP transport) are not lesson output
     NotebookClient(nb, timeout=600, kernel_name="python3",
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"],
                    resources={"metadata": {"path": str(source.parent)}}).execute()  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
