@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import format_table  # noqa: E402
 
-SUITES = ["display", "explorer", "import", "lessons", "training"]
+SUITES = ["display", "explorer", "import", "lessons", "training", "distributed"]
 
 
 def machine() -> str:

@@ -90,7 +90,7 @@ SCRIPT = textwrap.dedent('''
 
     if __name__ == "__main__":
         multiprocessing.set_start_method("forkserver", force=True)
-        multiprocessing.set_forkserver_preload(["rltutor.distributed"])
+        multiprocessing.set_forkserver_preload(["rltutor.worker_preload"])
         for name in sys.argv[1:]:
             run(name)
 ''')
