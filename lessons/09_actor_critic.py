@@ -312,7 +312,9 @@ print(return_to_go(torch.tensor([1.0, 1.0, 1.0]), gamma=0.5).tolist())
 # the time limit, so they lack part of their future.
 
 # %%
-train_tds = [rltutor.rollout(env, separate_actor, steps=200, seed=seed) for seed in range(8)]
+with torch.no_grad():
+    train_tds = [rltutor.rollout(env, separate_actor, steps=200, seed=seed,
+                                 exploration="deterministic") for seed in range(8)]
 
 # %%
 from functools import cache
@@ -334,7 +336,9 @@ def fit_value(gamma, steps=300):
 # %%
 def value_along(gamma, seed):
     """Rewards, return-to-go and a freshly fitted value head's estimate on an unseen rollout."""
-    test_td = rltutor.rollout(env, separate_actor, steps=200, seed=seed)
+    with torch.no_grad():
+        test_td = rltutor.rollout(env, separate_actor, steps=200, seed=seed,
+                                  exploration="deterministic")
     critic = fit_value(gamma)
     with torch.no_grad():
         estimate = critic(test_td.clone())["state_value"].flatten()
@@ -391,7 +395,8 @@ rltutor.interact_figure(plot_value_along, gamma=widgets.Dropdown(options=[0.5, 0
 # end** (`cartpole_td["next", "done"]`). Same shape as the rewards: `[60, 1]`.
 
 # %%
-cartpole_td = rltutor.rollout(cartpole, rltutor.make_qvalue_policy(cartpole), steps=60)
+cartpole_td = rltutor.rollout(cartpole, rltutor.make_qvalue_policy(cartpole), steps=60, seed=0,
+                              exploration="deterministic", break_when_done=False)
 print("episode ends at steps:", cartpole_td["next", "done"].flatten().nonzero().flatten().tolist())
 cartpole_returns = None  # TODO: a [60, 1] tensor
 

@@ -90,7 +90,9 @@ rltutor.dataflow(dqn_loss)
 # ignored: shift them by 100 and the loss does not move.
 
 # %%
-batch = rltutor.rollout(cartpole, q_actor, steps=64)
+with torch.no_grad():  # collected data carries no gradients
+    batch = rltutor.rollout(cartpole, q_actor, steps=64, seed=0, exploration="deterministic",
+                            break_when_done=False)
 loss_td = dqn_loss(batch)
 loss_td["loss"].backward()
 print("loss terms:", list(loss_td.keys()), "| loss =", round(loss_td["loss"].item(), 4))
@@ -207,7 +209,8 @@ rltutor.check_loss(ppo_loss, careless)
 # The loss's message is clear this time; `rltutor.check_loss` adds who should have written it:
 
 # %%
-no_log_prob = rltutor.rollout(pendulum, actor, steps=50, exploration="random")
+with torch.no_grad():
+    no_log_prob = rltutor.rollout(pendulum, actor, steps=50, seed=0, exploration="random")
 del no_log_prob["action_log_prob"]  # what an actor without return_log_prob leaves
 with rltutor.expect_error(KeyError):
     ppo_loss(no_log_prob)
@@ -238,7 +241,9 @@ rltutor.show(ddpg_loss)
 # %%
 listed = sorted(".".join(k) if isinstance(k, tuple) else k for k in ddpg_loss.in_keys)
 print("ddpg_loss.in_keys:", listed)
-ddpg_batch = rltutor.rollout(pendulum, det_actor, steps=64)
+with torch.no_grad():
+    ddpg_batch = rltutor.rollout(pendulum, det_actor, steps=64, seed=0,
+                                 exploration="deterministic")
 print(rltutor.check_loss(ddpg_loss, ddpg_batch))
 print({key: round(value.item(), 4) for key, value in ddpg_loss(ddpg_batch).items()
        if key.startswith("loss")})
@@ -289,7 +294,9 @@ print("after one soft step, the target closed this share of the gap:",
 # a hard target; each panel follows one weight of the network and its target copy.
 
 # %%
-replay_data = rltutor.rollout(cartpole, q_actor, steps=256, exploration="random")
+with torch.no_grad():
+    replay_data = rltutor.rollout(cartpole, q_actor, steps=256, seed=0, exploration="deterministic",
+                                  break_when_done=False)
 
 # %%
 def train_with(updater_class, steps=60, **updater_kwargs):

@@ -18,6 +18,13 @@ from rltutor.diagnostics._loss import batch_keys, is_loss_module, loss_networks
 from rltutor.rollouts import rollout
 
 
+def collect(env, policy, steps, exploration="deterministic"):
+    """A seeded rollout without gradients, as collectors make them."""
+    with torch.no_grad():
+        return rollout(env, policy, steps=steps, seed=0, exploration=exploration,
+                       break_when_done=False)
+
+
 @pytest.fixture
 def dqn(cartpole):
     torch.manual_seed(0)
@@ -41,12 +48,12 @@ def ppo(pendulum):
 
 def test_rollout_of_the_loss_own_actor_passes(cartpole, dqn):
     loss, actor = dqn
-    assert check_loss(loss, rollout(cartpole, actor, steps=10)) == []
+    assert check_loss(loss, collect(cartpole, actor, 10)) == []
 
 
 def test_missing_action_names_the_policy(cartpole, dqn):
     loss, actor = dqn
-    findings = check_loss(loss, rollout(cartpole, actor, steps=10).exclude("action"))
+    findings = check_loss(loss, collect(cartpole, actor, 10).exclude("action"))
     assert [f.keys for f in findings] == [("action",)]
     assert "policy" in findings[0].why and "env.rollout(n, policy)" in findings[0].fix
     assert "batch of collected data" in findings[0].why
@@ -71,7 +78,7 @@ def test_batch_keys_leave_out_what_the_loss_computes(pendulum):
     assert {"next.action", "priority_weight"} <= raw  # TorchRL lists them ...
     needed = {key_str(k) for k in batch_keys(loss)}
     assert "next.action" not in needed and "priority_weight" not in needed  # ... we don't
-    assert check_loss(loss, rollout(pendulum, actor, steps=5)) == []
+    assert check_loss(loss, collect(pendulum, actor, 5)) == []
 
 
 def test_batch_keys_are_sorted_root_first(dqn):
@@ -82,7 +89,7 @@ def test_batch_keys_are_sorted_root_first(dqn):
 
 def test_ppo_missing_log_prob_names_the_probabilistic_actor(pendulum, ppo):
     loss, actor, _ = ppo
-    td = rollout(pendulum, actor, steps=8, exploration="random").exclude("action_log_prob")
+    td = collect(pendulum, actor, 8, exploration="random").exclude("action_log_prob")
     findings = check_loss(loss, td)
     assert [f.keys for f in findings] == [("action_log_prob",)]
     assert "return_log_prob=True" in findings[0].fix
@@ -100,7 +107,7 @@ def test_ppo_batch_collected_with_grad_is_found(pendulum, ppo):
 
 def test_old_log_prob_name_is_recognised(pendulum, ppo):
     loss, actor, _ = ppo
-    td = rollout(pendulum, actor, steps=8, exploration="random")
+    td = collect(pendulum, actor, 8, exploration="random")
     td.rename_key_("action_log_prob", "sample_log_prob")
     findings = check_loss(loss, td)
     assert [f.code for f in findings] == ["sample-log-prob"]
@@ -110,7 +117,7 @@ def test_a_module_passed_as_writer_is_named(pendulum, ppo):
     loss, actor, value = ppo
     loss.set_keys(advantage="advantage")
     gae = GAE(gamma=0.9, lmbda=0.9, value_network=value)
-    td = rollout(pendulum, actor, steps=8, exploration="random")
+    td = collect(pendulum, actor, 8, exploration="random")
     # advantage is not among ClipPPOLoss's in_keys (it computes it when absent) ...
     assert check_loss(loss, td, modules=[gae]) == []
     # ... but a key a given module writes is credited to that module
@@ -143,3 +150,10 @@ def test_a_reward_at_the_root_is_pointed_out_but_not_the_observation(dqn):
     fixes = {f.keys[0]: f.fix for f in check_loss(loss, batch)}
     assert "the batch has reward: the same name at another place" in fixes["next.reward"]
     assert "the same name" not in fixes["next.observation"]  # the loss reads it at the root
+
+
+def test_gradients_on_keys_the_loss_recomputes_are_no_finding(cartpole, dqn):
+    loss, actor = dqn
+    td = cartpole.rollout(10, actor)  # with gradients: action_value keeps its graph
+    assert td["action_value"].requires_grad and not td["action"].requires_grad
+    assert check_loss(loss, td) == []  # DQNLoss reads neither action_value nor its graph

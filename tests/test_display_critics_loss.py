@@ -105,11 +105,11 @@ def test_a_batch_shown_with_its_loss_marks_what_the_loss_reads(cartpole):
 
     policy = make_qvalue_policy(cartpole)
     loss = DQNLoss(policy, action_space=cartpole.action_spec, delay_value=False)
-    text = to_text(rollout(cartpole, policy, steps=5), module=loss)
+    text = to_text(rollout(cartpole, policy, steps=5, seed=0, break_when_done=False), module=loss)
     marked = [line.split()[1] for line in text.splitlines() if "[batch]" in line
               and not line.startswith("[batch]")]
     assert marked == ["action", "observation", "done", "observation", "reward", "terminated"]
     assert "[batch] read by the loss from the batch of collected data" in text
     assert "[input]" not in text and "must come from the environment" not in text
-    html = show(rollout(cartpole, policy, steps=5), module=loss).to_html()
+    html = show(rollout(cartpole, policy, steps=5, seed=0), module=loss).to_html()
     assert "from batch" in html and "from env" not in html

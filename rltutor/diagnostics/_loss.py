@@ -174,8 +174,9 @@ def _missing_finding(key: Path, loss: Any, modules: list[Any], present: set[Path
     )
 
 
-def _grad_finding(td: Any, present: set[Path]) -> list[Finding]:
-    stored = [key_str(p) for p in sorted(present)
+def _grad_finding(td: Any, read: list[Path]) -> list[Finding]:
+    # only what the loss reads matters: a stored action_value it recomputes may keep its graph
+    stored = [key_str(p) for p in read
               if torch.is_tensor(td.get(p)) and td.get(p).requires_grad]
     if not stored:
         return []
@@ -228,5 +229,5 @@ def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
             code="sample-log-prob", keys=("sample_log_prob",)))
         missing.remove(log_prob)
     findings += [_missing_finding(key, loss, modules, present, needed) for key in missing]
-    findings += _grad_finding(td, present)
+    findings += _grad_finding(td, [key for key in needed if key in present])
     return findings
