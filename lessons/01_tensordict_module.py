@@ -164,6 +164,27 @@ print("terminated anywhere:", bool(long_td["next", "terminated"].any()))
 assert long_td.batch_size == (200,) and bool(long_td["next", "done"][-1])
 
 # %% [markdown]
+# ## `rltutor.rollout`: the same call, with checks
+#
+# rltutor has a `rollout` of its own, used by its widgets and by later lessons. With the
+# same settings it *is* `env.rollout`: it checks first that the policy finds the keys it
+# reads (and says which one is missing), then makes the very same call. Anything more is
+# asked for by keyword: `seed=` seeds torch and the environment, `exploration=` sets an
+# exploration type (lesson 03), and `break_when_done=False` resets and goes on past an
+# episode end instead of stopping.
+
+# %%
+env.set_seed(0)
+by_env = env.rollout(300, policy)
+env.set_seed(0)
+by_rltutor = rltutor.rollout(env, policy, steps=300)
+print("same steps, same numbers:", by_env.batch_size, (by_env == by_rltutor).all())
+assert (by_env == by_rltutor).all()
+on = rltutor.rollout(env, policy, steps=300, seed=0, break_when_done=False)
+print("with break_when_done=False:", on.batch_size, "| done at steps",
+      on["next", "done"].squeeze(-1).nonzero().flatten().tolist())
+
+# %% [markdown]
 # ## Seeing the rollout
 #
 # `rltutor.plot_rollout` draws the observation (`[0]` cos θ, `[1]` sin θ, `[2]` angular
