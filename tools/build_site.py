@@ -351,7 +351,7 @@ def build_site(
     (out / "index.html").write_text(render_page(exporter, index_notebook(lessons),
                                                 name="index", site=home))  # fmt: skip
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return {"pages": len(lessons) + 1, "how": {s.stem: h for s, h in how.items()},
+    return {"pages": len(lessons) + 1, "how": {s.stem: how[s] for s in sources},
             "no_still": no_still, "bytes": size}  # fmt: skip
 
 
