@@ -86,6 +86,8 @@ class FigureControls(LivePanel):
 
     def _refresh(self) -> None:
         fig = self.fn(**self.values())
+        if hasattr(fig, "get_layout_engine") and fig.get_layout_engine() is None:
+            fig.tight_layout()  # as inline figures are cropped: no axis label cut off
         self.image.value = figure_png(fig)
         self.figure = fig
 
