@@ -22,8 +22,22 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from tensordict import TensorDictBase
 
 from rltutor.offline import CONTEXT_KEYS
+from rltutor.widgets import figure_png
 
-__all__ = ["plot_context_tokens", "plot_dataset_returns", "plot_target_rollouts"]
+__all__ = ["LessonFigure", "plot_context_tokens", "plot_dataset_returns", "plot_target_rollouts"]
+
+
+
+class LessonFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as a PNG (no pyplot involved).
+
+    >>> LessonFigure(figsize=(1, 1))._repr_png_()[:4]
+    b'\\x89PNG'
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self, dpi=self.dpi)
+
 
 _KIND_COLOURS = {"return_to_go": "#8e6bbf", "observation": "#3b7dd8", "action": "#e07b39"}
 
@@ -45,7 +59,7 @@ def plot_dataset_returns(data: TensorDictBase, *, title: str = "") -> Figure:
         raise ValueError("data must be a TensorDict of batch size [episodes, time]")
     returns = data["next", "reward"].sum(dim=(1, 2))
     efforts = data["effort"][:, 0, 0]
-    fig = Figure(figsize=(7.5, 2.6), dpi=96)
+    fig = LessonFigure(figsize=(7.5, 2.6), dpi=96)
     ax = fig.add_subplot()
     levels = sorted(set(efforts.tolist()))
     jitter = torch.linspace(-0.15, 0.15, steps=max(int((efforts == levels[0]).sum()), 2))
@@ -85,7 +99,7 @@ def plot_context_tokens(window: TensorDictBase, *, step_offset: int = 0) -> Figu
     if missing:
         raise KeyError(f"window has no {missing}; expected the keys {list(CONTEXT_KEYS.values())}")
     context = window.batch_size[0]
-    fig = Figure(figsize=(max(7.5, 1.05 * 3 * context), 2.5), dpi=96)
+    fig = LessonFigure(figsize=(max(7.5, 1.05 * 3 * context), 2.5), dpi=96)
     ax = fig.add_subplot()
     for t in range(context):
         step = step_offset + t
@@ -141,7 +155,7 @@ def plot_target_rollouts(
     """
     if not isinstance(rollouts, Mapping) or not rollouts:
         raise ValueError("rollouts must be a non-empty dict: target return -> rollout TensorDict")
-    fig = Figure(figsize=(8, 3.2), dpi=96)
+    fig = LessonFigure(figsize=(8, 3.2), dpi=96)
     ax = fig.add_subplot()
     for i, (target, td) in enumerate(sorted(rollouts.items())):
         observation = td["observation"]

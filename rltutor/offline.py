@@ -109,8 +109,8 @@ def make_low_gravity_pendulum(*, steps: int = 100, seed: int = 0) -> Any:
         steps: episode length (gymnasium's ``max_episode_steps``; the episode is truncated).
         seed: seed of the environment's starting states.
 
-    >>> env = make_low_gravity_pendulum(steps=5)  # doctest: +SKIP
-    >>> env.rollout(10).batch_size                 # doctest: +SKIP
+    >>> env = make_low_gravity_pendulum(steps=5)
+    >>> env.rollout(10).batch_size
     torch.Size([5])
     """
     from torchrl.envs import GymEnv
@@ -147,8 +147,8 @@ def make_offline_dataset(
         rollouts' keys plus ``effort`` (the controller's effort at every step).
 
     >>> data = make_offline_dataset(make_low_gravity_pendulum(), efforts=(1.0,),
-    ...                             episodes_per_effort=2, steps=5)  # doctest: +SKIP
-    >>> data.batch_size                                                # doctest: +SKIP
+    ...                             episodes_per_effort=2, steps=5)
+    >>> data.batch_size
     torch.Size([2, 5])
     """
     if isinstance(efforts, (int, float)) or not efforts:
@@ -183,6 +183,7 @@ def episode_returns(data: TensorDictBase) -> torch.Tensor:
     Args:
         data: episodes stacked along the first dimension, time along the second.
 
+    >>> from tensordict import TensorDict
     >>> td = TensorDict({"next": {"reward": torch.ones(2, 3, 1)}}, batch_size=[2, 3])
     >>> episode_returns(td)
     tensor([3., 3.])
@@ -212,8 +213,8 @@ def make_context_env(
         steps: episode length.
         seed: seed of the starting states.
 
-    >>> env = make_context_env(-100.0, context=4)   # doctest: +SKIP
-    >>> env.reset()["observation_cat"].shape        # doctest: +SKIP
+    >>> env = make_context_env(-100.0, context=4)
+    >>> env.reset()["observation_cat"].shape
     torch.Size([4, 3])
     """
     from torchrl.envs import (

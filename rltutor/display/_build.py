@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rltutor.display import _critics, _loss, _modules, _replay, _specs, _tensordict
+from rltutor.display import _critics, _decision, _loss, _modules, _replay, _specs, _tensordict
 from rltutor.display._nodes import Node, Opaque
 from rltutor.display._options import Options
 
@@ -51,6 +51,7 @@ HANDLERS: list[Handler] = [
     (_tensordict.is_tensordict, _tensordict.build_tensordict),
     (_tensordict.is_tensor, _tensordict.build_tensor),
     (_loss.is_loss, _loss.build_loss),  # losses, critics: TensorDict modules too
+    (_decision.is_dt_wrapper, _decision.build_dt_wrapper),  # a module wrapper too
     (_critics.is_actor_critic, _critics.build_actor_critic),
     (_critics.is_value_operator, _critics.build_value_operator),
     (_modules.is_module, _modules.build_module),

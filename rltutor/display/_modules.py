@@ -20,6 +20,7 @@ from rltutor._exploration import exploration_class
 from rltutor._keys import env_keys, key_str, module_keys, module_parts, module_steps, provided
 from rltutor.display._nodes import Flow, ModuleCard, Step
 from rltutor.display._options import Options
+from rltutor.display._transformer import transformer_details
 
 
 def check_module(module: Any, what: str) -> Any:
@@ -146,6 +147,7 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
         count = _count_params(module.module)
         if count != "0":  # e.g. NormalParamExtractor: nothing to learn, nothing to say
             details.append(("parameters", count))
+        details += transformer_details(module.module)  # DTActor: GPT-2 size, context
     elif name in ("LSTMModule", "GRUModule"):
         details.append(("parameters", _count_params(module)))
     elif not isinstance(module, TensorDictModuleBase):

@@ -10,6 +10,7 @@ from typing import Any
 
 from rltutor.display import _render_html, _render_text
 from rltutor.display._build import build
+from rltutor.display._decision import dt_wrapper_flow, is_dt_wrapper
 from rltutor.display._diff import diff_node
 from rltutor.display._loss import is_loss, loss_flow
 from rltutor.display._modules import check_module, flow_of
@@ -260,4 +261,6 @@ def dataflow(module: Any) -> View:
     opts = Options()
     if is_loss(module):  # a loss reads a batch of collected data: its own dataflow
         return View(loss_flow(module), opts)
+    if is_dt_wrapper(module):  # one module that masks, runs its actor, keeps the last step
+        return View(dt_wrapper_flow(module), opts)
     return View(flow_of(check_module(module, "dataflow()")), opts)
