@@ -36,10 +36,17 @@ from rltutor.validation import (
     check_steps,
 )
 from rltutor.widgets._panel import LivePanel
+from rltutor.widgets._target import (
+    set_target_return,
+    target_return_slider,
+    target_return_transforms,
+)
 
 __all__ = ["CONTROL_NAMES", "Explorer", "explorer"]
 
-CONTROL_NAMES: tuple[str, ...] = ("epsilon", "exploration", "device", "seed", "steps")
+CONTROL_NAMES: tuple[str, ...] = (
+    "epsilon", "target_return", "exploration", "device", "seed", "steps"
+)
 
 class Explorer(LivePanel):
     """Controls + live rollout plot + summary for one environment and policy.
@@ -83,6 +90,8 @@ class Explorer(LivePanel):
         self._env_name = env_id(env)
         found = exploration_modules(policy)
         self.egreedy = found["egreedy"]
+        # a Decision Transformer: the env's TargetReturn feeds what the policy reads
+        self.targets = target_return_transforms(env, policy)
         explores = any(found.values())
         if exploration is None:
             exploration = "random" if explores else "deterministic"
@@ -92,6 +101,7 @@ class Explorer(LivePanel):
         # Only controls that change something for this policy.
         wanted = {
             "epsilon": bool(self.egreedy),
+            "target_return": bool(self.targets),
             "exploration": explores,
             "device": True,
             "seed": True,
@@ -123,6 +133,8 @@ class Explorer(LivePanel):
                 value=eps, min=0.0, max=1.0, step=0.05, description="epsilon",
                 continuous_update=False, readout_format=".2f", style=style,
             )
+        elif name == "target_return":
+            w = target_return_slider(self.targets)
         elif name == "exploration":
             w = widgets.Dropdown(options=list(EXPLORATION_NAMES), value=exploration,
                                  description="exploration", style=style,
@@ -169,6 +181,8 @@ class Explorer(LivePanel):
             eps = check_epsilon(self.controls["epsilon"].value)
             for module in self.egreedy:
                 module.eps.fill_(eps)  # the buffer EGreedyModule.forward reads
+        if "target_return" in self.controls:  # read at the reset the rollout starts with
+            set_target_return(self.targets, self.controls["target_return"].value)
         if "device" in self.controls:
             # also the specs exploration modules keep, which policy.to() leaves behind
             move_to_device(self.env, self.policy, check_device(self.controls["device"].value))
@@ -219,6 +233,8 @@ class Explorer(LivePanel):
         }
         if self.egreedy:
             self.stats["epsilon"] = float(self.egreedy[0].eps)
+        if self.targets:
+            self.stats["target_return"] = float(self.targets[0].target_return)
         rows = [
             ("total reward", f"{reward:.2f}"),
             ("exploratory (≠ deterministic)", f"{self.stats['explored_fraction']:.0%} "
@@ -261,15 +277,16 @@ def explorer(
     """A panel of controls that re-runs ``policy`` in ``env`` and redraws on every change.
 
     Controls that cannot change anything are left out: no epsilon slider without an
-    ``EGreedyModule``, no exploration menu for a policy with nothing to explore. The
+    ``EGreedyModule``, no exploration menu for a policy with nothing to explore, no
+    target-return slider for a policy that reads no return-to-go. The
     device menu lists only this machine's devices and moves policy, env and the specs
     exploration modules keep.
 
     Args:
         env: the environment to roll out in.
         policy: the policy to run.
-        controls: which of ``"epsilon"``, ``"exploration"``, ``"device"``, ``"seed"``,
-            ``"steps"`` to offer.
+        controls: which of ``"epsilon"``, ``"target_return"``, ``"exploration"``,
+            ``"device"``, ``"seed"``, ``"steps"`` to offer.
         steps: the starting number of steps per rollout.
         seed: the starting seed.
         exploration: the starting exploration type; default "random" for a policy that
