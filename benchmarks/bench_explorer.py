@@ -64,10 +64,34 @@ def _policies():
         ("Pendulum deterministic MLP actor", pendulum, mlp, "deterministic"),
         ("Pendulum TanhNormal ProbabilisticActor", pendulum, gaussian, "random"),
         ("CartPole Q-value actor + e-greedy", cartpole, egreedy, "random"),
+        ("CartPole LSTM Q-value actor + e-greedy", *_recurrent_q_policy()),
     ]
 
 
-def _bare(env, policy, exploration):
+def _recurrent_q_policy():
+    """The DQN-with-an-RNN shape (issue 11): LSTM -> Q-values -> argmax -> e-greedy, on an
+    env with InitTracker and the LSTM's primer. The explorer records the greedy action as
+    the rollout runs, so it costs no second pass of the LSTM."""
+    import torch
+    from tensordict.nn import TensorDictModule, TensorDictSequential
+    from torchrl.envs import Compose, InitTracker, TransformedEnv
+    from torchrl.modules import MLP, EGreedyModule, LSTMModule, QValueModule
+
+    from rltutor.envs import make_env
+
+    torch.manual_seed(0)
+    lstm = LSTMModule(input_size=4, hidden_size=64, in_key="observation", out_key="embed")
+    env = TransformedEnv(make_env("CartPole-v1"),
+                         Compose(InitTracker(), lstm.make_tensordict_primer()))
+    q = TensorDictModule(MLP(in_features=64, out_features=2, num_cells=[64]),
+                         in_keys=["embed"], out_keys=["action_value"])
+    policy = TensorDictSequential(lstm, q, QValueModule(spec=env.action_spec),
+                                  EGreedyModule(env.action_spec, eps_init=0.3, eps_end=0.3))
+    return env, policy, "random"
+
+
+def _bare(env, policy, exploration, threads=None):
+    import torch
     from torchrl.envs.utils import set_exploration_type
 
     from rltutor.validation import check_exploration
@@ -75,8 +99,13 @@ def _bare(env, policy, exploration):
     mode = check_exploration(exploration)
 
     def go():
-        with set_exploration_type(mode):
-            env.rollout(STEPS, policy, break_when_any_done=False)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads or before)
+        try:
+            with set_exploration_type(mode):
+                env.rollout(STEPS, policy, break_when_any_done=False)
+        finally:
+            torch.set_num_threads(before)
 
     return go
 
@@ -116,7 +145,11 @@ def run(repeat: int = 15) -> list[dict]:
             assert panel.last_error is None, panel.last_error
             timings.append(panel.timings)
 
-        bare, change = _interleaved([_bare(env, policy, mode), tick], repeat=repeat)
+        # The explorer updates with one torch thread. An LSTM's bare rollout with two threads
+        # on a loaded 2-core machine is ~5x slower than with one (OpenMP waits on the busy
+        # core), which would flatter the explorer: its baseline runs with one thread too.
+        threads = 1 if "LSTM" in label else None
+        bare, change = _interleaved([_bare(env, policy, mode, threads), tick], repeat=repeat)
         timed = timings[-repeat:]  # the measured ticks, not the warm-up ones
         redraw = statistics.median(t["redraw"] for t in timed)
         ours = statistics.median(t["rollout"] for t in timed)
@@ -130,6 +163,10 @@ def run(repeat: int = 15) -> list[dict]:
             row("  of which rltutor.rollout", ours * 1e3, bare * 1e3,
                 baseline_name="(bare env.rollout)"),
         ]  # fmt: skip
+        if "LSTM" in label:
+            rows.append(row("  of which finding the exploratory steps",
+                            statistics.median(t["explored"] for t in timed) * 1e3, bare * 1e3,
+                            baseline_name="(bare env.rollout)"))
         if label.startswith("Pendulum deterministic"):
             # y limits stay put while the data fits them; when they move, the whole
             # figure is drawn again (about 30 ms), which the median hides.

@@ -1,7 +1,7 @@
 """``Explorer``: controls that re-run a rollout and redraw its plot on every change.
 
 The panel only wires controls to pure functions (:func:`rltutor.rollout`,
-:func:`rltutor.rollouts.deterministic_actions`, :class:`rltutor.plots.RolloutFigure`), so
+:func:`rltutor._greedy.record_greedy`, :class:`rltutor.plots.RolloutFigure`), so
 everything it does can be driven and checked without a browser.
 """
 
@@ -17,12 +17,11 @@ import ipywidgets as widgets
 import torch
 
 from rltutor._exploration import exploration_modules
+from rltutor._greedy import record_greedy
 from rltutor.envs import check_seed, env_id
 from rltutor.plots import RolloutFigure
 from rltutor.rollouts import (
     action_leaves,
-    deterministic_actions,
-    explored_mask,
     move_to_device,
     policy_device,
     rollout,
@@ -188,13 +187,15 @@ class Explorer(LivePanel):
             move_to_device(self.env, self.policy, check_device(self.controls["device"].value))
         exploration = self._value("exploration")
         start = time.perf_counter()
-        with torch.no_grad():  # a picture, not training: seeded, and on past episode ends
+        # the greedy action is recorded as the rollout runs: re-running the policy on the
+        # stored entries afterwards is wrong for a policy that rewrites its inputs, and
+        # costs a second pass
+        with record_greedy(self.policy, exploration) as recorder, torch.no_grad():
             td = rollout(self.env, self.policy, steps=self._value("steps"),
                          exploration=exploration, seed=self._value("seed"),
-                         break_when_done=False)
+                         break_when_done=False)  # seeded, and on past episode ends
         rolled = time.perf_counter()
-        greedy = deterministic_actions(self.policy, td)
-        explored = explored_mask(td["action"], greedy, batch_dims=td.batch_dims)
+        greedy, explored = recorder.result(td)
         compared = time.perf_counter()
         envs = f" × {td.shape[0]} envs" if td.batch_dims > 1 else ""
         title = f"{self._env_name}{envs} · exploration={exploration}"

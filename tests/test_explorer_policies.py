@@ -1,0 +1,74 @@
+"""The explorer, rollout and plot_rollout take what env.rollout takes (issue 11, items 2, 3
+and 5): in-place policies, recurrent Q-policies, RandomPolicy, a plain function."""
+
+from __future__ import annotations
+
+import torch
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from torch import nn
+from torchrl.envs import ObservationNorm
+from torchrl.envs.utils import RandomPolicy
+from torchrl.modules import QValueModule
+
+import rltutor
+from rltutor.plots import RolloutFigure
+
+
+def normalised_actor() -> TensorDictSequential:
+    torch.manual_seed(0)
+    norm = ObservationNorm(loc=torch.zeros(3), scale=torch.full((3,), 2.0),
+                           in_keys=["observation"])
+    actor = TensorDictModule(nn.Linear(3, 1), in_keys=["observation"], out_keys=["action"])
+    return TensorDictSequential(norm, actor)
+
+
+def test_in_place_policy_is_not_exploratory_under_deterministic(pendulum):
+    # the issue's example: explored_fraction was 1.0 here
+    panel = rltutor.explorer(pendulum, normalised_actor(), steps=50)
+    assert panel.last_error is None
+    assert panel.stats["explored_fraction"] == 0.0
+    assert "exploration" not in panel.controls  # nothing in it explores
+
+
+def test_in_place_policy_with_noise_switches_cleanly(pendulum):
+    policy = rltutor.with_gaussian_noise(normalised_actor(), pendulum)
+    panel = rltutor.explorer(pendulum, policy, steps=50)
+    assert panel.stats["explored_fraction"] == 1.0
+    panel.controls["exploration"].value = "deterministic"
+    assert panel.last_error is None and panel.stats["explored_fraction"] == 0.0
+
+
+def test_random_policy_runs_in_rollout_explorer_and_plot(pendulum):
+    policy = RandomPolicy(pendulum.action_spec)
+    rollout_td = rltutor.rollout(pendulum, policy, steps=30, seed=0, break_when_done=False)
+    assert rollout_td.batch_size == (30,)
+    assert isinstance(rltutor.plot_rollout(rollout_td), RolloutFigure)
+    panel = rltutor.explorer(pendulum, policy, steps=30)
+    assert panel.last_error is None and panel.rollout_td.batch_size == (30,)
+    assert panel.stats["explored_fraction"] == 1.0  # every action is a random draw
+    panel.controls["seed"].value = 3
+    assert panel.last_error is None
+    assert not torch.equal(panel.rollout_td["action"], rollout_td["action"])
+
+
+def test_a_function_policy_runs_in_the_explorer(pendulum):
+    def push_right(td):
+        return td.set("action", torch.ones(1))
+
+    panel = rltutor.explorer(pendulum, push_right, steps=20)
+    assert panel.last_error is None and panel.stats["explored_fraction"] == 0.0
+    assert bool((panel.rollout_td["action"] == 1).all())
+
+
+def test_explorer_finds_exploratory_steps_without_rerunning_the_policy(cartpole):
+    calls = []
+    net = nn.Linear(4, 2)
+    net.register_forward_hook(lambda *args: calls.append(1))
+    q = TensorDictModule(net, in_keys=["observation"], out_keys=["action_value"])
+    policy = rltutor.with_egreedy(TensorDictSequential(
+        q, QValueModule(spec=cartpole.action_spec)), cartpole, eps=0.5)
+    panel = rltutor.explorer(cartpole, policy, steps=40)
+    assert 0.0 < panel.stats["explored_fraction"] < 1.0
+    calls.clear()
+    panel.controls["seed"].value = 5
+    assert len(calls) == 40  # once per step of the rollout, no second pass
