@@ -9,7 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from rltutor.replay import BufferState, buffer_summary
+from rltutor._buffer_state import BufferState, buffer_summary
 
 __all__ = ["MAX_SLOTS", "BufferFigure"]
 

@@ -1,6 +1,6 @@
 """The replay-buffer widget: a summary line and the buffer's picture, redrawn on ``update``.
 
-Kept apart from :mod:`rltutor.replay` so that ``show(buffer)`` never imports ipywidgets.
+``rltutor.replay.watch_buffer`` builds it; ``show(buffer)`` never imports it (no ipywidgets).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from rltutor._buffer_figure import BufferFigure
-from rltutor.replay import buffer_state, buffer_summary, summary_html
+from rltutor._buffer_state import buffer_state, buffer_summary, summary_html
 from rltutor.widgets import short_error
 
 __all__ = ["BufferView"]

@@ -2,185 +2,42 @@
 
 Three layers, as everywhere in rltutor:
 
-* :func:`buffer_state` reads a TorchRL ``ReplayBuffer`` into a plain :class:`BufferState`
-  (storage, capacity, fill level, sampler, the trajectory of each stored slot, the slots
-  of the last sample), and :func:`buffer_summary` says it in one line;
-* :func:`plot_buffer` draws it (``rltutor._buffer_figure``): one cell per slot, coloured by
-  the trajectory stored there, grey while empty, a dot on each slot the sample took;
+* ``rltutor._buffer_state`` reads a TorchRL ``ReplayBuffer`` into a plain
+  :class:`BufferState` (storage, capacity, fill level, sampler, the trajectory of each
+  stored slot, the slots of the last sample), and :func:`buffer_summary` says it in one
+  line; ``show(buffer)`` uses it;
+* :func:`plot_buffer` draws it (``rltutor._buffer_figure``): one cell per slot, coloured
+  by the trajectory stored there, grey while empty, a dot on each slot the sample took;
 * :func:`watch_buffer` is a widget around both that a training loop updates as a
   collector adds data (``view.update(sample)``).
-
-    >>> import torch
-    >>> from tensordict import TensorDict
-    >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
-    >>> rb = ReplayBuffer(storage=LazyTensorStorage(10), batch_size=4)
-    >>> _ = rb.extend(TensorDict(obs=torch.zeros(6, 1), batch_size=[6]))
-    >>> print(buffer_summary(buffer_state(rb, sample=torch.tensor([0, 2, 2, 5]))))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    ReplayBuffer: LazyTensorStorage 6 / 10 slots (60%), RandomSampler, batch_size 4;
-    last sample: 4 indices, 3 distinct slots
-"""
-
-from __future__ import annotations
-
-import html
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import torch
-
-from rltutor._kinds import is_replay_buffer
-
-__all__ = ["BufferState", "buffer_state", "buffer_summary", "is_replay_buffer", "plot_buffer",
-           "sample_indices", "summary_html", "watch_buffer"]
-
-TRAJ_KEY = ("collector", "traj_ids")  # where a TorchRL Collector writes trajectory ids
-
-
-def _check_buffer(buffer: Any) -> None:
-    if not is_replay_buffer(buffer):
-        raise TypeError(
-            f"expected a TorchRL ReplayBuffer (ReplayBuffer, TensorDictReplayBuffer, ...), "
-            f"got {type(buffer).__name__}"
-        )
-
-
-def sample_indices(sample: Any) -> torch.Tensor:
-    """The storage slots a sample came from, as a flat int64 tensor.
-
-    Args:
-        sample: what ``buffer.sample(...)`` gave, in any of its forms: a TensorDict
-            carrying ``"index"`` (``TensorDictReplayBuffer``), the pair
-            ``(data, info)`` of ``sample(return_info=True)``, the ``info`` dict, a
-            tensor of indices, or a tuple of index tensors (a ``SliceSampler``'s).
-
-    >>> sample_indices(({"obs": 0}, {"index": torch.tensor([3, 1])})).tolist()
-    [3, 1]
-    """
-    if isinstance(sample, tuple) and len(sample) == 2 and isinstance(sample[1], dict):
-        sample = sample[1]  # (data, info) from sample(return_info=True)
-    if isinstance(sample, dict):
-        if "index" not in sample:
-            raise ValueError(f"the info dict has no 'index' entry (keys: {sorted(sample)})")
-        sample = sample["index"]
-    elif hasattr(sample, "keys") and hasattr(sample, "batch_size"):
-        if "index" not in sample.keys():
-            raise ValueError(
-                "this sample carries no 'index' key: a plain ReplayBuffer does not write one. "
-                "Pass what buffer.sample(return_info=True) returns (the pair), or use a "
-                "TensorDictReplayBuffer, whose samples carry 'index'"
-            )
-        sample = sample["index"]
-    if isinstance(sample, tuple) and sample and all(torch.is_tensor(s) for s in sample):
-        sample = sample[0]  # a 1-d storage: the first (only) dimension's indices
-    if not torch.is_tensor(sample):
-        raise TypeError(
-            "sample must be a TensorDict with 'index', the (data, info) pair of "
-            f"buffer.sample(return_info=True), an info dict or a tensor; got "
-            f"{type(sample).__name__}"
-        )
-    return sample.reshape(-1).long().cpu()
-
-
-@dataclass(frozen=True)
-class BufferState:
-    """A replay buffer read into plain values (no torch objects but small arrays)."""
-
-    buffer_type: str
-    storage_type: str
-    capacity: int
-    filled: int
-    sampler: str
-    batch_size: int | None
-    traj_ids: np.ndarray | None  # (filled,) trajectory id per stored slot, if known
-    last_sample: np.ndarray | None  # flat slot indices of the last sample
-    sampler_note: str = ""
-
-
-def _sampler_note(sampler: Any) -> str:
-    name = type(sampler).__name__
-    if name == "SamplerWithoutReplacement":
-        remaining = getattr(sampler, "_sample_list", None)
-        if remaining is None:
-            return "no pass started yet"
-        return f"{int(remaining.numel())} slots not yet drawn in this pass"
-    if name in ("SliceSampler", "SliceSamplerWithoutReplacement"):
-        return f"slices of {sampler.slice_len} steps" if sampler.slice_len else (
-            f"{sampler.num_slices} slices per batch")
-    return ""
-
-
-def buffer_state(buffer: Any, *, sample: Any = None, traj_key: Any = TRAJ_KEY) -> BufferState:
-    """Read ``buffer`` (and optionally the sample it last gave) into a :class:`BufferState`.
-
-    Args:
-        buffer: a TorchRL ``ReplayBuffer``.
-        sample: the last sample, in any form :func:`sample_indices` accepts, or None.
-        traj_key: the key holding each step's trajectory id (a Collector writes
-            ``("collector", "traj_ids")``); slots are coloured by it when present.
-
-    >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
-    >>> buffer_state(ReplayBuffer(storage=LazyTensorStorage(5))).filled
-    0
-    """
-    _check_buffer(buffer)
-    storage = buffer.storage
-    filled = len(storage)
-    traj_ids = None
-    if filled and traj_key is not None:
-        try:
-            stored = storage[:filled]
-            if traj_key in stored.keys(include_nested=True):
-                traj_ids = stored[traj_key].reshape(filled, -1)[:, 0].cpu().numpy()
-        except Exception:  # a storage of non-TensorDict data: no ids to colour by
-            traj_ids = None
-    last = None if sample is None else sample_indices(sample).numpy()
-    if last is not None and last.size and (last.max() >= max(filled, 1) or last.min() < 0):
-        raise ValueError(
-            f"the sample's indices run from {last.min()} to {last.max()}, but the buffer "
-            f"holds {filled} entries: was this sample drawn from another buffer?"
-        )
-    return BufferState(
-        buffer_type=type(buffer).__name__,
-        storage_type=type(storage).__name__,
-        capacity=int(storage.max_size),
-        filled=filled,
-        sampler=type(buffer.sampler).__name__,
-        batch_size=buffer.batch_size,
-        traj_ids=traj_ids,
-        last_sample=last,
-        sampler_note=_sampler_note(buffer.sampler),
-    )
-
-
-def buffer_summary(state: BufferState) -> str:
-    """The state in one line: storage, fill level, sampler, last sample.
-
-    Args:
-        state: what :func:`buffer_state` returned.
 
     >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
     >>> buffer_summary(buffer_state(ReplayBuffer(storage=LazyTensorStorage(5))))
     'ReplayBuffer: LazyTensorStorage 0 / 5 slots (0%), RandomSampler, batch_size None'
-    """
-    share = 100 * state.filled / state.capacity if state.capacity else 0
-    text = (f"{state.buffer_type}: {state.storage_type} {state.filled:,} / "
-            f"{state.capacity:,} slots ({share:.0f}%), {state.sampler}")
-    if state.sampler_note:
-        text += f" ({state.sampler_note})"
-    text += f", batch_size {state.batch_size}"
-    if state.traj_ids is not None and state.filled:
-        text += f", {len(np.unique(state.traj_ids))} trajectories"
-    if state.last_sample is not None:
-        distinct = len(np.unique(state.last_sample))
-        text += (f"; last sample: {state.last_sample.size} indices, {distinct} distinct "
-                 f"slot{'s' if distinct != 1 else ''}")
-    return text
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rltutor._buffer_figure import BufferFigure
+from rltutor._buffer_state import (
+    TRAJ_KEY,
+    BufferState,
+    buffer_state,
+    buffer_summary,
+    check_buffer,
+    sample_indices,
+)
+from rltutor._buffer_widget import BufferView
+from rltutor._kinds import is_replay_buffer
+
+__all__ = ["BufferFigure", "BufferState", "BufferView", "buffer_state", "buffer_summary",
+           "is_replay_buffer", "plot_buffer", "sample_indices", "watch_buffer"]
 
 
 def plot_buffer(buffer: Any, *, sample: Any = None, traj_key: Any = TRAJ_KEY,
-                title: str | None = None) -> Any:
+                title: str | None = None) -> BufferFigure:
     """Draw ``buffer``'s slots: filled ones coloured by trajectory, sampled ones dotted.
 
     Args:
@@ -193,12 +50,10 @@ def plot_buffer(buffer: Any, *, sample: Any = None, traj_key: Any = TRAJ_KEY,
     >>> plot_buffer(ReplayBuffer(storage=LazyTensorStorage(20))).to_png()[:4]
     b'\\x89PNG'
     """
-    from rltutor._buffer_figure import BufferFigure  # matplotlib only when drawing
-
     return BufferFigure(buffer_state(buffer, sample=sample, traj_key=traj_key), title=title)
 
 
-def watch_buffer(buffer: Any, *, traj_key: Any = TRAJ_KEY) -> Any:
+def watch_buffer(buffer: Any, *, traj_key: Any = TRAJ_KEY) -> BufferView:
     """A widget showing ``buffer`` that redraws when told: ``view.update(sample)``.
 
     Args:
@@ -206,6 +61,7 @@ def watch_buffer(buffer: Any, *, traj_key: Any = TRAJ_KEY) -> Any:
             again on every :meth:`update`.
         traj_key: the key of each step's trajectory id, or None.
 
+    >>> import torch
     >>> from tensordict import TensorDict
     >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
     >>> rb = ReplayBuffer(storage=LazyTensorStorage(10), batch_size=2)
@@ -214,13 +70,5 @@ def watch_buffer(buffer: Any, *, traj_key: Any = TRAJ_KEY) -> Any:
     >>> view.update(rb.sample(return_info=True)).state.filled
     4
     """
-    from rltutor._buffer_widget import BufferView
-
-    _check_buffer(buffer)
+    check_buffer(buffer)
     return BufferView(buffer, traj_key=traj_key)
-
-
-def summary_html(state: BufferState) -> str:
-    """The one-line summary as a small HTML block (used by the widget)."""
-    return (f'<div class="rltutor-buffer" style="font-family:monospace;font-size:12px">'
-            f"{html.escape(buffer_summary(state))}</div>")

@@ -31,92 +31,13 @@ import torch
 
 from rltutor._keys import Path, as_path, key_str, leaf_name, module_keys
 from rltutor._kinds import is_loss_module
+from rltutor._loss_keys import batch_keys, check_loss_module, loss_networks, tensor_key
 from rltutor.diagnostics._finding import Finding, Findings
 
-__all__ = ["batch_keys", "check_loss", "is_loss_module", "loss_networks"]
+__all__ = ["batch_keys", "check_loss", "is_loss_module", "loss_networks"]  # re-exported
 
 # Keys the environment writes on every step (under "next" after a step).
 _ENV_LEAVES = {"reward", "done", "terminated", "truncated"}
-# The attributes TorchRL losses keep their networks in, in the order worth listing.
-_NETWORK_ATTRS = ("actor_network", "value_network", "qvalue_network", "critic_network")
-
-
-def _check_loss_module(loss: Any) -> None:
-    if not is_loss_module(loss):
-        raise TypeError(
-            f"check_loss takes a TorchRL loss module (DQNLoss, ClipPPOLoss, DDPGLoss, "
-            f"SACLoss, ...), got {type(loss).__name__}"
-        )
-
-
-def loss_networks(loss: Any) -> list[tuple[str, Any]]:
-    """The networks a loss runs on the batch, as ``(attribute, module)`` pairs.
-
-    TorchRL keeps the parameters apart (``actor_network_params`` ...) and the module
-    without them under these names; the modules' keys are what matter here.
-
-    Args:
-        loss: a TorchRL loss module.
-
-    >>> from torchrl.modules import MLP, QValueActor
-    >>> from torchrl.objectives import DQNLoss
-    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
-    ...                     spec=None, action_space="one_hot")
-    >>> [name for name, _ in loss_networks(DQNLoss(actor, action_space="one_hot"))]
-    ['value_network']
-    """
-    found = []
-    for attr in _NETWORK_ATTRS:
-        module = getattr(loss, attr, None)
-        if module is not None and hasattr(module, "in_keys"):
-            found.append((attr, module))
-    return found
-
-
-def _tensor_key(loss: Any, name: str) -> Path | None:
-    keys = getattr(loss, "tensor_keys", None)
-    value = getattr(keys, name, None) if keys is not None else None
-    return as_path(value) if isinstance(value, (str, tuple)) else None
-
-
-def _computed_by_loss(loss: Any) -> set[Path]:
-    """Keys in ``loss.in_keys`` the loss fills in itself, so the batch need not hold them."""
-    computed: set[Path] = set()
-    weight = _tensor_key(loss, "priority_weight")
-    if weight is not None:
-        computed.add(weight)  # only a prioritized buffer writes it; 1 when absent
-    for _, network in loss_networks(loss):
-        for out in module_keys(network, "out_keys"):
-            computed.add(("next", *out))  # a (target) network run on the next observation
-    return computed
-
-
-def batch_keys(loss: Any) -> list[Path]:
-    """The keys a batch must hold for ``loss``, as paths: root keys first, then ``next``.
-
-    Sorted, because some losses build ``in_keys`` from a set, whose order changes from
-    one Python process to the next.
-
-    Args:
-        loss: a TorchRL loss module.
-
-    >>> from torchrl.modules import MLP, QValueActor
-    >>> from torchrl.objectives import DQNLoss
-    >>> actor = QValueActor(MLP(in_features=4, out_features=2), in_keys=["observation"],
-    ...                     spec=None, action_space="one_hot")
-    >>> [key_str(k) for k in batch_keys(DQNLoss(actor, action_space="one_hot"))][:4]
-    ['action', 'observation', 'next.done', 'next.observation']
-    """
-    _check_loss_module(loss)
-    skip = _computed_by_loss(loss)
-    keys: list[Path] = []
-    for key in getattr(loss, "in_keys", ()) or ():
-        path = as_path(key)
-        if path not in skip and path not in keys:
-            keys.append(path)
-    return sorted(keys, key=lambda path: (path[0] == "next", path))
-
-
 def _present(td: Any) -> set[Path]:
     return {as_path(k) for k in td.keys(include_nested=True, leaves_only=True)}
 
@@ -125,8 +46,8 @@ def _writer(key: Path, loss: Any, modules: list[Any]) -> tuple[str, str]:
     """(who writes ``key``, the fix) for a key missing from the batch."""
     name = key_str(key)
     leaf = leaf_name(key)
-    action = _tensor_key(loss, "action") or ("action",)
-    log_prob = _tensor_key(loss, "sample_log_prob")
+    action = tensor_key(loss, "action") or ("action",)
+    log_prob = tensor_key(loss, "sample_log_prob")
     if key[0] == "next" and (leaf in _ENV_LEAVES or len(key) > 1):
         return ("the environment, when it steps",
                 "collect the batch with env.rollout(n, policy) or a Collector: both keep "
@@ -210,7 +131,7 @@ def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
     >>> check_loss(loss, rltutor.rollout(env, policy, steps=5))
     ✓ no known mistakes found
     """
-    _check_loss_module(loss)
+    check_loss_module(loss)
     if not (hasattr(td, "keys") and hasattr(td, "batch_size")):
         raise TypeError(f"td must be a TensorDict (the batch), got {type(td).__name__}")
     modules = list(modules) if isinstance(modules, (list, tuple)) else [modules]
@@ -218,7 +139,7 @@ def check_loss(loss: Any, td: Any, *, modules: Any = ()) -> Findings:
     findings = Findings()
     needed = batch_keys(loss)
     missing = [key for key in needed if key not in present]
-    log_prob = _tensor_key(loss, "sample_log_prob")
+    log_prob = tensor_key(loss, "sample_log_prob")
     if log_prob in missing and any(leaf_name(p) == "sample_log_prob" for p in present):
         findings.append(Finding(
             what="the batch has 'sample_log_prob' where the loss reads 'action_log_prob'",

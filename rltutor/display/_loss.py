@@ -3,7 +3,7 @@
 A loss is not a policy. It never meets the environment: it is called on a batch of
 collected data (a rollout, a collector's batch, a replay-buffer sample), runs its
 networks on it again, and writes loss terms. Its card says so, lists the keys it needs
-from the batch (``rltutor.diagnostics.batch_keys``: the loss's ``in_keys`` minus what it
+from the batch (``rltutor._loss_keys.batch_keys``: the loss's ``in_keys`` minus what it
 computes itself), its networks, their target copies and its value estimator. A custom
 loss that declares no ``in_keys`` gets a card that says that, not ``- -> -``.
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from rltutor._keys import key_str, module_keys
 from rltutor._kinds import is_loss_module
+from rltutor._loss_keys import batch_keys, loss_networks
 from rltutor.display._modules import module_card, step_name
 from rltutor.display._nodes import Flow, ModuleCard, Step
 from rltutor.display._options import Options
@@ -72,8 +73,6 @@ def build_loss(loss: Any, opts: Options) -> ModuleCard:
     >>> card.inputs_from, card.in_keys[:2]
     ('a batch of collected data', ('action', 'observation'))
     """
-    from rltutor.diagnostics._loss import batch_keys, loss_networks  # on first use only
-
     needed = tuple(key_str(k) for k in batch_keys(loss)) if _declares_keys(loss) else ()
     children = []
     for attr, network in loss_networks(loss):
@@ -105,8 +104,6 @@ def loss_flow(loss: Any) -> Flow:
     >>> [step.name for step in loss_flow(DQNLoss(actor, action_space="one_hot")).steps]
     ['QValueActor', 'DQNLoss']
     """
-    from rltutor.diagnostics._loss import batch_keys, loss_networks  # on first use only
-
     needed = [key_str(k) for k in batch_keys(loss)] if _declares_keys(loss) else []
     steps, written = [], []
     for index, (attr, network) in enumerate(loss_networks(loss), start=1):

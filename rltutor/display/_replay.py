@@ -3,13 +3,14 @@
 ``show(buffer)`` draws what the buffer holds (the filled part of its storage, as any
 TensorDict is drawn) under a head line saying the storage, the capacity and how full it
 is, and the sampler. The slots of a particular sample are drawn by
-``rltutor.replay.plot_buffer`` / ``watch_buffer``, which take the sample.
+``rltutor.plot_buffer`` / ``rltutor.watch_buffer``, which take the sample.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rltutor._buffer_state import buffer_state
 from rltutor._kinds import is_replay_buffer
 from rltutor.display._nodes import Branch
 from rltutor.display._options import Options
@@ -29,8 +30,6 @@ def build_replay_buffer(buffer: Any, opts: Options) -> Branch:
     >>> build_replay_buffer(ReplayBuffer(storage=LazyTensorStorage(4)), Options()).note
     'LazyTensorStorage 0/4 filled, RandomSampler; nothing stored yet'
     """
-    from rltutor.replay import buffer_state  # on first use only
-
     state = buffer_state(buffer)
     facts = (f"{state.storage_type} {state.filled:,}/{state.capacity:,} filled, "
              f"{state.sampler}")

@@ -17,6 +17,7 @@ from tensordict.nn import TensorDictModuleBase
 from rltutor._keys import key_str
 from rltutor._kinds import is_loss_module
 from rltutor.display._format import shorten
+from rltutor.display._loss import loss_flow
 from rltutor.display._modules import flow_of
 from rltutor.display._nodes import BATCH, INPUT, POLICY, Branch, Leaf
 from rltutor.display._options import Options
@@ -78,8 +79,6 @@ def _names(td: TensorDictBase) -> tuple[str | None, ...]:
 
 def _module_marks(module: TensorDictModuleBase) -> dict[str, tuple[str, ...]]:
     if is_loss_module(module):  # a loss writes nothing into the batch; it reads from it
-        from rltutor.display._loss import loss_flow
-
         return {key: (BATCH,) for key in loss_flow(module).env_keys}
     flow = flow_of(module)
     marks: dict[str, tuple[str, ...]] = {key: (INPUT,) for key in flow.env_keys}

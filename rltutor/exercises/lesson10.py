@@ -14,7 +14,9 @@ import torch
 
 from rltutor._keys import key_str
 from rltutor._kinds import is_replay_buffer
+from rltutor._loss_keys import batch_keys
 from rltutor.exercises import Feedback, correct, exercise, wrong
+from rltutor.policies import make_qvalue_policy
 
 __all__ = ["check_sac_batch_keys", "check_sequence_buffer"]
 
@@ -53,8 +55,6 @@ def check_sac_batch_keys(answer: Any, loss: Any) -> Feedback:
     >>> check_sac_batch_keys(None, None).status
     'not done yet'
     """
-    from rltutor.diagnostics._loss import batch_keys
-
     keys = _as_key_set(answer)
     if keys is None:
         return wrong(f"`sac_batch_keys` is a {type(answer).__name__}; expected a set of "
@@ -85,8 +85,6 @@ def check_sac_batch_keys(answer: Any, loss: Any) -> Feedback:
 
 def _fill(buffer: Any, env: Any) -> None:
     from torchrl.collectors import Collector
-
-    from rltutor.policies import make_qvalue_policy
 
     logging.getLogger("torchrl").setLevel(logging.WARNING)
     collector = Collector(env, make_qvalue_policy(env), frames_per_batch=150,
