@@ -38,10 +38,11 @@ from tensordict.nn import InteractionType, set_interaction_type
 from torch import nn
 
 from rltutor._exploration import exploration_modules
-from rltutor.rollouts import explored_mask
+from rltutor._keys import key_str
 from rltutor.validation import check_exploration
 
-__all__ = ["GreedyRecorder", "is_random_policy", "record_greedy"]
+__all__ = ["GreedyRecorder", "action_leaves", "explored_mask", "is_random_policy",
+           "record_greedy"]
 
 
 def is_random_policy(policy: Any) -> bool:
@@ -58,6 +59,68 @@ def is_random_policy(policy: Any) -> bool:
     """
     return (not isinstance(policy, nn.Module) and hasattr(policy, "action_spec")
             and hasattr(policy, "action_key"))
+
+
+def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:
+    """The parts of an action as ``(name, tensor)``: one ``("action", t)`` for a plain tensor,
+    one per leaf of a composite action (a TensorDict), log-probabilities left out.
+
+    Args:
+        action: a rollout's ``"action"`` entry.
+
+    >>> from tensordict import TensorDict
+    >>> a = TensorDict({"direction": torch.tensor([1]), "force": torch.ones(1, 1),
+    ...                 "force_log_prob": torch.zeros(1)}, batch_size=[1])
+    >>> [name for name, _ in action_leaves(a)]
+    ['direction', 'force']
+    """
+    if isinstance(action, torch.Tensor):
+        return [("action", action)]
+    leaves = []
+    for key in action.keys(include_nested=True, leaves_only=True):
+        if key_str(key).endswith("log_prob"):  # written next to the sample; not an action
+            continue
+        leaves.append((key_str(key), action.get(key)))
+    return leaves
+
+
+def explored_mask(
+    taken: Any, greedy: Any, *, atol: float = 1e-5, batch_dims: int | None = None
+) -> torch.Tensor:
+    """A bool per step: where the action ``taken`` is not the ``greedy`` (deterministic) one.
+
+    ``taken``/``greedy`` are tensors (the first ``batch_dims`` dims index steps, 1 unless
+    told) or composite actions (TensorDicts, compared leaf by leaf: a step explored if any
+    part differs; their own batch dims count).
+
+    Args:
+        taken: the actions taken.
+        greedy: the deterministic actions, same structure.
+        atol: tolerance for continuous actions.
+        batch_dims: leading dims that index steps (and envs).
+
+    >>> explored_mask(torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [0.5]]))
+    tensor([False,  True])
+    """
+    if not isinstance(taken, torch.Tensor):
+        dims = taken.batch_dims if batch_dims is None else batch_dims
+        mask = torch.zeros(taken.batch_size[:dims], dtype=torch.bool, device=taken.device)
+        for name, part in action_leaves(taken):
+            other = greedy.get(tuple(name.split(".")), None)
+            if other is None:
+                raise ValueError(
+                    f"the deterministic action has no {name!r} part; it has: "
+                    f"{[n for n, _ in action_leaves(greedy)]}"
+                )
+            mask = mask.to(part.device) | explored_mask(part, other, atol=atol, batch_dims=dims)
+        return mask
+    dims = 1 if batch_dims is None else batch_dims
+    greedy = greedy.to(taken.device)
+    batch = taken.shape[:dims]
+    if taken.is_floating_point():
+        diff = (taken - greedy).abs().reshape(*batch, -1)
+        return (diff > atol).any(-1)
+    return (taken != greedy).reshape(*batch, -1).any(-1)
 
 
 class GreedyRecorder:

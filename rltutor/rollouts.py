@@ -20,7 +20,8 @@ from torch.nn.parameter import UninitializedParameter
 from torchrl.data import TensorSpec
 from torchrl.envs.utils import set_exploration_type
 
-from rltutor._keys import as_path, env_keys, key_str
+from rltutor._greedy import action_leaves, explored_mask, record_greedy
+from rltutor._keys import as_path, env_keys, module_keys, module_steps
 from rltutor._recurrent import missing_state_message
 from rltutor.envs import check_seed
 from rltutor.validation import check_device, check_exploration, check_in_keys, check_steps
@@ -34,6 +35,7 @@ __all__ = [
     "move_specs",
     "move_to_device",
     "policy_device",
+    "record_greedy",
     "rollout",
 ]
 
@@ -268,10 +270,28 @@ def deterministic_actions(policy: Any, td: TensorDictBase) -> torch.Tensor:
     >>> torch.equal(deterministic_actions(actor, td), actor(td.exclude("action"))["action"])
     True
     """
+    rewritten = _rewritten_inputs(policy)
+    if rewritten:
+        raise ValueError(
+            f"{type(policy).__name__} rewrites {', '.join(map(repr, rewritten))} in place, so "
+            "the rollout holds the rewritten value, not what the policy read: running it "
+            "again on the rollout gives other actions. Record the deterministic action "
+            "while the rollout runs: with record_greedy(policy, exploration) as recorder: "
+            "td = rollout(...); then greedy, explored = recorder.result(td)  "
+            "(from rltutor.rollouts)"
+        )
     keys = [k for k in getattr(policy, "in_keys", ()) if k in td.keys(include_nested=True)]
     inputs = td.select(*keys).clone() if keys else td.exclude("next").clone()
     with torch.no_grad(), set_exploration_type(InteractionType.DETERMINISTIC):
         return policy(inputs)["action"]
+
+
+def _rewritten_inputs(policy: Any) -> list[str]:
+    """Keys ``policy`` reads from the environment and then overwrites (ObservationNorm inside
+    a policy, an LSTM whose out_key is its in_key)."""
+    needed = set(env_keys(policy))
+    return [".".join(k) for step, _ in module_steps(policy)
+            for k in module_keys(step, "out_keys") if k in needed]
 
 
 def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) -> torch.Tensor:
@@ -295,65 +315,3 @@ def exploratory_steps(policy: Any, td: TensorDictBase, *, atol: float = 1e-5) ->
     """
     return explored_mask(td["action"], deterministic_actions(policy, td), atol=atol,
                          batch_dims=td.batch_dims)
-
-
-def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:
-    """The parts of an action as ``(name, tensor)``: one ``("action", t)`` for a plain tensor,
-    one per leaf of a composite action (a TensorDict), log-probabilities left out.
-
-    Args:
-        action: a rollout's ``"action"`` entry.
-
-    >>> from tensordict import TensorDict
-    >>> a = TensorDict({"direction": torch.tensor([1]), "force": torch.ones(1, 1),
-    ...                 "force_log_prob": torch.zeros(1)}, batch_size=[1])
-    >>> [name for name, _ in action_leaves(a)]
-    ['direction', 'force']
-    """
-    if isinstance(action, torch.Tensor):
-        return [("action", action)]
-    leaves = []
-    for key in action.keys(include_nested=True, leaves_only=True):
-        if key_str(key).endswith("log_prob"):  # written next to the sample; not an action
-            continue
-        leaves.append((key_str(key), action.get(key)))
-    return leaves
-
-
-def explored_mask(
-    taken: Any, greedy: Any, *, atol: float = 1e-5, batch_dims: int | None = None
-) -> torch.Tensor:
-    """A bool per step: where the action ``taken`` is not the ``greedy`` (deterministic) one.
-
-    ``taken``/``greedy`` are tensors (the first ``batch_dims`` dims index steps, 1 unless
-    told) or composite actions (TensorDicts, compared leaf by leaf: a step explored if any
-    part differs; their own batch dims count).
-
-    Args:
-        taken: the actions taken.
-        greedy: the deterministic actions, same structure.
-        atol: tolerance for continuous actions.
-        batch_dims: leading dims that index steps (and envs).
-
-    >>> explored_mask(torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [0.5]]))
-    tensor([False,  True])
-    """
-    if not isinstance(taken, torch.Tensor):
-        dims = taken.batch_dims if batch_dims is None else batch_dims
-        mask = torch.zeros(taken.batch_size[:dims], dtype=torch.bool, device=taken.device)
-        for name, part in action_leaves(taken):
-            other = greedy.get(tuple(name.split(".")), None)
-            if other is None:
-                raise ValueError(
-                    f"the deterministic action has no {name!r} part; it has: "
-                    f"{[n for n, _ in action_leaves(greedy)]}"
-                )
-            mask = mask.to(part.device) | explored_mask(part, other, atol=atol, batch_dims=dims)
-        return mask
-    dims = 1 if batch_dims is None else batch_dims
-    greedy = greedy.to(taken.device)
-    batch = taken.shape[:dims]
-    if taken.is_floating_point():
-        diff = (taken - greedy).abs().reshape(*batch, -1)
-        return (diff > atol).any(-1)
-    return (taken != greedy).reshape(*batch, -1).any(-1)

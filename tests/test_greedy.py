@@ -37,9 +37,13 @@ def test_in_place_preprocessing_is_not_exploration(pendulum):
     td, greedy, explored = run(pendulum, policy, "deterministic")
     assert not explored.any()
     torch.testing.assert_close(greedy, td["action"])
-    # what went wrong before: re-running on the stored (already normalised) observation
-    stale = explored_mask(td["action"], deterministic_actions(policy, td))
-    assert stale.float().mean() > 0.9
+    # re-running the policy on the stored, already normalised observation is refused: it
+    # used to give other actions and mark almost every step as exploratory
+    with pytest.raises(ValueError, match="rewrites 'observation' in place.*record_greedy"):
+        deterministic_actions(policy, td)
+    with torch.no_grad():  # normalised twice
+        again = policy(td.select("observation").clone())["action"]
+    assert explored_mask(td["action"], again).float().mean() > 0.9
 
 
 def test_noise_on_an_in_place_policy_marks_only_the_noise(pendulum):
