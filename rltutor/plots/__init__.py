@@ -40,6 +40,7 @@ def plot_rollout(
     title: str | None = None,
     figsize: tuple[float, float] = (8.5, 5.8),
     dpi: float = 96,
+    action_band: Any = None,
 ) -> RolloutFigure:
     """Draw a rollout: observations, actions and rewards per step, episode ends marked.
 
@@ -58,6 +59,9 @@ def plot_rollout(
         title: the figure's title.
         figsize: width and height in inches (each extra action part adds a panel).
         dpi: pixels per inch.
+        action_band: ``(low, high)`` per step of a probabilistic policy's action
+            distribution, drawn around the action with the deterministic one
+            (``rltutor._action_band.action_band`` computes the 5 % and 95 % points).
 
     >>> import torch
     >>> from tensordict import TensorDict
@@ -68,4 +72,5 @@ def plot_rollout(
     ['observation', 'action', 'reward']
     """
     return RolloutFigure(td, env=env, observation_names=observation_names, explored=explored,
-                         greedy_action=greedy_action, title=title, figsize=figsize, dpi=dpi)
+                         greedy_action=greedy_action, title=title, figsize=figsize, dpi=dpi,
+                         action_band=action_band)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -50,6 +51,8 @@ class RolloutFigure(Figure):
         env: the environment the rollout came from (names observations, counts choices).
         figsize: width and height in inches.
         dpi: pixels per inch.
+        action_band: ``(low, high)`` per step of a probabilistic policy's action
+            distribution (e.g. its 5 % and 95 % points), drawn around the action.
 
     >>> from rltutor import make_env, make_actor, rollout
     >>> env = make_env("Pendulum-v1")
@@ -71,6 +74,7 @@ class RolloutFigure(Figure):
         env: Any = None,
         figsize: tuple[float, float] = (8.5, 5.8),
         dpi: float = 96,
+        action_band: Any = None,
     ) -> None:
         # Fixed margins instead of a layout engine: constrained layout would re-measure
         # every tick label on each redraw (about half the cost of a frame).
@@ -83,6 +87,7 @@ class RolloutFigure(Figure):
         self._background: Any = None
         self._background_key: tuple | None = None
         series = self._series(td, explored, greedy_action)
+        self._band = _band_arrays(action_band)
         self._build(series, title)
         self._set(series)
 
@@ -151,6 +156,9 @@ class RolloutFigure(Figure):
              for _ in range(part.width)]
             for ax, part in zip(self.ax_actions, s.actions)
         ]
+        self._band_lines = [  # the first action panel only: a plain tensor action's band
+            self.ax_action.plot([], [], lw=0.9, ls=":", color="C0", alpha=0.9, zorder=2,
+                                label="5-95 % of the distribution")[0] for _ in range(2)]
         self._explored = [
             ax.plot([], [], ls="none", marker="x", ms=5, mew=1.2, color=_EXPLORED_COLOR,
                     label="exploratory step", zorder=4)[0]
@@ -215,18 +223,20 @@ class RolloutFigure(Figure):
         envs = range(len(self._obs) - 1, -1, -1)  # env 0 last: drawn on top
         return [*(line for b in envs for line in self._obs[b]),
                 *(line for b in envs for part in self._acts[b] for line in part),
-                *self.greedy_lines, *self._explored_others, *self._explored,
+                *self.greedy_lines, *self._band_lines, *self._explored_others,
+                *self._explored,
                 *(self._rewards[b] for b in envs), *self.done_lines]
 
     # -- updating (every rollout) -------------------------------------------------------
     def update(self, td: Any, *, explored: Any = None, greedy_action: Any = None,
-               title: str | None = None) -> RolloutFigure:
+               title: str | None = None, action_band: Any = None) -> RolloutFigure:
         """Show another rollout on the same axes and lines; returns ``self``.
 
         A rollout with a different layout (observation size, action parts, number of
         envs) rebuilds the axes once; the Figure object stays the same.
         """
         s = self._series(td, explored, greedy_action)
+        self._band = _band_arrays(action_band)
         if self._layout(s) != self._shape:
             self.clear()
             self._build(s, title)
@@ -253,7 +263,10 @@ class RolloutFigure(Figure):
             # the deterministic action of env 0, shown where it matters: something explored
             greedy = None if part.greedy is None else s.per_env(part.greedy).reshape(
                 s.num_envs, T, -1)[0]
-            visible = greedy is not None and explored_any
+            band = self._band if p == 0 and part.width == 1 and not part.discrete else None
+            # the deterministic action, shown where it means something: an explored step,
+            # or a distribution the action is drawn from
+            visible = greedy is not None and (explored_any or band is not None)
             for d, line in enumerate(self._greedy[p]):
                 line.set_visible(visible)
                 line.set_data((x, greedy[:, d]) if visible else ([], []))
@@ -267,10 +280,15 @@ class RolloutFigure(Figure):
                 xs = np.broadcast_to(x, rest.shape)[rest]
                 self._explored_others[p].set_data(xs, values[1:, :, 0][rest])
             if p == 0:
+                edges = [] if band is None else [b.reshape(s.num_envs, T)[0] for b in band]
+                for line, edge in zip(self._band_lines, edges or [None, None]):
+                    line.set_data((x, edge) if edge is not None else ([], []))
                 shown = [self._acts[0][0][0]] + ([self._greedy[0][0]] if visible else [])
+                shown += self._band_lines[:1] if edges else []
             if mask is not None and mask.any() and len(shown) < 3:
                 shown.append(self._explored[p])
-            action_ranges.append(None if part.discrete else finite_range(values, greedy))
+            action_ranges.append(None if part.discrete else finite_range(
+                values, greedy, *(band if band is not None else ())))
         # The legend lists only what is drawn; rebuilt only when that changes.
         if tuple(shown) != self._legend_for:
             self.ax_action.legend(handles=shown, **_LEGEND, ncols=3)
@@ -360,3 +378,11 @@ def _env_style(env: int) -> dict[str, Any]:
     if env == 0:
         return {"lw": 1.2, "zorder": 2.5}
     return {"lw": 0.8, "alpha": 0.35, "zorder": 2}
+
+
+def _band_arrays(band: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(low, high)`` as float arrays, or None."""
+    if band is None:
+        return None
+    low, high = band
+    return tuple(np.asarray(torch.as_tensor(b).detach().cpu().float()) for b in (low, high))

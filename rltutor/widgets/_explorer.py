@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
+from rltutor._action_band import action_band
 from rltutor._exploration import exploration_modules
 from rltutor._greedy import record_greedy
 from rltutor.envs import check_seed, env_id
@@ -89,6 +90,10 @@ class Explorer(LivePanel):
         self._env_name = env_id(env)
         found = exploration_modules(policy)
         self.egreedy = found["egreedy"]
+        # a probabilistic policy with no module that replaces or perturbs its action: its
+        # samples get a band of the distribution, not a mark on every step
+        self._samples_only = bool(found["probabilistic"]) and not (found["egreedy"]
+                                                                   or found["noise"])
         # a Decision Transformer: the env's TargetReturn feeds what the policy reads
         self.targets = target_return_transforms(env, policy)
         explores = any(found.values())
@@ -171,6 +176,14 @@ class Explorer(LivePanel):
         with _one_torch_thread():
             self._update()
 
+    def _marks_and_band(self, td: Any, explored: torch.Tensor, exploration: str) -> tuple:
+        """Marks only where a module replaced or perturbed the action; for a policy that
+        only samples, no marks but the 5-95 % band of its distribution (if it has one)."""
+        if not self._samples_only:
+            return explored, None
+        band = None if exploration == "deterministic" else action_band(self.policy, td)
+        return torch.zeros_like(explored), band
+
     def _value(self, name: str) -> Any:
         widget = self.controls.get(name)
         return widget.value if widget is not None else self._settings.get(name)
@@ -196,14 +209,16 @@ class Explorer(LivePanel):
                          break_when_done=False)  # seeded, and on past episode ends
         rolled = time.perf_counter()
         greedy, explored = recorder.result(td)
+        explored, band = self._marks_and_band(td, explored, exploration)
         compared = time.perf_counter()
         envs = f" × {td.shape[0]} envs" if td.batch_dims > 1 else ""
         title = f"{self._env_name}{envs} · exploration={exploration}"
         if self.figure is None:
             self.figure = RolloutFigure(td, explored=explored, greedy_action=greedy, title=title,
-                                        env=self.env)
+                                        env=self.env, action_band=band)
         else:
-            self.figure.update(td, explored=explored, greedy_action=greedy, title=title)
+            self.figure.update(td, explored=explored, greedy_action=greedy, title=title,
+                               action_band=band)
         # shown at its own pixel size (a stretched PNG looks blurry); the size changes only
         # when the figure gains or loses an action panel
         width, height = self.figure.canvas.get_width_height()
