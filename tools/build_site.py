@@ -234,6 +234,23 @@ def _newest_change(folder: Path | None) -> float:
     return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
 
 
+def kept_run_is_current(*, kept: Path, source: Path, newest_change: float) -> bool:
+    """Whether ``kept`` is a run of ``source`` as it is now, made after ``newest_change``.
+
+    Args:
+        kept: an executed notebook from an earlier build or test run (may be missing).
+        source: the lesson notebook.
+        newest_change: the time of the last change to what the lesson imports.
+    """
+    if not kept.exists() or kept.stat().st_mtime < newest_change:
+        return False
+    try:
+        executed = nbformat.read(kept, as_version=4)
+    except Exception:  # noqa: BLE001 - a half-written run is simply run again
+        return False
+    return cell_sources(executed) == cell_sources(nbformat.read(source, as_version=4))
+
+
 def executed_notebooks(
     sources: list[Path], build: Path, *, workers: int = 2, library: Path | None = None
 ) -> dict[Path, str]:
@@ -247,18 +264,10 @@ def executed_notebooks(
     todo = []
     newest = _newest_change(library)
     for source in sources:
-        target = build / source.name
-        if target.exists() and target.stat().st_mtime >= newest:
-            try:
-                executed = nbformat.read(target, as_version=4)
-            except Exception:  # noqa: BLE001 - a half-written run is simply run again
-                executed = None
-            if executed is not None and cell_sources(executed) == cell_sources(
-                nbformat.read(source, as_version=4)
-            ):
-                how[source] = "reused"
-                continue
-        todo.append(source)
+        if kept_run_is_current(kept=build / source.name, source=source, newest_change=newest):
+            how[source] = "reused"
+        else:
+            todo.append(source)
     failed = []
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo) or 1))) as pool:
         futures = {s: pool.submit(_execute, s, build / s.name) for s in todo}
