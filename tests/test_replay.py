@@ -105,10 +105,11 @@ def test_widget_follows_a_collector_and_survives_a_bad_sample(cartpole):
     collector.shutdown()
     assert fills == [50, 100] and view.state.last_sample.size == 16
     assert view.state.traj_ids is not None  # coloured by the collector's trajectory ids
-    png = view.image.value
+    png = view.picture.value
     view.update("not a sample")
     assert isinstance(view.last_error, TypeError) and "sample must be" in view.error.value
-    assert view.image.value == png  # the last good picture stays
+    assert view.picture.value == png  # the last good picture stays
+    assert view._repr_mimebundle_()["image/png"]  # a still for pages without widget state
     view.update()
     assert view.last_error is None and view.error.value == ""
 
@@ -132,6 +133,11 @@ def test_show_draws_the_stored_data_under_the_buffer_facts():
     assert text.splitlines()[0].startswith("ReplayBuffer  batch [3]")
     assert "LazyTensorStorage 3/8 filled, RandomSampler" in text and "obs" in text
     assert "<details" in show(rb).to_html()
+
+
+def test_a_bad_buffer_fails_in_the_learner_cell():
+    with pytest.raises(TypeError, match="expected a TorchRL ReplayBuffer"):
+        watch_buffer([1, 2, 3])
 
 
 def test_is_replay_buffer_and_bad_input():
