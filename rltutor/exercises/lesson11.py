@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from tensordict import TensorDictBase
 
-from rltutor.exercises import Feedback, correct, exercise, wrong
+from rltutor.exercises import Feedback, correct, exercise, not_done, wrong
 
 __all__ = ["GAMMA", "check_half_way_updates", "check_td_target", "observed_half_way"]
 
@@ -77,7 +77,7 @@ def check_half_way_updates(half_way_updates: Any) -> Feedback:
     if guess == truth:
         return correct(
             f"{truth} updates: each one leaves 0.99 of the gap, and 0.99^{truth} = "
-            f"{0.99 ** truth:.3f} is the first power below one half (ln 0.5 / ln 0.99 = "
+            f"{0.99 ** truth:.4f} is the first power below one half (ln 0.5 / ln 0.99 = "
             "68.97)."
         )
     if guess == 50:
@@ -101,7 +101,7 @@ def check_half_way_updates(half_way_updates: Any) -> Feedback:
     direction = "too few" if guess < truth else "too many"
     return wrong(
         f"{guess} updates is {direction}: after {guess} updates 0.99^{guess} = "
-        f"{0.99 ** guess:.3f} of the gap is left",
+        f"{0.99 ** guess:.4f} of the gap is left",
         "find the first n with 0.99^n < 0.5",
     )
 
@@ -146,8 +146,8 @@ def check_td_target(td_target: Any, loss_fn: Any, buffer: Any) -> Feedback:
         )
     batch = _checking_batch(buffer)
     answer = td_target(batch.clone())
-    if answer is None:
-        return wrong("td_target returned None", "return a tensor: one target per transition")
+    if answer is None:  # the lesson's stub: still to write
+        return not_done("td_target returns None: write its body, then run the check again")
     if not isinstance(answer, torch.Tensor):
         return wrong(f"td_target returned a {type(answer).__name__}; expected a tensor",
                      "return reward + gamma * ... as a tensor")  # fmt: skip

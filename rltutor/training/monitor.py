@@ -74,7 +74,7 @@ class TrainingMonitor:
         target_return: drawn as a dashed line on the return plot (e.g. 195 for CartPole).
         every: at least this many seconds between two redraws of the figure.
         max_share: a budget: redraw only while the redraws so far took at most this
-            fraction of the time since the monitor opened (0.03: 3 %). A slow machine
+            fraction of the time since the monitor opened (0.02: 2 %). A slow machine
             gets fewer pictures, not a slower loop.
         live: show the live panel. ``None`` (default): only inside a Jupyter kernel.
             With ``live=False`` the monitor only records; show it (or call
@@ -100,7 +100,7 @@ class TrainingMonitor:
         title: str = "training",
         target_return: float | None = None,
         every: float = 0.5,
-        max_share: float = 0.03,
+        max_share: float = 0.02,
         live: bool | None = None,
     ) -> None:
         if isinstance(total_frames, bool) or not isinstance(total_frames, numbers.Integral) \
