@@ -42,6 +42,11 @@ class BufferFigure(Figure):
     """One cell per storage slot, coloured by trajectory; dots on the last sample's slots.
 
     Redraws in place with :meth:`update` (same axes, same image, same dots).
+
+    Args:
+        state: what ``rltutor._buffer_state.buffer_state`` returned.
+        title: the first title line; ``None`` puts the buffer's summary there, ``""``
+            leaves only the colour key (the widget shows the summary above the picture).
     """
 
     def __init__(self, state: BufferState, *, title: str | None = None) -> None:
@@ -72,9 +77,10 @@ class BufferFigure(Figure):
                               if slots.size else np.empty((0, 2)))
         self.dots.set_sizes(10 + 12 * (counts - 1) if counts.size else [])
         more = f" (first {MAX_SLOTS:,} slots shown)" if state.capacity > MAX_SLOTS else ""
-        lines = [self._title or buffer_summary(state).split(";")[0] + more,
-                 "colour: trajectory stored in the slot, grey: empty; dot: taken by the last "
-                 "sample (bigger: taken more than once)"]
+        head = buffer_summary(state).split(";")[0] + more if self._title is None else self._title
+        key = ("colour: trajectory stored in the slot, grey: empty; dot: taken by the last "
+               "sample (bigger: taken more than once)")
+        lines = [line for line in (head, key) if line]
         self.suptitle("\n".join(lines), fontsize=8, y=0.98, va="top")
         return self
 

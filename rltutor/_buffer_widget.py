@@ -35,7 +35,7 @@ class BufferView(LivePanel):
     def __init__(self, buffer: Any, *, traj_key: Any) -> None:
         self.buffer, self.traj_key, self._sample = buffer, traj_key, None
         self.state = buffer_state(buffer, traj_key=traj_key)
-        self.figure = BufferFigure(self.state)
+        self.figure = BufferFigure(self.state, title="")  # the summary line says it above
         self.summary = widgets.HTML()
         picture = widgets.Image(format="png")
         picture.add_class("rltutor-figure")
