@@ -262,8 +262,11 @@ lstm_collector = Collector(pendulum, lstm_policy, frames_per_batch=20, total_fra
 print("transforms added:", [type(t).__name__ for t in lstm_collector.env.transform])
 lstm_batch = lstm_collector.next()
 lstm_collector.shutdown()
-memory = lstm_batch["next", "recurrent_state_h"].norm(dim=(-2, -1))
-print("size of the LSTM state after steps 0-4:", [round(m, 3) for m in memory[:5].tolist()])
+h_read, h_written = lstm_batch["recurrent_state_h"], lstm_batch["next", "recurrent_state_h"]
+print("step 0 reads the primer's zeros:", bool((h_read[0] == 0).all()))
+print("each next step reads the state the step before wrote:",
+      torch.equal(h_read[1:], h_written[:-1]), "| that state is non-zero:",
+      bool((h_written[:-1] != 0).any(dim=(-2, -1)).all()))
 
 # %% [markdown]
 # ## Past one process
