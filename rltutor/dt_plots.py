@@ -69,8 +69,8 @@ def plot_dataset_returns(data: TensorDictBase, *, title: str = "") -> Figure:
                    color=f"C{row}", label=f"effort {level:g}")
     ax.set_yticks(range(len(levels)), [f"effort {level:g}" for level in levels])
     ax.set_xlabel("episode return")
-    ax.set_title(title or f"{len(returns)} episodes, returns {returns.min():.0f} to "
-                 f"{returns.max():.0f}", fontsize=10)
+    low, high = (int(round(v.item())) for v in (returns.min(), returns.max()))
+    ax.set_title(title or f"{len(returns)} episodes, returns {low} to {high}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -134,7 +134,7 @@ def _fmt(values: torch.Tensor) -> str:
     flat = values.reshape(-1).tolist()
     if len(flat) == 1:
         return f"{flat[0]:.2f}" if abs(flat[0]) < 100 else f"{flat[0]:.0f}"
-    return " ".join(f"{v:.1f}" for v in flat)
+    return " ".join(f"{v:.2f}" for v in flat)
 
 
 def plot_target_rollouts(
@@ -155,7 +155,7 @@ def plot_target_rollouts(
     """
     if not isinstance(rollouts, Mapping) or not rollouts:
         raise ValueError("rollouts must be a non-empty dict: target return -> rollout TensorDict")
-    fig = LessonFigure(figsize=(8, 3.2), dpi=96)
+    fig = LessonFigure(figsize=(9.5, 3.2), dpi=96)
     ax = fig.add_subplot()
     for i, (target, td) in enumerate(sorted(rollouts.items())):
         observation = td["observation"]
@@ -168,6 +168,6 @@ def plot_target_rollouts(
     ax.set_xlabel("step")
     ax.set_ylabel("|angle| from upright (rad)")
     ax.set_title(title or "0 = upright, 3.14 = hanging", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
     fig.tight_layout()
     return fig
