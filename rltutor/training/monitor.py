@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from rltutor._png import encode_png
+
 __all__ = ["TrainingMonitor", "in_notebook"]
 
 _SERIES = ("eval_return", "loss", "epsilon")
@@ -220,8 +222,6 @@ class TrainingMonitor:
         when an axis range changes, and ranges move in coarse steps (a return axis
         topping at a multiple of 50, a loss axis spanning whole decades), so that is rare.
         """
-        from rltutor._png import encode_png
-
         fig = self.figure()
         canvas = fig.canvas
         limits = tuple(ax.get_ylim() for ax in fig.axes)
