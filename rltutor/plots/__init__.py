@@ -66,7 +66,7 @@ def plot_rollout(
     >>> import torch
     >>> from tensordict import TensorDict
     >>> td = TensorDict({"action": torch.zeros(5, 1), "observation": torch.zeros(5, 3),
-    ...                  "next": {"reward": torch.ones(5, 1),
+    ...                  "next": {"reward": -torch.arange(5.0)[:, None],
     ...                           "done": torch.zeros(5, 1, dtype=torch.bool)}}, batch_size=[5])
     >>> [ax.get_ylabel() for ax in plot_rollout(td, title="zeros").axes]
     ['observation', 'action', 'reward']

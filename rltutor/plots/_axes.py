@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["done_xy", "finite_range", "stable_limits"]
+__all__ = ["done_xy", "finite_range", "return_so_far", "stable_limits"]
 
 _NAN = float("nan")
 # y limits: padding around the data when they are (re)chosen, and how small the data may
@@ -77,3 +77,22 @@ def stable_limits(
             return current
     pad = _PAD * (hi - lo)
     return round(lo - pad, 12), round(hi + pad, 12)
+
+def return_so_far(rewards: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """(envs, T) rewards summed within each episode, restarting after each done step.
+
+    Args:
+        rewards: (envs, T) rewards.
+        done: (envs, T) bools, True where an episode ended.
+
+    >>> return_so_far(np.ones((1, 4)), np.array([[False, True, False, False]])).tolist()
+    [[1.0, 2.0, 1.0, 2.0]]
+    """
+    out = np.empty_like(rewards, dtype=float)
+    total = np.zeros(rewards.shape[0])
+    done = done.reshape(rewards.shape)
+    for t in range(rewards.shape[1]):
+        total = total + rewards[:, t]
+        out[:, t] = total
+        total = np.where(done[:, t], 0.0, total)
+    return out

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from rltutor._png import encode_png
-from rltutor.plots._axes import done_xy, finite_range, stable_limits
+from rltutor.plots._axes import done_xy, finite_range, return_so_far, stable_limits
 from rltutor.plots._series import RolloutSeries, action_choices, names_for, rollout_series
 
 __all__ = ["RolloutFigure"]
@@ -145,14 +145,18 @@ class RolloutFigure(Figure):
 
         self._acts = [
             [[ax.plot([], [], color=f"C{d}", label="action taken",
-                      **({"drawstyle": "steps-mid"} if part.discrete else {}), **_env_style(b))[0]
+                      # a choice per step as a tick on its row: a line flipping between rows
+                      # every step fills the panel solid
+                      **({"ls": "none", "marker": "|", "ms": 7} if part.discrete else {}),
+                      **_env_style(b))[0]
               for d in range(part.width)] for ax, part in zip(self.ax_actions, s.actions)]
             for b in envs
         ]
         self._greedy = [
-            [ax.plot([], [], lw=1.0, ls="--", color="k", alpha=0.6, zorder=3,
+            [ax.plot([], [], lw=1.0, color="k", alpha=0.6, zorder=3,
                      label="deterministic action",
-                     **({"drawstyle": "steps-mid"} if part.discrete else {}))[0]
+                     **({"ls": "none", "marker": "_", "ms": 7} if part.discrete
+                        else {"ls": "--"}))[0]
              for _ in range(part.width)]
             for ax, part in zip(self.ax_actions, s.actions)
         ]
@@ -294,6 +298,13 @@ class RolloutFigure(Figure):
             self.ax_action.legend(handles=shown, **_LEGEND, ncols=3)
             self._legend_for = tuple(shown)
         rewards = s.per_env(s.reward)
+        each = float(rewards.flat[0]) if rewards.size else 0.0
+        constant = rewards.size > 1 and bool(np.all(rewards == each))
+        if constant:  # CartPole's 1 per step is a flat line; the return so far is not
+            rewards = return_so_far(rewards, s.per_env(s.done))
+        label = "return so far" if constant else "reward"  # a constant reward: its sum
+        if self.ax_reward.get_ylabel() != label:
+            self.ax_reward.set_ylabel(label)
         for b, line in enumerate(self._rewards):
             line.set_data(x, rewards[b])
         # env 0's episode ends; other envs' would crowd the panels (their lines show them)
@@ -308,7 +319,7 @@ class RolloutFigure(Figure):
         for p, (ax, data) in enumerate(zip(self.ax_actions, action_ranges)):
             if data is not None:
                 self._set_ylim(("action", p), ax, data)
-        self._set_ylim("reward", self.ax_reward, finite_range(s.reward, np.zeros(1)))
+        self._set_ylim("reward", self.ax_reward, finite_range(rewards, np.zeros(1)))
         self.series = s
         # No draw here: on this Agg canvas draw_idle would draw at once, and to_png()
         # (or Jupyter's _repr_png_) draws anyway; set_data has already marked us stale.
@@ -329,7 +340,7 @@ class RolloutFigure(Figure):
         return (
             self._generation, self.dpi, self.canvas.get_width_height(),
             tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.axes),
-            self.get_suptitle(), legends,
+            self.get_suptitle(), legends, tuple(ax.get_ylabel() for ax in self.axes),
         )
 
     def draw_rgba(self, *, reuse_background: bool = True) -> np.ndarray:
@@ -386,3 +397,4 @@ def _band_arrays(band: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     low, high = band
     return tuple(np.asarray(torch.as_tensor(b).detach().cpu().float()) for b in (low, high))
+
