@@ -361,7 +361,9 @@ assert true_mean.abs() < squashed_loc.abs() and (estimates.mean() - squashed_loc
 # %% [markdown]
 # ## Play with it
 #
-# The explorer's **exploration** menu switches the type for a whole 200-step rollout. Compare
+# The explorer's **exploration** menu switches the type for a whole 200-step rollout. Its
+# action panel draws what the first plot of this lesson drew: the action taken, the
+# deterministic action (dashed) and the 5-95 % band of the distribution (dotted). Compare
 # `random` with `deterministic`, and try `mode` (the error appears in the panel, not as a
 # crash) and `mean`: for every seed from 0 to 9, wherever the deterministic torque is
 # larger than 0.2 in size, the MEAN torque is smaller in size, pulled towards 0 as

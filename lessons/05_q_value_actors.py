@@ -129,7 +129,8 @@ print("with spec=:        ", after["action"], "| legal for CartPole?",
 # ends):
 
 # %%
-untrained_td = rltutor.rollout(env, q_policy, steps=60, seed=0, break_when_done=False)
+with torch.no_grad():  # collecting data, not training: no graph
+    untrained_td = rltutor.rollout(env, q_policy, steps=60, seed=0, break_when_done=False)
 print("actions:", untrained_td["action"].argmax(-1).tolist())
 rltutor.plot_rollout(untrained_td, title="untrained value network: always the same choice")
 
@@ -147,7 +148,8 @@ with torch.no_grad():
 balancer = TensorDictSequential(
     TensorDictModule(by_hand, in_keys=["observation"], out_keys=["action_value"]),
     QValueModule(spec=env.action_spec))
-balance_td = rltutor.rollout(env, balancer, steps=200, seed=0, break_when_done=False)
+with torch.no_grad():
+    balance_td = rltutor.rollout(env, balancer, steps=200, seed=0, break_when_done=False)
 print("episode ended:", bool(balance_td["next", "done"].any()), "| reward:",
       balance_td["next", "reward"].sum().item())
 
@@ -207,8 +209,9 @@ ex.check_qvalue_policy(q_policy_mine, env)
 # %%
 egreedy = EGreedyModule(spec=env.action_spec, eps_init=0.5, eps_end=0.5)
 explorative = TensorDictSequential(balancer, egreedy)
-explored_td = rltutor.rollout(env, explorative, steps=300, exploration="random", seed=0,
-                              break_when_done=False)
+with torch.no_grad():
+    explored_td = rltutor.rollout(env, explorative, steps=300, exploration="random", seed=0,
+                                  break_when_done=False)
 rltutor.plot_rollout(explored_td, title="the balancer with ε-greedy, eps = 0.5")
 
 # %% [markdown]
@@ -274,7 +277,8 @@ rltutor.dataflow(actor)
 # Built around the same linear layer, it acts exactly like the hand-made `balancer`:
 
 # %%
-actor_td = rltutor.rollout(env, actor, steps=200, seed=0, break_when_done=False)
+with torch.no_grad():
+    actor_td = rltutor.rollout(env, actor, steps=200, seed=0, break_when_done=False)
 assert actor.in_keys == balancer.in_keys and set(actor.out_keys) == set(balancer.out_keys)
 assert torch.equal(actor_td["action"], balance_td["action"])
 print("identical actions over 200 steps:", torch.equal(actor_td["action"], balance_td["action"]))

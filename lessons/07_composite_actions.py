@@ -200,9 +200,10 @@ rltutor.interact_figure(
 )
 
 # %% [markdown]
-# The explorer from lesson 01 reads composite actions too: one panel per part, and the
-# red crosses mark, part by part, where the sample differs from the deterministic choice.
-# Pick `mean` in its dropdown to see which part has no mean to offer.
+# The explorer from lesson 01 reads composite actions too: one panel per part. This
+# policy only samples, so the explorer puts no red crosses on it: those mark steps where
+# an exploration module replaced or perturbed the action (lesson 04), and here every step
+# is a sample. Pick `mean` in its dropdown to see which part has no mean to offer.
 
 # %%
 rltutor.explorer(env, actor, controls=("exploration", "seed", "steps"), steps=100)
