@@ -21,7 +21,7 @@
 # Every policy so far was untrained or set by hand. Here one learns. We take the Q-value
 # policy of lesson 05 (a value network, then `QValueModule`), put lesson 04's ε-greedy on
 # top, and train it on CartPole with DQN, built from TorchRL's own parts. On a laptop CPU
-# it takes about twenty seconds, and you watch it happen.
+# it takes about half a minute, and you watch it happen.
 #
 # **What you will learn**
 # - the five parts of a DQN run: the policy, a `Collector`, a `ReplayBuffer`, `DQNLoss`
