@@ -39,6 +39,8 @@ class LessonFigure(Figure):
         return figure_png(self, dpi=self.dpi)
 
 
+# matplotlib shapes (not CSS): a rounded token box, an arrow with a filled head, its bend
+_BOX, _ARROW, _BEND = "round,pad=0.02", "-|>", "arc3,rad=-0.5"
 _KIND_COLOURS = {"return_to_go": "#8e6bbf", "observation": "#3b7dd8", "action": "#e07b39"}
 
 
@@ -108,14 +110,14 @@ def plot_context_tokens(window: TensorDictBase, *, step_offset: int = 0) -> Figu
                   ("action", f"a{_sub(step)}", _fmt(window[CONTEXT_KEYS['action']][t]))]
         for j, (kind, name, value) in enumerate(tokens):
             x = 3 * t + j
-            ax.add_patch(FancyBboxPatch((x + 0.06, 0.0), 0.88, 1.0, boxstyle="round,pad=0.02",
+            ax.add_patch(FancyBboxPatch((x + 0.06, 0.0), 0.88, 1.0, boxstyle=_BOX,
                                         color=_KIND_COLOURS[kind], alpha=0.85))
             ax.text(x + 0.5, 0.68, name, ha="center", va="center", color="white",
                     fontsize=10, fontweight="bold")
             ax.text(x + 0.5, 0.3, value, ha="center", va="center", color="white", fontsize=6.5)
         # the action of step t is read from the output at s_t
         ax.add_patch(FancyArrowPatch((3 * t + 1.5, 1.08), (3 * t + 2.5, 1.08),
-                                     connectionstyle="arc3,rad=-0.5", arrowstyle="-|>",
+                                     connectionstyle=_BEND, arrowstyle=_ARROW,
                                      mutation_scale=10, color="#444444"))
     ax.text(0, -0.35, "time →   each step is three tokens; the arrow: the output at s "
             "predicts a (the model never sees a before predicting it)", fontsize=8.5)
