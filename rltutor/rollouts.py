@@ -20,7 +20,7 @@ from torch.nn.parameter import UninitializedParameter
 from torchrl.data import TensorSpec
 from torchrl.envs.utils import set_exploration_type
 
-from rltutor._greedy import action_leaves, explored_mask, record_greedy
+from rltutor._greedy import action_leaves, explored_mask, is_random_policy, record_greedy
 from rltutor._keys import as_path, env_keys, module_keys, module_steps
 from rltutor._recurrent import missing_state_message
 from rltutor.envs import check_seed
@@ -76,10 +76,9 @@ def move_to_device(env: Any, policy: Any, device: Any) -> torch.device:
     device(type='cpu')
     """
     device = check_device(device)
-    if isinstance(policy, torch.nn.Module):
-        if policy_device(policy) not in (None, device):
-            policy.to(device)
-        move_specs(policy, device)
+    if isinstance(policy, torch.nn.Module) and policy_device(policy) not in (None, device):
+        policy.to(device)
+    move_specs(policy, device)  # a RandomPolicy's spec too
     if torch.device(getattr(env, "device", None) or "cpu") != device:
         env.to(device)
     return device
@@ -109,6 +108,10 @@ def move_specs(policy: Any, device: Any) -> list[torch.nn.Module]:
         if isinstance(spec, TensorSpec) and _spec_device(spec) != device:
             module._spec = spec.to(device)
             moved.append(module)
+    spec = getattr(policy, "action_spec", None)  # RandomPolicy draws from its own copy
+    if is_random_policy(policy) and isinstance(spec, TensorSpec) and _spec_device(spec) != device:
+        policy.action_spec = spec.to(device)
+        moved.append(policy)
     return moved
 
 

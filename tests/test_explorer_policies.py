@@ -72,3 +72,11 @@ def test_explorer_finds_exploratory_steps_without_rerunning_the_policy(cartpole)
     calls.clear()
     panel.controls["seed"].value = 5
     assert len(calls) == 40  # once per step of the rollout, no second pass
+
+
+def test_random_policy_spec_moves_with_the_device_control(pendulum):
+    from rltutor.rollouts import move_specs
+
+    policy = RandomPolicy(pendulum.action_spec)
+    assert move_specs(policy, "meta") == [policy]
+    assert policy.action_spec.device == torch.device("meta")
