@@ -113,3 +113,11 @@ def test_a_batch_shown_with_its_loss_marks_what_the_loss_reads(cartpole):
     assert "[input]" not in text and "must come from the environment" not in text
     html = show(rollout(cartpole, policy, steps=5, seed=0), module=loss).to_html()
     assert "from batch" in html and "from env" not in html
+
+
+def test_q_network_dataflow_reads_collected_data():
+    text = str(dataflow(ValueOperator(nn.Linear(4, 1), in_keys=["observation", "action"])))
+    assert "from collected data (env + policy): observation, action" in text
+    assert "(env)" not in text and "(batch)" in text
+    v_text = str(dataflow(ValueOperator(nn.Linear(3, 1), in_keys=["observation"])))
+    assert "from the environment: observation" in v_text

@@ -12,11 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from rltutor._keys import key_str, module_keys
-from rltutor.display._modules import module_card
-from rltutor.display._nodes import ModuleCard
+from rltutor.display._modules import flow_of, module_card
+from rltutor.display._nodes import Flow, ModuleCard
 from rltutor.display._options import Options
 
-__all__ = ["build_actor_critic", "build_value_operator", "is_actor_critic", "is_value_operator"]
+__all__ = ["build_actor_critic", "build_value_operator", "is_actor_critic", "is_value_operator",
+           "value_flow"]
+
+FROM_COLLECTED = "collected data (env + policy)"  # a Q-network's inputs: obs and the action
 
 # What each value key means, in words.
 VALUE_KEYS = {
@@ -60,9 +63,30 @@ def build_value_operator(module: Any, opts: Options) -> ModuleCard:
     outs = [key_str(k) for k in module_keys(module, "out_keys")]
     meaning = tuple(("estimates", VALUE_KEYS[k]) for k in outs if k in VALUE_KEYS)
     card.details = meaning + card.details
-    if any(key_str(k) == "action" for k in module_keys(module, "in_keys")):
-        card.inputs_from = "collected data (env + policy)"
+    if _reads_action(module):
+        card.inputs_from = FROM_COLLECTED
     return card
+
+
+def _reads_action(module: Any) -> bool:
+    return any(key_str(k) == "action" for k in module_keys(module, "in_keys"))
+
+
+def value_flow(module: Any) -> Flow:
+    """The dataflow of a value network; a Q-network's inputs are not all the env's.
+
+    Args:
+        module: a value network (``ValueOperator``).
+
+    >>> from torch import nn
+    >>> from torchrl.modules import ValueOperator
+    >>> value_flow(ValueOperator(nn.Linear(4, 1), in_keys=["observation", "action"])).inputs_from
+    'collected data (env + policy)'
+    """
+    flow = flow_of(module)
+    if _reads_action(module):
+        flow.inputs_from = FROM_COLLECTED
+    return flow
 
 
 def is_actor_critic(obj: Any) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rltutor.display import _render_html, _render_text
 from rltutor.display._build import build
+from rltutor.display._critics import is_value_operator, value_flow
 from rltutor.display._decision import dt_wrapper_flow, is_dt_wrapper
 from rltutor.display._diff import diff_node
 from rltutor.display._loss import is_loss, loss_flow
@@ -263,4 +264,6 @@ def dataflow(module: Any) -> View:
         return View(loss_flow(module), opts)
     if is_dt_wrapper(module):  # one module that masks, runs its actor, keeps the last step
         return View(dt_wrapper_flow(module), opts)
+    if is_value_operator(module):  # a Q-network reads the policy's action, not the env's
+        return View(value_flow(module), opts)
     return View(flow_of(check_module(module, "dataflow()")), opts)
