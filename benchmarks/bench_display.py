@@ -93,7 +93,28 @@ def _extra_rows(td: TensorDict) -> list[dict]:
     return [
         row("display: to_html, rollout, module=policy", marked_ms, None, "ms", "< 5 ms", ""),
         row("display: to_html, Composite spec, 3 leaves", spec_ms, None, "ms", "", ""),
+        _pixel_diff_row(),
     ]
+
+
+def _pixel_diff_row() -> dict:
+    """diff(before, policy(before.clone())) on a 400x600 RGB frame the policy leaves alone
+    (issue 11: it built previews of the unchanged 720k values, ~72 ms). The baseline is the
+    policy call itself, on a clone."""
+    from tensordict.nn import TensorDictModule
+    from torch import nn
+
+    from rltutor.display import diff, to_text
+
+    torch.manual_seed(0)
+    before = TensorDict(pixels=torch.randint(0, 255, (400, 600, 3), dtype=torch.uint8),
+                        observation=torch.randn(4), done=torch.zeros(1, dtype=torch.bool))
+    policy = TensorDictModule(nn.Linear(4, 2), ["observation"], ["action"])
+    after = policy(before.clone())
+    diff_ms = _median_ms(lambda: to_text(diff(before, after)), repeats=20)
+    call_ms = _median_ms(lambda: policy(before.clone()), repeats=20)
+    return row("display: diff, 720k-value frame unchanged", diff_ms, call_ms, "ms", "< 5 ms",
+               "(policy(td.clone()))")
 
 
 def run() -> list[dict]:
