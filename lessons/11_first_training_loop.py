@@ -119,8 +119,8 @@ collector = Collector(train_env, explorer, frames_per_batch=FRAMES_PER_BATCH,
 # Consecutive frames are nearly identical; a network trained on them in order chases its
 # own tail. A replay buffer keeps the last 20,000 transitions and hands out random
 # batches of 128 from all of them. `LazyTensorStorage` allocates its memory at the first
-# `extend`, when it sees what a transition looks like. Its own random generator makes
-# the batches reproducible.
+# `extend`, when it sees what a transition looks like. With a generator of its own, its
+# batches stay the same whatever else in the notebook draws random numbers.
 
 # %%
 buffer = ReplayBuffer(storage=LazyTensorStorage(20_000), batch_size=BATCH_SIZE,
