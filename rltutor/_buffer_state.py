@@ -190,7 +190,7 @@ def summary_html(state: BufferState) -> str:
 
     >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
     >>> summary_html(buffer_state(ReplayBuffer(storage=LazyTensorStorage(5))))[:30]
-    '<div class="rltutor-buffer" st'
+    '<div class="rltutor-buffer">Re'
     """
-    return (f'<div class="rltutor-buffer" style="font-family:monospace;font-size:12px">'
+    return (f'<div class="rltutor-buffer">'
             f"{html.escape(buffer_summary(state))}</div>")

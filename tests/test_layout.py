@@ -182,3 +182,12 @@ def test_public_import_still_works(dotted):
     if dotted.rpartition(".")[2] in {"py", "ipynb", "css"}:  # a file name in prose
         pytest.skip("a file name, not an import")
     assert resolve(dotted) is not None
+
+
+def test_css_lives_in_static_only():
+    # inline style attributes or <style> blocks written in Python; CSS goes in static/
+    inline = re.compile(r"""style=["']|["']<style>""")
+    found = [f"{name}:{i}" for name, path in MODULES.items() if name != "rltutor._static"
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if inline.search(line) and "style_tag" not in line]
+    assert not found, f"inline CSS (move it to rltutor/static/*.css): {found}"

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from rltutor._png import encode_png
+from rltutor._static import style_tag
+from rltutor.widgets._panel import error_html
 
 __all__ = ["TrainingMonitor", "in_notebook"]
 
@@ -266,7 +268,9 @@ class TrainingMonitor:
                          desc=self.title, unit_scale=True)
         self._image = widgets.Image(format="png")
         self._error = widgets.HTML()
-        self._panel = widgets.VBox([self._bar.container, self._image, self._error])
+        self._error.add_class("rltutor-error")
+        self._panel = widgets.VBox([widgets.HTML(style_tag("panels.css")), self._bar.container,
+                                    self._image, self._error])
         # The first draw pays matplotlib's one-off costs (imports, fonts): pay them here,
         # before the loop starts, and show the empty axes at once.
         self._image.value = self.png()
@@ -278,11 +282,7 @@ class TrainingMonitor:
             self._image.value = self.png()
             self._error.value = ""
         except Exception as error:  # a failed redraw must never stop the training loop
-            import html
-
-            self._error.value = (f"<pre style='color:#b42318'>redraw failed: "
-                                 f"{html.escape(type(error).__name__)}: "
-                                 f"{html.escape(str(error))}</pre>")
+            self._error.value = error_html(error, "Redraw failed.")
         now = time.perf_counter()
         self.redraws += 1
         self._last_draw = now

@@ -26,6 +26,7 @@ import ipywidgets as widgets
 
 from rltutor._static import style_tag
 from rltutor.diagnostics import hint_for
+from rltutor.errors import error_line
 
 __all__ = ["LivePanel", "short_error"]
 
@@ -39,11 +40,7 @@ def short_error(exc: BaseException) -> str:
     >>> short_error(ValueError("epsilon must be a number in [0, 1], got 1.5\\nmore"))
     'ValueError: epsilon must be a number in [0, 1], got 1.5'
     """
-    text = str(exc).strip().splitlines()
-    first = text[0].strip() if text else ""
-    if len(first) > 240:
-        first = first[:237] + "..."
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return error_line(exc)  # the rule rltutor.expect_error prints by, written once
 
 
 def error_html(exc: BaseException, what: str = "Could not update.") -> str:
