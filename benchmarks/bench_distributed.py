@@ -3,8 +3,9 @@
 Runs in a fresh Python, as the lesson's kernel does: the "forkserver" start method with
 ``rltutor.worker_preload``, 100 frames per worker per batch, importable factories. The
 baseline for frames per second is one plain ``Collector`` in the learner's own process.
-Worker memory is each worker's own peak (VmHWM) just before shutdown; the kernel's own
-peak is in bench_lessons ("08: kernel peak RSS").
+Worker memory is each worker's own peak (VmHWM) just before shutdown, and the part of it
+that is its own (most of a worker's pages are torch's, shared with the fork server it was
+forked from); the kernel's own peak is in bench_lessons ("08: kernel peak RSS").
 """
 
 from __future__ import annotations
@@ -42,12 +43,18 @@ SCRIPT = textwrap.dedent('''
             launcher="mp", backend="gloo", sync=True, tcp_port=free_port())
 
 
+    def private_mb(pid):
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            fields = dict(line.split(":", 1) for line in rollup if ":" in line)
+        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
+
+
     def timed_start(n):
         begin = time.perf_counter()
         with shut_down_on_exit() as cleanup:
             collector = cleanup.track(start(n, batches=2))
             next(iter(collector))
-            worker_mb = [peak_mb(job.pid) for job in collector.jobs]
+            worker_mb = [(peak_mb(job.pid), private_mb(job.pid)) for job in collector.jobs]
         return time.perf_counter() - begin, worker_mb
 
 
@@ -58,7 +65,8 @@ SCRIPT = textwrap.dedent('''
         out["cold"], _ = timed_start(2)
         warm = [timed_start(2) for _ in range(3)]
         out["warm"] = statistics.median(t for t, _ in warm)
-        out["worker_mb"] = max(mb for _, mbs in warm for mb in mbs)
+        out["worker_mb"] = max(mb for _, mbs in warm for mb, _ in mbs)
+        out["worker_private_mb"] = max(mb for _, mbs in warm for _, mb in mbs)
         local = Collector(make_pendulum(), make_pendulum_actor(), frames_per_batch=100,
                           total_frames=100 * 25, auto_register_policy_transforms=True)
         out["local"] = statistics.median(frames_per_second(local, batches=4) for _ in range(4))
@@ -88,6 +96,8 @@ def run() -> list[dict]:
         row("distributed: start 2 workers + first batch + shutdown, warm fork server",
             m["warm"], unit="s"),
         row("distributed: worker peak RSS (VmHWM, largest worker)", m["worker_mb"], unit="MB"),
+        row("distributed: worker private memory (not shared with the fork server)",
+            m["worker_private_mb"], unit="MB"),
     ]
     for n in (1, 2, 3):
         rows.append(row(f"distributed: frames/s, {n} worker{'s' if n > 1 else ''}",
