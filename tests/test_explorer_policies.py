@@ -80,3 +80,21 @@ def test_random_policy_spec_moves_with_the_device_control(pendulum):
     policy = RandomPolicy(pendulum.action_spec)
     assert move_specs(policy, "meta") == [policy]
     assert policy.action_spec.device == torch.device("meta")
+
+
+def test_pixel_policy_converting_its_frames_in_place():
+    # ToTensorImage inside the policy turns the stored uint8 frames into float CHW ones: the
+    # old re-run on the stored entries crashed on them
+    from torchrl.envs import GymEnv, ToTensorImage
+    from torchrl.modules import ConvNet
+
+    env = GymEnv("Pendulum-v1", from_pixels=True, pixels_only=False)
+    torch.manual_seed(0)
+    net = nn.Sequential(ConvNet(num_cells=[4], kernel_sizes=[8], strides=[8]), nn.LazyLinear(1))
+    policy = TensorDictSequential(ToTensorImage(in_keys=["pixels"]),
+                                  TensorDictModule(net, in_keys=["pixels"], out_keys=["action"]))
+    panel = rltutor.explorer(env, rltutor.with_gaussian_noise(policy, env), steps=8)
+    assert panel.last_error is None and panel.stats["explored_fraction"] == 1.0
+    assert panel.rollout_td["pixels"].dtype == torch.float32  # rewritten in place
+    panel.controls["exploration"].value = "deterministic"
+    assert panel.last_error is None and panel.stats["explored_fraction"] == 0.0
