@@ -45,21 +45,21 @@ def _policies():
     torch.manual_seed(0)
     pendulum = make_env("Pendulum-v1")
     mlp = TensorDictModule(MLP(in_features=3, out_features=1, num_cells=[64, 64]),
-                           in_keys=["observation"], out_keys=["action"])  # fmt: skip
+                           in_keys=["observation"], out_keys=["action"])
     net = torch.nn.Sequential(MLP(in_features=3, out_features=2, num_cells=[64, 64]),
-                              NormalParamExtractor())  # fmt: skip
+                              NormalParamExtractor())
     gaussian = ProbabilisticActor(
         TensorDictModule(net, in_keys=["observation"], out_keys=["loc", "scale"]),
         in_keys=["loc", "scale"], spec=pendulum.action_spec, distribution_class=TanhNormal,
         distribution_kwargs={"low": -2.0, "high": 2.0},
-    )  # fmt: skip
+    )
     cartpole = make_env("CartPole-v1")
     q = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[64, 64]),
-                         in_keys=["observation"], out_keys=["action_value"])  # fmt: skip
+                         in_keys=["observation"], out_keys=["action_value"])
     egreedy = TensorDictSequential(
         q, QValueModule(spec=cartpole.action_spec),
         EGreedyModule(cartpole.action_spec, eps_init=0.3, eps_end=0.3),
-    )  # fmt: skip
+    )
     return [
         ("Pendulum deterministic MLP actor", pendulum, mlp, "deterministic"),
         ("Pendulum TanhNormal ProbabilisticActor", pendulum, gaussian, "random"),
@@ -162,7 +162,7 @@ def run(repeat: int = 15) -> list[dict]:
                 target="< 0.5x", baseline_name="(bare env.rollout)"),
             row("  of which rltutor.rollout", ours * 1e3, bare * 1e3,
                 baseline_name="(bare env.rollout)"),
-        ]  # fmt: skip
+        ]
         if "LSTM" in label:
             rows.append(row("  of which finding the exploratory steps",
                             statistics.median(t["explored"] for t in timed) * 1e3, bare * 1e3,
@@ -172,7 +172,7 @@ def run(repeat: int = 15) -> list[dict]:
             # figure is drawn again (about 30 ms), which the median hides.
             slow = _percentile([t["redraw"] for t in timed], 0.9)
             rows.append(row("  redraw, 90th percentile of ticks", slow * 1e3, bare * 1e3,
-                            baseline_name="(bare env.rollout)"))  # fmt: skip
+                            baseline_name="(bare env.rollout)"))
 
     # Ways to show the redrawn figure: PNG bytes into an Image widget (what the explorer
     # does: data lines only on a saved background, or everything), vs display(fig) into
@@ -187,9 +187,9 @@ def run(repeat: int = 15) -> list[dict]:
         [fig.to_png, lambda: fig.to_png(reuse_background=False), output_widget], repeat=repeat
     )
     rows.append(row("PNG for Image widget, data lines only (explorer)", blit * 1e3,
-                    inline * 1e3, baseline_name="(display(fig) path)"))  # fmt: skip
+                    inline * 1e3, baseline_name="(display(fig) path)"))
     rows.append(row("PNG for Image widget, full draw (limits changed)", full * 1e3,
-                    inline * 1e3, baseline_name="(display(fig) path)"))  # fmt: skip
+                    inline * 1e3, baseline_name="(display(fig) path)"))
 
     from rltutor.envs import make_env
     from rltutor.frames import animate
@@ -199,9 +199,9 @@ def run(repeat: int = 15) -> list[dict]:
     movie, plain = _interleaved(
         [lambda: animate(render_env, policy, steps=100), _bare(render_env, policy, mode)],
         repeat=3, warmup=1,
-    )  # fmt: skip
+    )
     rows.append(row("animate 100 Pendulum frames (rendered, not encoded)", movie * 1e3,
-                    plain * 1e3, baseline_name="(bare env.rollout, 200 steps)"))  # fmt: skip
+                    plain * 1e3, baseline_name="(bare env.rollout, 200 steps)"))
     return rows
 
 
