@@ -116,3 +116,12 @@ def test_dataflow_still_refuses_what_cannot_be_a_policy():
             assert "RandomPolicy" in str(error) and type(bad).__name__ in str(error)
         else:
             raise AssertionError(f"dataflow({bad!r}) did not raise")
+
+
+def test_random_policy_card_shows_what_it_writes(pendulum):
+    policy = RandomPolicy(pendulum.action_spec)
+    assert rltutor.to_text(policy).splitlines() == [
+        "RandomPolicy  - -> action",
+        "  draws action_spec.rand(): ignores its inputs and the exploration type",
+    ]
+    assert "rlt-key-out" in rltutor.to_html(policy)

@@ -48,7 +48,8 @@ def _runs_on_tensordicts(obj: Any) -> bool:
 
 
 def is_module(obj: Any) -> bool:
-    """True for any TensorDict module (the handler test for module cards).
+    """True for any TensorDict module, and for ``RandomPolicy`` (the handler test for
+    module cards).
 
     Args:
         obj: anything.
@@ -57,7 +58,8 @@ def is_module(obj: Any) -> bool:
     >>> is_module(nn.Linear(2, 1))
     False
     """
-    return isinstance(obj, TensorDictModuleBase)
+    return isinstance(obj, TensorDictModuleBase) or (
+        _runs_on_tensordicts(obj) and hasattr(obj, "action_spec") and hasattr(obj, "action_key"))
 
 
 def build_module(module: TensorDictModuleBase, opts: Options) -> ModuleCard:
@@ -200,7 +202,7 @@ def _card(module: Any) -> ModuleCard:
     return ModuleCard(
         name=name,
         in_keys=_keys(getattr(module, "in_keys", ())),
-        out_keys=_keys(getattr(module, "out_keys", ())),
+        out_keys=_keys(module_keys(module, "out_keys")),  # RandomPolicy: its action key
         details=step_details(module),
         children=[_card(part) for part in parts],
     )
