@@ -233,6 +233,14 @@ rltutor.show(dt_env.reset())
 policy = DecisionTransformerInferenceWrapper(actor, inference_context=K)
 policy.set_tensor_keys(observation="observation_cat", action="action_cat",
                        return_to_go="return_to_go_cat")
+rltutor.dataflow(policy)
+
+# %% [markdown]
+# The dataflow opens the wrapper: it masks the window, runs the actor's three steps on
+# it, and keeps the last step. Its inputs are the environment's three stacks, nothing
+# else. One call, before and after:
+
+# %%
 td = dt_env.reset()
 rltutor.diff(td, policy(td.clone()))
 
@@ -240,7 +248,8 @@ rltutor.diff(td, policy(td.clone()))
 # The wrapper wrote one action (`[1]`, not `[4, 1]`) and handed back the stacks; the
 # return-to-go stack came back as its last entry only. Nothing is stored *in* the
 # wrapper: step after step, `CatFrames` (inside the environment) shifts the window and
-# `TargetReturn` lowers what is still to be earned. A short rollout shows both:
+# `TargetReturn` subtracts each reward from what is still to be earned (rewards are
+# negative here, so the number rises towards 0). A short rollout shows both:
 
 # %%
 with torch.no_grad():
@@ -301,6 +310,16 @@ rltutor.interact_figure(target_figure, target_return=widgets.IntSlider(
     -100, -800, 200, 50, continuous_update=False))
 
 # %% [markdown]
+# rltutor's explorer offers the same control by itself: it sees that the policy reads what
+# the environment's `TargetReturn` writes (through `CatFrames`), and adds a **target
+# return** slider (around the environment's target, -600 to 400), as it adds an epsilon
+# slider only for a policy with an `EGreedyModule`.
+
+# %%
+rltutor.explorer(make_dt_env(-100.0), policy, controls=("target_return",), steps=100,
+                 seed=3, exploration="deterministic")
+
+# %% [markdown]
 # ## Where conditioning stops
 #
 # The model only knows the returns it saw. The best episodes in the data earn about 0
@@ -309,12 +328,13 @@ rltutor.interact_figure(target_figure, target_return=widgets.IntSlider(
 # such a return looks like, so it does what it does for the best returns it knows.
 
 # %%
-for target in (-800, -400, -100, 0, 200, 1000):
+print(f"target  -100: achieved {rollouts[-100]['next', 'reward'].sum().item():7.1f}")
+for target in (0, 200, 1000):  # 0 is the best return in the data; nothing reaches above it
     print(f"target {target:5d}: achieved {play(target)['next', 'reward'].sum().item():7.1f}")
 
 # %% [markdown]
-# Every value the slider offers (-800 to 200 in steps of 50) was run when this lesson was
-# written, at this seed:
+# Every value the two sliders offer (-800 to 400 in steps of 50) was run when this lesson
+# was written, at this seed:
 #
 # - from -800 to -500 the pendulum hangs, at about -790 to -800 whatever the target (the
 #   weakest controllers' behaviour: no episode shows how to do worse on purpose);
