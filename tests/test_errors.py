@@ -59,3 +59,17 @@ def test_error_line_keeps_one_short_line():
     assert len(error_line(RuntimeError("a" * 1000))) < 300
     assert error_line(RuntimeError("")) == "RuntimeError"
     assert "\n" not in error_line(RuntimeError("one\ntwo"))
+
+
+def test_lessons_show_their_mistakes_with_expect_error():
+    import re
+    from pathlib import Path
+
+    lessons = Path(__file__).resolve().parents[1] / "lessons"
+    for number in ("03", "04", "05"):  # the lessons that make a mistake fail on purpose
+        source = next(lessons.glob(f"{number}_*.py")).read_text()
+        assert "with rltutor.expect_error(" in source, number
+    for path in sorted(lessons.glob("0[1-7]_*.py")):
+        source = path.read_text()
+        # the old way: catch the error by hand and print it (no hint, easy to get wrong)
+        assert not re.search(r"except \w+ as \w+:\n\s+print\(", source), path.name

@@ -171,3 +171,12 @@ def test_replay_wrong_shape_and_type(two_episodes):
     assert "shape" in ex.check_episode_replay(torch.zeros(3, 16), stored, policy).message
     assert "TensorDict" in ex.check_episode_replay(stored, stored, policy).message
     assert ex.check_episode_replay(None, stored, policy).status == "not done yet"
+
+
+def test_the_lesson_hands_the_exercise_no_recurrent_state():
+    # issue 12: with the stored states in hand, plain sequential calls rebuild the memory
+    # too; the exercise's data keeps only what a buffer of observations holds
+    source = (SOLUTIONS.parent / "06_recurrent_policies.py").read_text()
+    assert ('two_episodes = torch.cat([rollout_td, second_td]).select("position", "is_init")'
+            in source)
+    assert "ex.check_episode_replay(replayed_memory, two_episodes, policy)" in source
