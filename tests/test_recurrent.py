@@ -34,6 +34,15 @@ def test_custom_names_without_primer_give_one_primer_finding(pendulum):
     assert "'rs_h', 'rs_c'" in found[0].what
 
 
+def test_custom_names_without_primer_or_init_tracker_give_exactly_those_two(pendulum):
+    _, policy = custom_lstm()
+    assert codes(rltutor.check_policy(policy, pendulum)) == ["recurrent-no-primer",
+                                                            "recurrent-no-init-tracker"]
+    _, at_root = custom_lstm(next_keys=False)
+    assert codes(rltutor.check_policy(at_root, pendulum)) == ["recurrent-state-not-next",
+                                                             "recurrent-no-init-tracker"]
+
+
 def test_state_written_at_the_root_is_one_finding_with_the_working_fix(pendulum):
     lstm, policy = custom_lstm(next_keys=False)
     env = TransformedEnv(pendulum, InitTracker())
