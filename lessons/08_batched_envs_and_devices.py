@@ -306,20 +306,23 @@ multi.shutdown()
 #
 # We use it rather than `RayCollector` because it needs nothing beyond torch: the `gloo`
 # backend (CPU tensors over TCP) ships with every torch build, and the workers are
-# plain processes that start in under a second and are gone when shut down. Ray would
+# plain processes of this machine that are gone when shut down. Ray would
 # be one more large dependency and a Ray cluster (its own head and daemon processes)
 # to start before the first frame, even on one machine.
 #
 # A worker is a fresh process, so it gets the environment factory (and the policy
-# factory) by **pickling**, and a pickled function travels by name: it must be
-# importable, not defined in a notebook cell. `rltutor.distributed` has the two we
+# factory) by **pickling**: they must be importable from a module, not defined in a
+# notebook cell. (We tried a notebook function: the workers never got going, and at
+# TorchRL 0.14.1 the learner waits for them with no time limit; restart the kernel to
+# get out.) `rltutor.distributed` has the two we
 # need: `make_pendulum(seed)`, a seeded Pendulum whose frames carry the id of the
 # process that stepped them (`worker_pid`), and `make_pendulum_actor(seed)`, the actor
 # of this lesson. The start method is **forkserver**: each worker is forked from a clean
 # helper process, so it inherits none of this kernel's threads and sockets. Whatever the
 # helper loaded first (`set_forkserver_preload`), every worker gets for free: here
 # `rltutor.worker_preload` imports torch and torchrl and builds one Pendulum, so a worker
-# is ready in well under a second instead of importing everything again.
+# skips all of that instead of starting from a bare Python (`make bench` times a cold
+# and a warm start).
 
 # %%
 import multiprocessing
