@@ -273,6 +273,11 @@ def deterministic_actions(policy: Any, td: TensorDictBase) -> torch.Tensor:
     >>> torch.equal(deterministic_actions(actor, td), actor(td.exclude("action"))["action"])
     True
     """
+    if is_random_policy(policy):
+        raise ValueError(
+            "RandomPolicy has no deterministic action: every action is a draw from its "
+            "spec, whatever the exploration type (the explorer marks every step)"
+        )
     rewritten = _rewritten_inputs(policy)
     if rewritten:
         raise ValueError(

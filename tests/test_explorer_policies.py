@@ -98,3 +98,16 @@ def test_pixel_policy_converting_its_frames_in_place():
     assert panel.rollout_td["pixels"].dtype == torch.float32  # rewritten in place
     panel.controls["exploration"].value = "deterministic"
     assert panel.last_error is None and panel.stats["explored_fraction"] == 0.0
+
+
+def test_random_policy_has_no_deterministic_action_to_compute(pendulum):
+    from rltutor.rollouts import exploratory_steps
+
+    policy = RandomPolicy(pendulum.action_spec)
+    rollout_td = rltutor.rollout(pendulum, policy, steps=5, seed=0, break_when_done=False)
+    try:
+        exploratory_steps(policy, rollout_td)
+    except ValueError as error:  # not tensordict's "batch dimension mismatch"
+        assert "RandomPolicy has no deterministic action" in str(error)
+    else:
+        raise AssertionError("exploratory_steps(RandomPolicy) did not raise")
