@@ -84,3 +84,15 @@ def test_explorer_without_a_return_reader_has_no_target_control():
     env = rltutor.make_env("Pendulum-v1")
     panel = rltutor.explorer(env, rltutor.make_actor(env), steps=10)
     assert "target_return" not in panel.controls
+
+
+def test_batched_env_is_not_asked_for_transforms_by_name():
+    # a SerialEnv forwards unknown attributes to its workers: the lookup must not recurse
+    from torchrl.envs import GymEnv, SerialEnv, StepCounter
+
+    from rltutor.widgets._target import _transforms
+
+    batched = SerialEnv(2, lambda: GymEnv("Pendulum-v1"))
+    assert _transforms(batched) == []
+    assert [type(t).__name__ for t in _transforms(TransformedEnv(batched, StepCounter()))] == [
+        "StepCounter"]

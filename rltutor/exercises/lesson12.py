@@ -18,9 +18,10 @@ from tensordict import TensorDictBase
 from rltutor.exercises import Feedback, correct, exercise, is_unanswered, not_done, wrong
 from rltutor.offline import CONTEXT_KEYS
 
-__all__ = ["NEW_TARGET", "check_context_buffer", "check_new_target"]
+__all__ = ["LESSON_SEED", "NEW_TARGET", "check_context_buffer", "check_new_target"]
 
 NEW_TARGET = -250.0  # exercise 1's target return
+LESSON_SEED = 3  # the start the lesson's slider uses (make_dt_env's seed)
 _KEYS_HINT = ("policy.set_tensor_keys(observation='observation_cat', action='action_cat', "
               "return_to_go='return_to_go_cat')")
 
@@ -82,6 +83,7 @@ def check_new_target(new_policy: Any, new_env: Any, *, actor: Any) -> Feedback:
     if expected is not None and window != expected:
         return wrong(f"the environment stacks {window} steps, the model was trained on {expected}",
                      f"CatFrames(N={expected}, ...)")
+    new_env.set_seed(LESSON_SEED)  # the slider's start, whatever reset above did
     with torch.no_grad():
         rollout_td = new_env.rollout(100, new_policy)
     rtg, reward = rollout_td["return_to_go"], rollout_td["next", "reward"]
@@ -96,7 +98,8 @@ def check_new_target(new_policy: Any, new_env: Any, *, actor: Any) -> Feedback:
                      "add TensorDictPrimer(base.full_action_spec) before the stacking transforms")
     achieved = reward.sum().item()
     return correct(f"asked for {NEW_TARGET:g}, the policy earned {achieved:.0f} in "
-                   f"{rollout_td.batch_size[0]} steps, the same weights as before.")
+                   f"{rollout_td.batch_size[0]} steps from the slider's start (seed "
+                   f"{LESSON_SEED}), with the same weights as before.")
 
 
 @exercise("set `buffer_8` to a ReplayBuffer whose samples are windows of 8 steps")

@@ -28,8 +28,10 @@ __all__ = ["set_target_return", "target_return_slider", "target_return_transform
 def _transforms(env: Any) -> list[Any]:
     """The env's transforms in the order they run on a step (innermost env first)."""
     # only a TransformedEnv has transforms; asked by name, a batched env forwards the
-    # question to its workers (and recurses without end), so look at the class first
-    if not hasattr(type(env), "base_env"):
+    # question to its workers (and recurses without end), so look at the class first.
+    # ``transform`` is a property of TransformedEnv's class; ``base_env`` is a submodule
+    # (an instance entry), which the class does not show
+    if not hasattr(type(env), "transform"):
         return []
     transform = getattr(env, "transform", None)
     if transform is None:
