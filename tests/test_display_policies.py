@@ -125,3 +125,11 @@ def test_random_policy_card_shows_what_it_writes(pendulum):
         "  draws action_spec.rand(): ignores its inputs and the exploration type",
     ]
     assert "rlt-key-out" in rltutor.to_html(policy)
+
+
+def test_only_inputs_from_the_env_count_as_overwritten(cartpole):
+    # QValueModule writes action_value back unchanged; e-greedy replaces the action: neither
+    # rewrites what the policy read from the environment
+    policy = rltutor.with_egreedy(rltutor.make_qvalue_policy(cartpole), cartpole)
+    assert "overwrites" not in rltutor.dataflow(policy).to_text(width=100)
+    assert "overwrites" not in rltutor.to_text(policy, width=100)

@@ -154,11 +154,17 @@ def step_details(module: TensorDictModuleBase) -> tuple[tuple[str, str], ...]:
         details.append(("parameters", _count_params(module)))
     elif not isinstance(module, TensorDictModuleBase):
         details += _other_details(module)
-    ins = module_keys(module, "in_keys")
-    rewritten = [key_str(k) for k in module_keys(module, "out_keys") if k in ins]
-    if rewritten:  # the value read is gone afterwards: the rollout stores the new one
-        details.append(("overwrites", ", ".join(rewritten)))
     return tuple(details)
+
+
+def _overwrites(module: Any, env: frozenset) -> tuple[tuple[str, str], ...]:
+    """("overwrites", keys) for a step that rewrites keys the policy reads from the env
+    (ObservationNorm inside it, an LSTM with out_key == in_key): the rollout then holds
+    the new values, not the env's. A key passed through inside the policy (QValueModule
+    writing action_value back) is not worth a word."""
+    rewritten = [key_str(k) for k in module_keys(module, "out_keys")
+                 if k in module_keys(module, "in_keys") and key_str(k) in env]
+    return (("overwrites", ", ".join(rewritten)),) if rewritten else ()
 
 
 def _other_details(module: Any) -> list[tuple[str, str]]:
@@ -188,12 +194,13 @@ def _count_params(module: Any) -> str:
 
 def module_card(module: TensorDictModuleBase) -> ModuleCard:
     """The card of ``module`` and, recursively, of the parts it runs in order."""
-    card = _card(module)
-    card.env_keys = flow_of(module).env_keys
+    env = flow_of(module).env_keys
+    card = _card(module, frozenset(env))
+    card.env_keys = env
     return card
 
 
-def _card(module: Any) -> ModuleCard:
+def _card(module: Any, env: frozenset = frozenset()) -> ModuleCard:
     parts = _parts(module)
     name = type(module).__name__
     if not parts and isinstance(module, TensorDictModule) and name in ("TensorDictModule",
@@ -203,8 +210,8 @@ def _card(module: Any) -> ModuleCard:
         name=name,
         in_keys=_keys(getattr(module, "in_keys", ())),
         out_keys=_keys(module_keys(module, "out_keys")),  # RandomPolicy: its action key
-        details=step_details(module),
-        children=[_card(part) for part in parts],
+        details=step_details(module) + (() if parts else _overwrites(module, env)),
+        children=[_card(part, env) for part in parts],
     )
 
 
@@ -227,6 +234,8 @@ def flow_of(module: TensorDictModuleBase) -> Flow:
     written: list[tuple[str, ...]] = []
     out_keys: list[str] = []
     steps: list[Step] = []
+    needed = tuple(key_str(k) for k in env_keys(module))
+    env = frozenset(needed)
     for index, (part, group) in enumerate(module_steps(module), start=1):
         read_keys, write_keys = module_keys(part, "in_keys"), module_keys(part, "out_keys")
         writes = tuple(key_str(k) for k in write_keys)
@@ -234,10 +243,10 @@ def flow_of(module: TensorDictModuleBase) -> Flow:
         out_keys += [k for k in writes if k not in out_keys]
         written += write_keys
         # the step name already says which network or distribution it is
-        note = ", ".join(f"{label} {value}" for label, value in step_details(part)
+        details = step_details(part) + _overwrites(part, env)
+        note = ", ".join(f"{label} {value}" for label, value in details
                          if label != "distribution")
         steps.append(Step(index, step_name(part), " > ".join(group),
                           tuple(key_str(k) for k in read_keys), env_reads, writes, note))
-    needed = tuple(key_str(k) for k in env_keys(module))
     name = type(module).__name__ if isinstance(module, nn.Module) else step_name(module)
     return Flow(name, steps, needed, tuple(out_keys))
