@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from rltutor._buffer_state import BufferState, buffer_summary
+from rltutor._png import encode_png
 
 __all__ = ["MAX_SLOTS", "BufferFigure"]
 
@@ -85,10 +84,9 @@ class BufferFigure(Figure):
         return self
 
     def to_png(self) -> bytes:
-        """The figure as PNG bytes."""
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png")
-        return buffer.getvalue()
+        """The figure as PNG bytes (rltutor's one PNG encoder, rltutor._png)."""
+        self.canvas.draw()
+        return encode_png(np.asarray(self.canvas.buffer_rgba())[..., :3])
 
     def _repr_png_(self) -> bytes:
         return self.to_png()
