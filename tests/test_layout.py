@@ -191,3 +191,32 @@ def test_css_lives_in_static_only():
              for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if inline.search(line) and "style_tag" not in line]
     assert not found, f"inline CSS (move it to rltutor/static/*.css): {found}"
+
+
+def test_one_png_encoder():
+    # every PNG rltutor makes goes through rltutor._png.encode_png
+    other = re.compile(r"\.savefig\(|^\s*(from|import) PIL\b|\.print_png\(")
+    found = [f"{name}:{i}" for name, path in MODULES.items()
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if other.search(line)]
+    assert not found, f"PNG written another way (use rltutor._png.encode_png): {found}"
+
+
+def test_readme_map_names_every_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## How the code is laid out")
+    block = readme[readme.index("```text", start):readme.index("```\n", start + 30)]
+    folders: dict[str, set[str]] = {}
+    folder = "rltutor"
+    for line in block.splitlines():
+        name = line.strip().split(" ")[0] if line.strip() else ""
+        if line.startswith("  ") and not line.startswith("    ") and name.endswith("/"):
+            folder = f"rltutor/{name.rstrip('/')}"
+            folders.setdefault(folder, set()).add("__init__.py")  # the folder's own line
+        elif name.endswith(".py"):
+            top = line.startswith("  ") and not line.startswith("    ")
+            folders.setdefault("rltutor" if top else folder, set()).add(name)
+    missing = [str(path.relative_to(ROOT)) for path in MODULES.values()
+               if path.name not in folders.get(str(path.parent.relative_to(ROOT)), set())
+               and not re.fullmatch(r"lesson\d\d\.py", path.name)]
+    assert not missing, f"add a line for each to README's 'How the code is laid out': {missing}"
