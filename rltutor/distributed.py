@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -228,6 +229,27 @@ def _call_with_timeout(fn: Any, timeout: float) -> str | None:
     return outcome[0] if outcome else f"did not return within {timeout:g} s"
 
 
+def _watch_workers(cleanup: Cleanup, stop: threading.Event) -> None:
+    # A worker that dies before it connects (typically: it cannot unpickle a factory
+    # defined in the notebook) leaves the learner waiting inside DistributedCollector(...)
+    # with no time limit at torchrl 0.14.1. Nothing can interrupt that wait from here, but
+    # the learner should at least read why the cell does not finish.
+    reported: set[int] = set()
+    while not stop.wait(0.5):
+        for process in list(multiprocessing.process._children):  # noqa: SLF001
+            code = process.exitcode
+            if process.pid in cleanup._before or process.pid in reported or not code:
+                continue
+            if stop.is_set():
+                return
+            reported.add(process.pid)
+            print(f"shut_down_on_exit: worker process {process.pid} died (exit code {code}) "
+                  "while the learner waits for it. A factory it could not unpickle (one "
+                  "defined in the notebook?) is the usual cause; it never connects, so "
+                  "restart the kernel, then pass importable factories.", file=sys.stderr,
+                  flush=True)
+
+
 @contextmanager
 def shut_down_on_exit(*, timeout: float = 30.0) -> Iterator[Cleanup]:
     """Leave no worker process and no open process group behind, however the block ends.
@@ -249,13 +271,17 @@ def shut_down_on_exit(*, timeout: float = 30.0) -> Iterator[Cleanup]:
     []
     """
     cleanup = Cleanup()
+    stop = threading.Event()
+    threading.Thread(target=_watch_workers, args=(cleanup, stop), daemon=True).start()
     try:
         yield cleanup
     except BaseException:
+        stop.set()
         problems = cleanup.close(timeout=min(timeout, 10.0))
         if problems:
             print(f"shut_down_on_exit: the block failed; cleaned up: {'; '.join(problems)}")
         raise
+    stop.set()
     problems = cleanup.close(timeout=timeout)
     if problems:
         raise RuntimeError("the block ended, but not everything had stopped: "

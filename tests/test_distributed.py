@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -69,7 +70,23 @@ SCRIPT = textwrap.dedent('''
                           "error": error}), flush=True)
 
 
+    def unpicklable_in_a_worker():
+        # as a function defined in a notebook: its module exists only in the learner
+        import types
+        module = types.ModuleType("only_in_the_learner")
+        exec("from rltutor.distributed import make_pendulum_actor\\n"
+             "def policy():\\n    return make_pendulum_actor()", module.__dict__)
+        sys.modules[module.__name__] = module
+        return module.policy
+
+
     def run(name):
+        if name == "factory-only-in-the-learner":
+            with shut_down_on_exit():
+                DistributedCollector([make_pendulum], policy_factory=unpicklable_in_a_worker(),
+                                     frames_per_batch=40, total_frames=40, launcher="mp",
+                                     collector_class=Collector, tcp_port=free_port())
+            return
         pids, cleanup = [], None
         try:
             with shut_down_on_exit(timeout=60) as cleanup:
@@ -179,6 +196,27 @@ def test_nothing_left_when_building_the_collector_fails(scenarios):
 def test_a_new_collector_starts_after_a_failure(scenarios):
     # the last "normal" run came after two failures in the same process
     assert scenarios["normal"]["error"] is None
+
+
+def test_a_worker_that_cannot_start_is_named_and_the_run_can_be_killed(tmp_path):
+    # TorchRL 0.14.1 then waits for the worker forever: the learner is told why, and
+    # killing the learner's process (restarting the kernel) leaves nothing behind
+    process, token = _start_run(tmp_path, "factory-only-in-the-learner")
+    lines, deadline = [], time.monotonic() + 240
+    try:
+        for line in process.stderr:
+            lines.append(line)
+            if "shut_down_on_exit: worker process" in line or time.monotonic() > deadline:
+                break
+    finally:
+        process.kill()
+        process.wait()
+    assert any("died" in line and "restart the kernel" in line for line in lines), lines[-20:]
+    for _ in range(40):  # the fork server notices its parent is gone
+        if not _left_behind(token):
+            break
+        time.sleep(0.25)
+    assert _left_behind(token) == []
 
 
 def test_two_runs_at_once_do_not_clash(runs):
