@@ -310,11 +310,13 @@ multi.shutdown()
 # be one more large dependency and a Ray cluster (its own head and daemon processes)
 # to start before the first frame, even on one machine.
 #
-# A worker is a fresh process, so it gets the environment factory (and the policy
-# factory) by **pickling**: they must be importable from a module, not defined in a
-# notebook cell. (We tried a notebook function: the workers never got going, and at
-# TorchRL 0.14.1 the learner waits for them with no time limit; restart the kernel to
-# get out.) `rltutor.distributed` has the two we
+# A worker is a fresh process, so it gets the environment factory and the policy
+# factory by **pickling**. Keep them in a module, importable: a policy factory defined
+# in a notebook cell cannot be unpickled in the worker, the worker dies at start, and at
+# TorchRL 0.14.1 the learner then waits for it with no time limit (`shut_down_on_exit`
+# says which worker died; restart the kernel to get out). The env factory happens to
+# travel by cloudpickle, which copies a notebook function's code, but the same habit
+# serves both. `rltutor.distributed` has the two we
 # need: `make_pendulum(seed)`, a seeded Pendulum whose frames carry the id of the
 # process that stepped them (`worker_pid`), and `make_pendulum_actor(seed)`, the actor
 # of this lesson. The start method is **forkserver**: each worker is forked from a clean
