@@ -54,11 +54,18 @@ def exploration_kind(module: Any) -> str | None:
     return None if name is None else EXPLORATION_MODULES[name]
 
 
+def _point_mass(module: Any) -> bool:
+    # Delta / TanhDelta (a Decision Transformer's actor): every "sample" is the same action
+    dist = getattr(module, "distribution_class", None)
+    return getattr(dist, "__name__", "") in ("Delta", "TanhDelta")
+
+
 def exploration_modules(policy: Any) -> dict[str, list[torch.nn.Module]]:
     """The modules inside ``policy`` whose behaviour depends on the exploration type.
 
     Keys: ``"egreedy"`` (EGreedyModule), ``"noise"`` (additive Gaussian / OU noise),
-    ``"probabilistic"`` (modules that sample from a distribution).
+    ``"probabilistic"`` (modules that sample from a distribution; a ``Delta`` or
+    ``TanhDelta`` has nothing to sample and is left out).
 
     Args:
         policy: a policy module (anything else has no such modules).
@@ -72,6 +79,6 @@ def exploration_modules(policy: Any) -> dict[str, list[torch.nn.Module]]:
         kind = exploration_kind(module)
         if kind is not None:
             found[kind].append(module)
-        elif isinstance(module, ProbabilisticTensorDictModule):
+        elif isinstance(module, ProbabilisticTensorDictModule) and not _point_mass(module):
             found["probabilistic"].append(module)
     return found

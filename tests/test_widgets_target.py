@@ -96,3 +96,12 @@ def test_batched_env_is_not_asked_for_transforms_by_name():
     assert _transforms(batched) == []
     assert [type(t).__name__ for t in _transforms(TransformedEnv(batched, StepCounter()))] == [
         "StepCounter"]
+
+
+def test_default_explorer_on_a_dt_offers_no_exploration_menu(dt_policy):
+    # TanhDelta puts all its mass on one action: nothing to explore, so no menu, and the
+    # default (all controls) panel runs
+    env = offline.make_context_env(-100.0, context=4, steps=20)
+    panel = rltutor.explorer(env, dt_policy, steps=20)
+    assert "exploration" not in panel.controls and "target_return" in panel.controls
+    assert panel.last_error is None
