@@ -316,8 +316,7 @@ rltutor.interact_figure(target_figure, target_return=widgets.IntSlider(
 # slider only for a policy with an `EGreedyModule`.
 
 # %%
-rltutor.explorer(make_dt_env(-100.0), policy, controls=("target_return",), steps=100,
-                 seed=3, exploration="deterministic")
+rltutor.explorer(make_dt_env(-100.0), policy, controls=("target_return",), steps=100, seed=3)
 
 # %% [markdown]
 # ## Where conditioning stops
