@@ -132,8 +132,14 @@ def install_hints(shell: Any = None) -> bool:
     Args:
         shell: the IPython shell; None: the running one.
 
-    >>> install_hints()  # outside IPython: nothing to do
+    >>> from IPython.core.interactiveshell import InteractiveShell
+    >>> InteractiveShell.clear_instance()  # a fresh shell for the example
+    >>> install_hints()  # no IPython running: nothing to do
     False
+    >>> shell = InteractiveShell.instance()
+    >>> install_hints(shell), uninstall_hints(shell)
+    (True, True)
+    >>> InteractiveShell.clear_instance()
     """
     global _installed_on
     if shell is None:
@@ -155,8 +161,11 @@ def uninstall_hints(shell: Any = None) -> bool:
     Args:
         shell: the IPython shell; None: the one hints were installed on.
 
-    >>> uninstall_hints()
+    >>> from IPython.core.interactiveshell import InteractiveShell
+    >>> InteractiveShell.clear_instance()  # a fresh shell for the example
+    >>> uninstall_hints(InteractiveShell.instance())  # nothing of rltutor's installed
     False
+    >>> InteractiveShell.clear_instance()
     """
     global _installed_on
     shell = shell or _installed_on

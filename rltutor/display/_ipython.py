@@ -53,8 +53,16 @@ def install(text: bool = True, hints: bool = True) -> bool:
     Returns:
         True when installed, False (and nothing done) outside IPython.
 
-    >>> install()  # outside IPython: nothing to do
+    >>> from IPython.core.interactiveshell import InteractiveShell
+    >>> InteractiveShell.clear_instance()  # a fresh shell for the example
+    >>> install()  # no IPython running: nothing to do
     False
+    >>> shell = InteractiveShell.instance()
+    >>> install(), install()  # twice is harmless
+    (True, True)
+    >>> uninstall()
+    True
+    >>> InteractiveShell.clear_instance()
     """
     shell = _shell()
     if shell is None:
@@ -86,7 +94,9 @@ def uninstall() -> bool:
     Returns:
         True when something was restored in a running IPython, False outside IPython.
 
-    >>> uninstall()  # outside IPython
+    >>> from IPython.core.interactiveshell import InteractiveShell
+    >>> InteractiveShell.clear_instance()  # a fresh shell for the example
+    >>> uninstall()  # no IPython running
     False
     """
     shell = _shell()
