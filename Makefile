@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.rltutor-installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBMAKE_WORKERS ?= 2
 
-.PHONY: help venv lab test unit lint sync-check lessons sync bench lock clean site site-test
+.PHONY: help venv lab test unit lint sync-check doctest lessons sync bench lock clean site site-test
 
 help:
 	@echo "make lab    open the lessons in JupyterLab (http://127.0.0.1:8888, token auth)"
