@@ -58,16 +58,16 @@ def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
     eval_env = rltutor.make_env("CartPole-v1", seed=seed)
     torch.manual_seed(seed)
     value_net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[64, 64]),
-                                 in_keys=["observation"], out_keys=["action_value"])  # fmt: skip
+                                 in_keys=["observation"], out_keys=["action_value"])
     policy = TensorDictSequential(value_net, QValueModule(spec=train_env.action_spec))
     egreedy = EGreedyModule(spec=train_env.action_spec, eps_init=1.0, eps_end=0.05,
-                            annealing_num_steps=TOTAL_FRAMES)  # fmt: skip
+                            annealing_num_steps=TOTAL_FRAMES)
     collector = Collector(train_env, TensorDictSequential(policy, egreedy),
                           frames_per_batch=FRAMES_PER_BATCH, total_frames=TOTAL_FRAMES,
                           init_random_frames=WARMUP_FRAMES,
-                          auto_register_policy_transforms=False)  # fmt: skip
+                          auto_register_policy_transforms=False)
     buffer = ReplayBuffer(storage=LazyTensorStorage(20_000), batch_size=BATCH_SIZE,
-                          generator=torch.Generator().manual_seed(seed))  # fmt: skip
+                          generator=torch.Generator().manual_seed(seed))
     loss_fn = DQNLoss(policy, action_space=train_env.action_spec, delay_value=True)
     loss_fn.make_value_estimator(gamma=0.99)
     target_updater = SoftUpdate(loss_fn, eps=0.99)
@@ -107,7 +107,7 @@ def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
         if monitor is not None:
             eval_return = evaluate_and_keep_best() if frames % EVAL_EVERY == 0 else None
             monitor.update(frames=frames, loss=loss, epsilon=egreedy.eps.item(),
-                           eval_return=eval_return)  # fmt: skip
+                           eval_return=eval_return)
     if monitor is not None:
         with contextlib.redirect_stdout(io.StringIO()):
             monitor.close()
@@ -127,9 +127,9 @@ def plain_loop(*, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     q_network = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
-                              nn.Linear(64, 2))  # fmt: skip
+                              nn.Linear(64, 2))
     target_network = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64),
-                                   nn.Tanh(), nn.Linear(64, 2))  # fmt: skip
+                                   nn.Tanh(), nn.Linear(64, 2))
     target_network.load_state_dict(q_network.state_dict())
     optimizer = torch.optim.Adam(q_network.parameters(), lr=2.5e-3)
     size = 20_000
@@ -168,7 +168,7 @@ def plain_loop(*, seed: int = 0) -> dict:
             optimizer.step()
             with torch.no_grad():
                 for p, tp in zip(q_network.parameters(), target_network.parameters(),
-                                 strict=True):  # fmt: skip
+                                 strict=True):
                     tp.lerp_(p, 0.01)
     seconds = time.perf_counter() - start
     env.close()
@@ -201,13 +201,13 @@ def run() -> list[dict]:
     best = min(r["best"] for r in watched)
     return [
         row("training: lesson 11 loop, 10k CartPole frames, evals + live monitor", wall,
-            unit="s", target="< 30 s"),  # fmt: skip
+            unit="s", target="< 30 s"),
         row(f"  best greedy return (min over runs; load avg {load:.1f})", best,
-            unit="", target=">= 195"),  # fmt: skip
+            unit="", target=">= 195"),
         row("training frames/s: lesson's TorchRL loop (no evals, no monitor)", fps, plain_fps,
-            unit="frames/s", baseline_name="(gymnasium + PyTorch, cleanrl way)"),  # fmt: skip
+            unit="frames/s", baseline_name="(gymnasium + PyTorch, cleanrl way)"),
         row(f"training: monitor's share of loop time ({redraws:.0f} redraws)", share,
-            unit="%", target="< 5 %"),  # fmt: skip
+            unit="%", target="< 5 %"),
     ]
 
 

@@ -78,13 +78,13 @@ def trained():
     torch.manual_seed(0)
     env = make_env("CartPole-v1", seed=0)
     net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[16]),
-                           in_keys=["observation"], out_keys=["action_value"])  # fmt: skip
+                           in_keys=["observation"], out_keys=["action_value"])
     policy = TensorDictSequential(net, QValueModule(spec=env.action_spec))
     loss_fn = DQNLoss(policy, action_space=env.action_spec, delay_value=True)
     loss_fn.make_value_estimator(gamma=0.99)
     updater = SoftUpdate(loss_fn, eps=0.99)
     buffer = ReplayBuffer(storage=LazyTensorStorage(1000), batch_size=32,
-                          generator=torch.Generator().manual_seed(0))  # fmt: skip
+                          generator=torch.Generator().manual_seed(0))
     buffer.extend(env.rollout(300, RandomPolicy(env.action_spec), break_when_any_done=False))
     optimizer = torch.optim.Adam(loss_fn.parameters(), lr=1e-2)
     for _ in range(20):

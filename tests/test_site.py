@@ -28,12 +28,12 @@ MAX_BYTES = 20_000_000
 PIXEL = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
-)).decode()  # fmt: skip
+)).decode()
 
 
 def _lessons(n: int) -> list[site.Lesson]:
     return [site.Lesson(f"{i:02d}_l{i}", f"Lesson {i:02d} — Topic {i}", f"- idea {i}")
-            for i in range(1, n + 1)]  # fmt: skip
+            for i in range(1, n + 1)]
 
 
 # -- pure parts ----------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def test_the_learn_list_is_found_with_or_without_a_blank_line_under_its_heading(
 
 def test_a_lesson_without_a_learn_list_is_described_by_its_first_paragraph() -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "# Lesson 03 — Three\n\nWhat this is about.\n\nMore.")])  # fmt: skip
+        "# Lesson 03 — Three\n\nWhat this is about.\n\nMore.")])
     assert site.describe_lesson(stem="03_three", nb=nb).teaches == "What this is about."
 
 
@@ -97,7 +97,7 @@ def test_index_links_every_lesson_page_and_notebook() -> None:
 
 def _widget_output(*, still: bool) -> nbformat.NotebookNode:
     data = {site.WIDGET_VIEW: {"model_id": "ab" * 16, "version_major": 2, "version_minor": 0},
-            "text/plain": "FigureControls(children=(...))"}  # fmt: skip
+            "text/plain": "FigureControls(children=(...))"}
     if still:
         data["image/png"] = PIXEL
     return nbformat.v4.new_output("display_data", data)
@@ -107,9 +107,9 @@ def _page(*outputs: nbformat.NotebookNode) -> str:
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Lesson 01 — T\n\n$x^2$"),
         nbformat.v4.new_code_cell("w", execution_count=7, outputs=list(outputs)),
-    ])  # fmt: skip
+    ])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
-        "version_major": 2, "version_minor": 0, "state": {"ab" * 16: {}}}}  # fmt: skip
+        "version_major": 2, "version_minor": 0, "state": {"ab" * 16: {}}}}
     links = site.page_links(_lessons(2), 0)
     return site.render_page(site._exporter(), nb, name="01_l1", site=links)
 
@@ -126,7 +126,7 @@ def test_a_widget_with_a_still_shows_the_still_even_with_widget_state_saved() ->
 def test_a_widget_without_a_still_is_named_not_printed() -> None:
     output = _widget_output(still=False)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "w", execution_count=7, outputs=[output])])  # fmt: skip
+        "w", execution_count=7, outputs=[output])])
     assert site.widgets_without_still(nb) == [7]
     page = _page(output)
     assert "rlt-site-no-still" in page and "FigureControls(children" not in page
@@ -140,7 +140,7 @@ def test_pages_load_nothing_from_a_network() -> None:
 
 
 _REMOTE = re.compile(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*?"
-                     r"\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\"'\s>]*", re.I)  # fmt: skip
+                     r"\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\"'\s>]*", re.I)
 
 
 def _remote_sources(page: str) -> list[str]:
@@ -187,7 +187,7 @@ def test_a_tiny_course_builds_and_a_second_build_reuses_the_execution(tmp_path: 
     (library / "module.py").write_text("# changed")
     os.utime(library / "module.py", (now + 1, now + 1))
     assert not site.kept_run_is_current(kept=kept, source=source,
-                                        newest_change=site._newest_change(library))  # fmt: skip
+                                        newest_change=site._newest_change(library))
     kept.write_text(kept.read_text()[:100])
     assert not site.kept_run_is_current(kept=kept, source=source, newest_change=0)
 
@@ -199,7 +199,7 @@ def test_a_failing_lesson_is_named_with_its_error_line(tmp_path: Path) -> None:
         nbformat.v4.new_markdown_cell("# Lesson 01 — Broken"),
         nbformat.v4.new_code_cell("raise KeyError('observation')"),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}}), lessons / "01_broken.ipynb")  # fmt: skip
+                                "language": "python"}}), lessons / "01_broken.ipynb")
     with pytest.raises(RuntimeError, match=r"01_broken.ipynb: KeyError: 'observation'"):
         site.build_site(lessons_dir=lessons, out=tmp_path / "site", build=tmp_path / "b",
                         library=None)
@@ -299,7 +299,7 @@ def browser(built: Path):
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_FLAGS)  # fmt: skip
+                                     args=CHROMIUM_FLAGS)
         try:
             yield chromium
         finally:
@@ -339,7 +339,7 @@ def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str],
     context.route("**/*", route)
     page = context.new_page()
     page.on("console", lambda m: log.append(f"console {m.type}: {m.text}")
-            if m.type == "error" else None)  # fmt: skip
+            if m.type == "error" else None)
     page.on("pageerror", lambda e: log.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: log.append(f"failed to load {r.url[:100]}"))
     problems, seen_by_page = [], {}
@@ -348,7 +348,7 @@ def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str],
             log.clear()
             page.goto(base + path.name, wait_until="load")
             page.evaluate("() => Promise.all([...document.images].map(i => i.decode()"
-                          ".catch(() => null)))")  # fmt: skip
+                          ".catch(() => null)))")
             seen = page.evaluate(_INSPECT)
             seen_by_page[path.name] = seen
             problems += _page_problems(path.name, seen, list(log))

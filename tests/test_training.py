@@ -25,7 +25,7 @@ def env():
 def _q_policy(env, seed: int = 0):
     torch.manual_seed(seed)
     net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[16]),
-                           in_keys=["observation"], out_keys=["action_value"])  # fmt: skip
+                           in_keys=["observation"], out_keys=["action_value"])
     return TensorDictSequential(net, QValueModule(spec=env.action_spec))
 
 
@@ -60,7 +60,7 @@ def test_evaluate_is_the_same_whatever_ran_before(env):
 def test_evaluate_acts_greedily_even_with_egreedy_on_top(env):
     policy = _q_policy(env)
     noisy = TensorDictSequential(policy, EGreedyModule(spec=env.action_spec, eps_init=1.0,
-                                                       eps_end=1.0))  # fmt: skip
+                                                       eps_end=1.0))
     assert evaluate(env, noisy, seed=3) == evaluate(env, policy, seed=3)
 
 
@@ -85,7 +85,7 @@ def test_evaluate_stops_at_max_steps():
 
 def test_evaluate_works_on_a_lazy_policy(env):
     net = TensorDictModule(MLP(out_features=2, num_cells=[8]), in_keys=["observation"],
-                           out_keys=["action_value"])  # fmt: skip
+                           out_keys=["action_value"])
     policy = TensorDictSequential(net, QValueModule(spec=env.action_spec))
     assert evaluate(env, policy, episodes=1) > 0
 
@@ -119,7 +119,7 @@ def test_monitor_records_numbers_and_never_runs_anything():
     m.update(frames=20, eval_return=12)
     m.update(frames=20)
     assert m.history == {"eval_return": [(20, 12.0)], "loss": [(10, 0.5)],
-                         "epsilon": [(10, 0.9)]}  # fmt: skip
+                         "epsilon": [(10, 0.9)]}
     assert m.frames == 20 and m.redraws == 0
     assert m.best() == (20, 12.0)
 
@@ -181,7 +181,7 @@ def test_monitor_text_has_no_timings():
     m = TrainingMonitor(total_frames=1000, live=False)
     m.update(frames=500, loss=0.25, eval_return=200.0)
     assert str(m) == ("TrainingMonitor: 500 / 1,000 frames, best greedy return 200.0 at "
-                      "500 frames, last loss 0.25")  # fmt: skip
+                      "500 frames, last loss 0.25")
 
 
 # --- TrainingMonitor: drawing -------------------------------------------------------------
@@ -191,7 +191,7 @@ def _filled(live=False, **kwargs):
     m = TrainingMonitor(total_frames=1000, target_return=195, live=live, **kwargs)
     for frames in range(10, 1001, 10):
         m.update(frames=frames, loss=1.0 / frames, epsilon=1 - frames / 1000,
-                 eval_return=frames / 5 if frames % 100 == 0 else None)  # fmt: skip
+                 eval_return=frames / 5 if frames % 100 == 0 else None)
     return m
 
 

@@ -95,7 +95,7 @@ def describe_lesson(*, stem: str, nb: nbformat.NotebookNode) -> Lesson:
     heading = _TITLE.search(first)
     if heading is None:
         raise ValueError(f"{stem}: the first markdown cell has no '# title' line; every lesson "
-                         "opens with '# Lesson NN — what it is about'")  # fmt: skip
+                         "opens with '# Lesson NN — what it is about'")
     paragraphs = [p.strip() for p in first[heading.end():].split("\n\n") if p.strip()]
     teaches = paragraphs[0] if paragraphs else ""
     for i, paragraph in enumerate(paragraphs):
@@ -165,7 +165,7 @@ def index_notebook(lessons: list[Lesson]) -> nbformat.NotebookNode:
         + "\n".join(rows) + "\n</tbody>\n</table>"
     )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(intro),
-                                         nbformat.v4.new_markdown_cell(table)])  # fmt: skip
+                                         nbformat.v4.new_markdown_cell(table)])
     nb.metadata["title"] = "rltutor lessons"
     return nb
 
@@ -220,7 +220,7 @@ def _execute(source: Path, target: Path) -> float:
     # log_level: the kernel's start-up warnings (plain-TCP transport) are not lesson output
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                   resources={"metadata": {"path": str(source.parent)}}).execute()  # fmt: skip
+                   resources={"metadata": {"path": str(source.parent)}}).execute()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     nbformat.write(nb, partial)
@@ -294,7 +294,7 @@ def _exporter():
     from nbconvert import HTMLExporter
 
     return HTMLExporter(template_name="rltutor_site",
-                        extra_template_basedirs=[str(TEMPLATE_DIR)])  # fmt: skip
+                        extra_template_basedirs=[str(TEMPLATE_DIR)])
 
 
 def _write_static(exporter, out: Path) -> None:
@@ -303,7 +303,7 @@ def _write_static(exporter, out: Path) -> None:
     static.mkdir(parents=True, exist_ok=True)
     for source, name in [("static/index.css", "jupyterlab.css"),
                          ("static/theme-light.css", "theme-light.css"),
-                         ("static/theme-dark.css", "theme-dark.css")]:  # fmt: skip
+                         ("static/theme-dark.css", "theme-dark.css")]:
         (static / name).write_text(env.loader.get_source(env, source)[0])
     shutil.copy(TEMPLATE_DIR / "rltutor_site" / "site.css", static / "site.css")
 
@@ -313,7 +313,7 @@ def render_page(exporter, nb: nbformat.NotebookNode, *, name: str, site: dict) -
     nb = nbformat.from_dict(nb)
     nb.metadata.pop("widgets", None)  # the stills show only when there is no state to prefer
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name},
-                                                         "site": site})  # fmt: skip
+                                                         "site": site})
     return body
 
 
@@ -358,10 +358,10 @@ def build_site(
         shutil.copy(source, out / "notebooks" / source.name)
     home = {"index_href": "index.html", "prev": None, "next": None, "download": None}
     (out / "index.html").write_text(render_page(exporter, index_notebook(lessons),
-                                                name="index", site=home))  # fmt: skip
+                                                name="index", site=home))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {"pages": len(lessons) + 1, "how": {s.stem: how[s] for s in sources},
-            "no_still": no_still, "bytes": size}  # fmt: skip
+            "no_still": no_still, "bytes": size}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         report = build_site(lessons_dir=args.lessons, out=args.out, build=args.build,
-                            workers=args.workers)  # fmt: skip
+                            workers=args.workers)
     except (RuntimeError, FileNotFoundError, ValueError) as exc:
         print(f"make site: {exc}", file=sys.stderr)
         return 1
@@ -383,10 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {stem}: {how}")
     for stem, cells in report["no_still"].items():
         print(f"  warning: {stem}: widget with no image/png still in cell(s) "
-              f"{', '.join(f'[{c}]' for c in cells)}", file=sys.stderr)  # fmt: skip
+              f"{', '.join(f'[{c}]' for c in cells)}", file=sys.stderr)
     print(f"site: {report['pages']} pages, {report['bytes'] / 1e6:.1f} MB in {args.out} "
           f"({time.perf_counter() - start:.0f} s); open {args.out / 'index.html'} or run "
-          f"`python -m http.server -d {args.out}`")  # fmt: skip
+          f"`python -m http.server -d {args.out}`")
     return 0
 
 

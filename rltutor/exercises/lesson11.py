@@ -38,9 +38,9 @@ def observed_half_way(eps: float = 0.99, *, limit: int = 10_000) -> int:
 
     spec = OneHot(2)
     net = TensorDictModule(torch.nn.Linear(1, 2), in_keys=["observation"],
-                           out_keys=["action_value"])  # fmt: skip
+                           out_keys=["action_value"])
     loss = DQNLoss(TensorDictSequential(net, QValueModule(spec=spec)), action_space=spec,
-                   delay_value=True)  # fmt: skip
+                   delay_value=True)
     updater = SoftUpdate(loss, eps=eps)
     with torch.no_grad():
         for p in loss.parameters():
@@ -48,7 +48,7 @@ def observed_half_way(eps: float = 0.99, *, limit: int = 10_000) -> int:
     for step in range(1, limit + 1):
         updater.step()
         pairs = zip(loss.value_network_params.values(True, True),
-                    loss.target_value_network_params.values(True, True))  # fmt: skip
+                    loss.target_value_network_params.values(True, True))
         if max((o - t).abs().max().item() for o, t in pairs) < 0.5:
             return step
     raise RuntimeError(f"the target copy did not get half-way in {limit} updates")
@@ -150,7 +150,7 @@ def check_td_target(td_target: Any, loss_fn: Any, buffer: Any) -> Feedback:
         return not_done("td_target returns None: write its body, then run the check again")
     if not isinstance(answer, torch.Tensor):
         return wrong(f"td_target returned a {type(answer).__name__}; expected a tensor",
-                     "return reward + gamma * ... as a tensor")  # fmt: skip
+                     "return reward + gamma * ... as a tensor")
     n = batch.numel()
     if answer.numel() != n:
         return wrong(
