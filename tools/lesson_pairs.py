@@ -36,8 +36,12 @@ def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
 def lesson_files(folder: str | Path) -> list[Path]:
     """The lesson sources in ``folder``: files named like ``01_topic.py``.
 
-    >>> [p.name for p in lesson_files("lessons")][:1]  # doctest: +SKIP
-    ['01_tensordict_module.py']
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("01_first.py", "notes.py"):
+    ...     _ = (folder / name).write_text("# %%\\nx = 1\\n")
+    >>> [p.name for p in lesson_files(folder)]
+    ['01_first.py']
     """
     return sorted(Path(folder).glob("[0-9][0-9]_*.py"))
 
@@ -45,7 +49,14 @@ def lesson_files(folder: str | Path) -> list[Path]:
 def check_pairs(folder: str | Path) -> list[PairProblem]:
     """Every drift between the ``.py`` and ``.ipynb`` of each lesson, plus stray outputs.
 
-    >>> check_pairs("lessons")  # doctest: +SKIP
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "01_first.py").write_text("# %%\\nx = 1\\n")
+    >>> print(*check_pairs(folder))
+    01_first.py: has no paired 01_first.ipynb
+        fix: run `make sync` (jupytext --sync), then commit both files
+    >>> jupytext.write(jupytext.read(folder / "01_first.py"), folder / "01_first.ipynb")
+    >>> check_pairs(folder)
     []
     """
     folder = Path(folder)

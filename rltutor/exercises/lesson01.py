@@ -41,8 +41,13 @@ def _describe(value: Any) -> str:
 def check_first_reward(first_reward: Any, rollout_td: TensorDictBase) -> Feedback:
     """Is ``first_reward`` the reward of step 0 of ``rollout_td``, i.e. ``["next", "reward"][0]``?
 
-    >>> check_first_reward(rollout_td["next", "reward"][0], rollout_td).status  # doctest: +SKIP
+    >>> rewards = torch.tensor([[-1.5], [-0.7], [-0.2]])
+    >>> rollout_td = TensorDict({"next": {"reward": rewards}}, batch_size=[3])
+    >>> check_first_reward(rollout_td["next", "reward"][0], rollout_td).status
     'correct'
+    >>> print(check_first_reward(rollout_td["next", "reward"][1], rollout_td))
+    ✗ Not yet right: -0.7000 is the reward of step 1, not of the first step
+      Hint: the first step has index 0 along the rollout's batch dimension
     """
     rewards = rollout_td["next", "reward"].reshape(-1)
     if isinstance(first_reward, torch.Tensor) and first_reward.numel() == rewards.numel() > 1:
@@ -84,9 +89,10 @@ def _probe_observations(n: int = 256) -> TensorDict:
 def check_bounded_policy(bounded_policy: Any) -> Feedback:
     """Does ``bounded_policy`` map ``observation`` to an ``action`` that stays in [-2, 2]?
 
-    >>> policy = TensorDictModule(  # doctest: +SKIP
+    >>> from tensordict.nn import TensorDictModule
+    >>> policy = TensorDictModule(
     ...     nn.Sequential(nn.LazyLinear(1), nn.Hardtanh(-2, 2)), ["observation"], ["action"])
-    >>> check_bounded_policy(policy).status  # doctest: +SKIP
+    >>> check_bounded_policy(policy).status
     'correct'
     """
     if isinstance(bounded_policy, nn.Module) and not isinstance(

@@ -35,9 +35,11 @@ def _linear_widths(module: nn.Module) -> list[int]:
 def check_mlp_actor(mlp_actor: Any) -> Feedback:
     """Is ``mlp_actor`` an ``Actor`` with the action spec around an MLP 32-ReLU-32-ReLU-1?
 
+    >>> from torchrl.data import Bounded
+    >>> spec = Bounded(-2.0, 2.0, shape=(1,))  # Pendulum's action spec
     >>> actor = Actor(MLP(out_features=1, num_cells=[32, 32], activation_class=nn.ReLU),
-    ...               spec=env.action_spec)  # doctest: +SKIP
-    >>> check_mlp_actor(actor).status  # doctest: +SKIP
+    ...               spec=spec)
+    >>> check_mlp_actor(actor).status
     'correct'
     """
     if not isinstance(mlp_actor, Actor):
@@ -92,9 +94,20 @@ def check_mlp_actor(mlp_actor: Any) -> Feedback:
 def check_pixel_actor(pixel_actor: Any, pixel_env: Any) -> Feedback:
     """Does ``pixel_actor`` read ``pixels`` through a ConvNet (8, 16, 16 channels) to an action?
 
-    >>> net = nn.Sequential(ConvNet(num_cells=[8, 16, 16]), MLP(out_features=1))  # doctest: +SKIP
-    >>> actor = Actor(net, in_keys=["pixels"], spec=env.action_spec)  # doctest: +SKIP
-    >>> check_pixel_actor(actor, env).status  # doctest: +SKIP
+    The likeliest slip, keeping Actor's default key, is caught before any frame is drawn:
+
+    >>> print(check_pixel_actor(Actor(MLP(out_features=1)), None))
+    ✗ Not yet right: the actor reads ['observation'], but it should see only the image
+      Hint: Actor reads 'observation' by default: pass in_keys=['pixels']
+
+    A right answer, checked on frames rendered by pygame (over a second, so not run here):
+
+    >>> from torchrl.envs import GymEnv, ToTensorImage, TransformedEnv
+    >>> net = nn.Sequential(ConvNet(num_cells=[8, 16, 16]), MLP(out_features=1))
+    >>> actor = Actor(net, in_keys=["pixels"])
+    >>> env = TransformedEnv(GymEnv("Pendulum-v1", from_pixels=True),  # renders  # doctest: +SKIP
+    ...                      ToTensorImage())
+    >>> check_pixel_actor(actor, env).status  # renders a 500x500 frame  # doctest: +SKIP
     'correct'
     """
     if not isinstance(pixel_actor, TensorDictModuleBase):

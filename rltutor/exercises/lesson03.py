@@ -59,7 +59,16 @@ def _is_probabilistic_actor(actor: Any, name: str) -> Feedback | None:
 def check_gentle_actor(gentle_actor: Any) -> Feedback:
     """Does ``gentle_actor`` sample varied Pendulum torques that never leave [-1, 1]?
 
-    >>> check_gentle_actor(actor_with_tanhnormal_low_minus1_high_1).status  # doctest: +SKIP
+    >>> from tensordict.nn import NormalParamExtractor, TensorDictModule
+    >>> from torch import nn
+    >>> from torchrl.modules import MLP, TanhNormal
+    >>> backbone = TensorDictModule(
+    ...     nn.Sequential(MLP(out_features=2, num_cells=[16]), NormalParamExtractor()),
+    ...     in_keys=["observation"], out_keys=["loc", "scale"])
+    >>> actor = ProbabilisticActor(backbone, in_keys=["loc", "scale"],
+    ...                            distribution_class=TanhNormal, return_log_prob=True,
+    ...                            distribution_kwargs={"low": -1.0, "high": 1.0})
+    >>> check_gentle_actor(actor).status
     'correct'
     """
     problem = _is_probabilistic_actor(gentle_actor, "gentle_actor")
@@ -103,7 +112,15 @@ def check_gentle_actor(gentle_actor: Any) -> Feedback:
 def check_probs_actor(probs_actor: Any) -> Feedback:
     """Does ``probs_actor`` sample one-hot CartPole actions from ``probs`` (not logits)?
 
-    >>> check_probs_actor(actor_reading_probs).status  # doctest: +SKIP
+    >>> from tensordict.nn import TensorDictModule
+    >>> from torch import nn
+    >>> from torchrl.modules import MLP, OneHotCategorical
+    >>> backbone = TensorDictModule(
+    ...     nn.Sequential(MLP(out_features=2, num_cells=[16]), nn.Softmax(dim=-1)),
+    ...     in_keys=["observation"], out_keys=["probs"])
+    >>> actor = ProbabilisticActor(backbone, in_keys=["probs"], return_log_prob=True,
+    ...                            distribution_class=OneHotCategorical)
+    >>> check_probs_actor(actor).status
     'correct'
     """
     problem = _is_probabilistic_actor(probs_actor, "probs_actor")

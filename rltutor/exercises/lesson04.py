@@ -37,9 +37,9 @@ def _eps_after(module: EGreedyModule, calls: int) -> float:
 def check_annealed_egreedy(annealed: Any) -> Feedback:
     """Is ``annealed`` an ``EGreedyModule`` whose epsilon goes 1.0 -> 0.05 in 500 ``.step()`` s?
 
-    >>> from torchrl.envs import GymEnv  # doctest: +SKIP
-    >>> spec = GymEnv("Pendulum-v1").action_spec  # doctest: +SKIP
-    >>> check_annealed_egreedy(EGreedyModule(spec, 1.0, 0.05, 500)).status  # doctest: +SKIP
+    >>> from torchrl.data import Bounded
+    >>> spec = Bounded(-2.0, 2.0, shape=(1,))  # Pendulum's action spec
+    >>> check_annealed_egreedy(EGreedyModule(spec, 1.0, 0.05, 500)).status
     'correct'
     """
     if not isinstance(annealed, EGreedyModule):
@@ -88,8 +88,13 @@ def _find(module: TensorDictModuleBase, kind: type) -> list[Any]:
 def check_noisy_policy(noisy_policy: Any, policy: TensorDictModuleBase, env: Any) -> Feedback:
     """Is ``noisy_policy`` = ``policy`` + constant Gaussian noise of scale 0.5, clipped by spec?
 
-    >>> check_noisy_policy(None, policy, env).status  # doctest: +SKIP
-    'not done yet'
+    >>> from torchrl.envs import GymEnv
+    >>> from torchrl.modules import MLP, Actor
+    >>> env = GymEnv("Pendulum-v1")
+    >>> policy = Actor(MLP(out_features=1, num_cells=[8]), spec=env.action_spec)
+    >>> noise = AdditiveGaussianModule(spec=env.action_spec, sigma_init=0.5, sigma_end=0.5)
+    >>> check_noisy_policy(TensorDictSequential(policy, noise), policy, env).status
+    'correct'
     """
     if not isinstance(noisy_policy, TensorDictSequential):
         return wrong(

@@ -57,8 +57,14 @@ def _check_value_net(q_policy: TensorDictModuleBase, td: TensorDictBase, n: int)
 def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
     """Does ``q_policy`` write action_value, its one-hot argmax and the chosen value?
 
-    >>> check_qvalue_policy(None, env).status  # doctest: +SKIP
-    'not done yet'
+    >>> from tensordict.nn import TensorDictModule
+    >>> from torchrl.envs import GymEnv
+    >>> env = GymEnv("CartPole-v1")
+    >>> net = TensorDictModule(torch.nn.Linear(4, 2), in_keys=["observation"],
+    ...                        out_keys=["action_value"])
+    >>> check_qvalue_policy(TensorDictSequential(net, QValueModule(spec=env.action_spec)),
+    ...                     env).status
+    'correct'
     """
     if not isinstance(q_policy, TensorDictModuleBase):
         return wrong(

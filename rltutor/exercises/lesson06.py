@@ -29,7 +29,19 @@ def _recurrent_modules(policy: Any) -> list[Any]:
 def check_gru_policy(gru_policy: Any, gru_env: Any) -> Feedback:
     """Is ``gru_policy`` a GRU policy reading ``position`` whose state ``gru_env`` carries?
 
-    >>> check_gru_policy(policy, env).status  # doctest: +SKIP
+    >>> from tensordict.nn import TensorDictModule, TensorDictSequential
+    >>> from torchrl.envs import GymEnv, InitTracker, TransformedEnv, UnaryTransform
+    >>> from torchrl.modules import GRUModule
+    >>> env = TransformedEnv(GymEnv("Pendulum-v1"), InitTracker())
+    >>> env = env.append_transform(UnaryTransform(
+    ...     in_keys=["observation"], out_keys=["position"], fn=lambda obs: obs[..., :2]))
+    >>> gru = GRUModule(input_size=2, hidden_size=16, in_key="position", out_key="memory")
+    >>> head = TensorDictModule(torch.nn.Linear(16, 1), in_keys=["memory"], out_keys=["action"])
+    >>> policy = TensorDictSequential(gru, head)
+    >>> check_gru_policy(policy, env).status  # no primer yet: the state is not carried
+    'wrong'
+    >>> env = env.append_transform(gru.make_tensordict_primer())
+    >>> check_gru_policy(policy, env).status
     'correct'
     """
     from torchrl.modules import GRUModule
@@ -100,7 +112,7 @@ def check_episode_replay(replayed_memory: Any, two_episodes: TensorDictBase,
     ``two_episodes`` holds only ``position`` and ``is_init`` (two episodes back to back);
     the check steps ``policy`` through it to find the memory it had while acting.
 
-    >>> check_episode_replay(None, two_episodes, policy).status  # doctest: +SKIP
+    >>> check_episode_replay(None, None, None).status  # the learner's cell still holds None
     'not done yet'
     """
     if isinstance(replayed_memory, TensorDictBase):

@@ -25,8 +25,10 @@ PARTS = ("direction", "force")
 def check_gentle_actor(my_actor: Any, env: Any) -> Feedback:
     """Does ``my_actor`` write both action parts, their log-probs, and push at most 0.5?
 
-    >>> check_gentle_actor(actor, PuckEnv()).status  # doctest: +SKIP
-    'correct'
+    >>> from rltutor.toy_envs import PuckEnv
+    >>> print(check_gentle_actor(torch.nn.Linear(3, 2), PuckEnv()))
+    ✗ Not yet right: my_actor is a Linear, not a TensorDict module
+      Hint: build a ProbabilisticActor(network, in_keys=['params'], ...)
     """
     from torchrl.envs import ExplorationType, set_exploration_type
 
@@ -96,7 +98,7 @@ def check_flipped_log_prob(flipped_log_prob: Any, rollout_td: TensorDictBase,
     The reference asks ``actor``'s distribution for the log-probability of each step's
     action with its direction flipped and its force kept.
 
-    >>> check_flipped_log_prob(None, rollout_td, actor).status  # doctest: +SKIP
+    >>> check_flipped_log_prob(None, None, None).status  # the learner's cell still holds None
     'not done yet'
     """
     direction = rollout_td["action", "direction_log_prob"]

@@ -25,8 +25,14 @@ TOTAL_FRAMES = 160
 def check_env2_rewards(env2_rewards: Any, rollout_td: TensorDictBase) -> Feedback:
     """Is ``env2_rewards`` ``rollout_td["next", "reward"][2]`` (batch dims are [env, time])?
 
-    >>> check_env2_rewards(rollout_td["next", "reward"][2], rollout_td).status  # doctest: +SKIP
+    >>> from tensordict import TensorDict
+    >>> rewards = torch.arange(20.0).reshape(4, 5, 1)  # 4 environments, 5 steps each
+    >>> rollout_td = TensorDict({"next": {"reward": rewards}}, batch_size=[4, 5])
+    >>> check_env2_rewards(rollout_td["next", "reward"][2], rollout_td).status
     'correct'
+    >>> print(check_env2_rewards(rollout_td["next", "reward"][:, 2], rollout_td))
+    ✗ Not yet right: those are the 4 rewards of *step* 2, one per environment
+      Hint: the first batch dimension is the environment, the second is time: index [2] (or [2, :])
     """
     rewards = rollout_td["next", "reward"]  # [envs, time, 1]
     if not isinstance(env2_rewards, torch.Tensor):
@@ -56,9 +62,13 @@ def check_env2_rewards(env2_rewards: Any, rollout_td: TensorDictBase) -> Feedbac
 def check_collector(my_collector: Any) -> Feedback:
     """Does ``my_collector`` yield [4, 20] batches (80 frames), 160 frames in total?
 
-    >>> check_collector(Collector(SerialEnv(4, f), policy, frames_per_batch=80,
+    >>> from torchrl.collectors import Collector
+    >>> from torchrl.envs import GymEnv, SerialEnv
+    >>> from torchrl.envs.utils import RandomPolicy
+    >>> env = SerialEnv(4, lambda: GymEnv("Pendulum-v1"))
+    >>> check_collector(Collector(env, RandomPolicy(env.action_spec), frames_per_batch=80,
     ...                           total_frames=160, auto_register_policy_transforms=True)
-    ...                 ).status  # doctest: +SKIP
+    ...                 ).status
     'correct'
     """
     from torchrl.collectors import BaseCollector

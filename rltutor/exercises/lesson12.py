@@ -44,8 +44,12 @@ def check_new_target(new_policy: Any, new_env: Any, *, actor: Any) -> Feedback:
         new_env: the learner's environment (target return -250, context stacks).
         actor: the lesson's trained actor (the one the wrapper must hold).
 
-    >>> check_new_target(policy, env, actor=actor).status  # doctest: +SKIP
-    'correct'
+    The likeliest slip, handing over the trained actor itself, is caught first:
+
+    >>> from torchrl.envs import GymEnv
+    >>> print(check_new_target(torch.nn.Linear(3, 1), GymEnv("Pendulum-v1"), actor=None))
+    ✗ Not yet right: new_policy is a Linear, not a DecisionTransformerInferenceWrapper
+      Hint: new_policy = DecisionTransformerInferenceWrapper(actor, inference_context=K)
     """
     from torchrl.modules import DecisionTransformerInferenceWrapper
 
@@ -114,8 +118,16 @@ def check_context_buffer(
         data: the lesson's episodes ``[episodes, time]`` with ``return_to_go``.
         context: the window length asked for.
 
-    >>> check_context_buffer(buffer, 24, data=data).status  # doctest: +SKIP
-    'correct'
+    A buffer that stores whole episodes but does not crop them samples whole episodes:
+
+    >>> from tensordict import TensorDict
+    >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
+    >>> data = TensorDict(observation=torch.randn(2, 20, 3), batch_size=[2, 20])
+    >>> buffer = ReplayBuffer(storage=LazyTensorStorage(2), batch_size=32)
+    >>> indices = buffer.extend(data)
+    >>> print(check_context_buffer(buffer, 24, data=data))
+    ✗ Not yet right: a sample has batch size (32, 20): windows of 20 steps, not 8
+      Hint: RandomCropTensorDict(8, sample_dim=-1) cuts 8 steps along time (the last dimension)
     """
     from torchrl.data import ReplayBuffer
 
