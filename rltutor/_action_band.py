@@ -24,7 +24,9 @@ from typing import Any
 import torch
 from tensordict.nn import ProbabilisticTensorDictModule
 
-__all__ = ["action_band"]
+from rltutor._greedy import action_leaves
+
+__all__ = ["action_band", "action_bands"]
 
 _SAMPLES = 400  # per step: the 5 % and 95 % points to about ±0.02 of the band's width
 
@@ -78,3 +80,69 @@ def action_band(
         levels = torch.tensor([low_q, high_q], dtype=samples.dtype, device=samples.device)
         low, high = torch.quantile(samples, levels, dim=0)
     return low, high
+
+
+def action_bands(
+    policy: Any, td: Any, *, quantiles: tuple[float, float] = (0.05, 0.95)
+) -> dict[str, Any] | None:
+    """Where each part of ``policy``'s action falls, by part name (as ``action_leaves``
+    names them: ``"action"`` for a plain tensor, ``"force"`` in a composite action).
+
+    A continuous part gets ``(low, high)``, its ``quantiles`` at every step; a discrete
+    part (index or one-hot) gets the probability of each choice, shaped ``(*batch, n)``,
+    estimated from the same seeded samples. ``None`` where there is nothing to draw: no
+    probabilistic module (or several), or its parameters missing from ``td``.
+
+    Args:
+        policy: the policy that made the rollout.
+        td: the rollout (``[T]`` or ``[envs, T]``), holding the distribution parameters.
+        quantiles: the low and high probability of a continuous part's band.
+
+    >>> import rltutor
+    >>> env = rltutor.make_env("CartPole-v1")
+    >>> actor = rltutor.make_categorical_actor(env)
+    >>> td = rltutor.rollout(env, actor, steps=4, exploration="random", seed=0)
+    >>> probs = action_bands(actor, td)["action"]
+    >>> probs.shape, bool(torch.allclose(probs.sum(-1), torch.ones(4)))
+    (torch.Size([4, 2]), True)
+    """
+    low_q, high_q = quantiles
+    if not 0.0 <= low_q < high_q <= 1.0:
+        raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got "
+                         f"{quantiles!r}")
+    module = _probabilistic_module(policy)
+    taken = td.get("action", None) if hasattr(td, "get") else None
+    if module is None or taken is None:
+        return None
+    keys = list(module.in_keys)
+    if any(k not in td.keys(include_nested=True) for k in keys):
+        return None
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        samples = module.get_dist(td.select(*keys)).sample((_SAMPLES,))
+    if not isinstance(samples, torch.Tensor):  # a composite: its parts under "action"
+        samples = samples.get("action", None)
+        if samples is None:
+            return None
+    drawn = dict(action_leaves(samples))
+    bands: dict[str, Any] = {}
+    for name, part in action_leaves(taken):
+        sample = drawn.get(name)
+        if sample is None or sample.shape[1:] != part.shape:
+            continue
+        bands[name] = _part_band(sample, part, td.batch_dims, (low_q, high_q))
+    return bands or None
+
+
+def _part_band(samples: torch.Tensor, taken: torch.Tensor, batch_dims: int,
+               quantiles: tuple[float, float]) -> Any:
+    """``(low, high)`` for a float part, the frequency of each choice for a discrete one."""
+    if samples.is_floating_point():
+        levels = torch.tensor(quantiles, dtype=samples.dtype, device=samples.device)
+        low, high = torch.quantile(samples, levels, dim=0)
+        return low, high
+    if taken.ndim > batch_dims and taken.shape[-1] > 1:  # one-hot
+        return samples.float().mean(0)
+    index = samples.reshape(*samples.shape[:batch_dims + 1]).long()
+    choices = int(max(index.max(), taken.max())) + 1
+    return torch.nn.functional.one_hot(index, choices).float().mean(0)

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from rltutor._png import encode_png
 from rltutor.plots._axes import done_xy, finite_range, return_so_far, stable_limits
+from rltutor.plots._band_artists import BandArtists, greedy_label
+from rltutor.plots._bands import band_series
 from rltutor.plots._series import RolloutSeries, action_choices, names_for, rollout_series
 
 __all__ = ["RolloutFigure"]
@@ -51,8 +52,10 @@ class RolloutFigure(Figure):
         env: the environment the rollout came from (names observations, counts choices).
         figsize: width and height in inches.
         dpi: pixels per inch.
-        action_band: ``(low, high)`` per step of a probabilistic policy's action
-            distribution (e.g. its 5 % and 95 % points), drawn around the action.
+        action_band: ``(low, high)`` per step for the first action part, or a dict by
+            part name of ``(low, high)`` (continuous) or choice probabilities (discrete).
+        band_of: ``"distribution"`` (a probabilistic actor's) or ``"noise"`` (a noise
+            module's, around the action without noise): names the band in the legend.
 
     >>> from rltutor import make_env, make_actor, rollout
     >>> env = make_env("Pendulum-v1")
@@ -75,6 +78,7 @@ class RolloutFigure(Figure):
         figsize: tuple[float, float] = (8.5, 5.8),
         dpi: float = 96,
         action_band: Any = None,
+        band_of: str = "distribution",
     ) -> None:
         # Fixed margins instead of a layout engine: constrained layout would re-measure
         # every tick label on each redraw (about half the cost of a frame).
@@ -87,7 +91,7 @@ class RolloutFigure(Figure):
         self._background: Any = None
         self._background_key: tuple | None = None
         series = self._series(td, explored, greedy_action)
-        self._band = _band_arrays(action_band)
+        self._band, self._band_of = action_band, band_of
         self._build(series, title)
         self._set(series)
 
@@ -160,9 +164,7 @@ class RolloutFigure(Figure):
              for _ in range(part.width)]
             for ax, part in zip(self.ax_actions, s.actions)
         ]
-        self._band_lines = [  # the first action panel only: a plain tensor action's band
-            self.ax_action.plot([], [], lw=0.9, ls=":", color="C0", alpha=0.9, zorder=2,
-                                label="5-95 % of the distribution")[0] for _ in range(2)]
+        self._bands = BandArtists(self.ax_actions, s.actions)
         self._explored = [
             ax.plot([], [], ls="none", marker="x", ms=5, mew=1.2, color=_EXPLORED_COLOR,
                     label="exploratory step", zorder=4)[0]
@@ -227,20 +229,21 @@ class RolloutFigure(Figure):
         envs = range(len(self._obs) - 1, -1, -1)  # env 0 last: drawn on top
         return [*(line for b in envs for line in self._obs[b]),
                 *(line for b in envs for part in self._acts[b] for line in part),
-                *self.greedy_lines, *self._band_lines, *self._explored_others,
+                *self.greedy_lines, *self._bands.artists, *self._explored_others,
                 *self._explored,
                 *(self._rewards[b] for b in envs), *self.done_lines]
 
     # -- updating (every rollout) -------------------------------------------------------
     def update(self, td: Any, *, explored: Any = None, greedy_action: Any = None,
-               title: str | None = None, action_band: Any = None) -> RolloutFigure:
+               title: str | None = None, action_band: Any = None,
+               band_of: str = "distribution") -> RolloutFigure:
         """Show another rollout on the same axes and lines; returns ``self``.
 
         A rollout with a different layout (observation size, action parts, number of
         envs) rebuilds the axes once; the Figure object stays the same.
         """
         s = self._series(td, explored, greedy_action)
-        self._band = _band_arrays(action_band)
+        self._band, self._band_of = action_band, band_of
         if self._layout(s) != self._shape:
             self.clear()
             self._build(s, title)
@@ -257,23 +260,24 @@ class RolloutFigure(Figure):
             for i, line in enumerate(lines):
                 line.set_data(x, obs[b, :, i])
         explored_any = s.explored is not None and bool(s.explored.any())
-        shown: list[Any] = []
-        action_ranges = []
+        bands = band_series(self._band, s.actions, s.num_envs)
+        band_handles = self._bands.set(x, bands, self._band_of)
+        action_ranges, legends = [], []
         for p, part in enumerate(s.actions):
             values = s.per_env(part.values).reshape(s.num_envs, T, -1)
             for b in range(s.num_envs):
                 for d, line in enumerate(self._acts[b][p]):
                     line.set_data(x, values[b, :, d])
-            # the deterministic action of env 0, shown where it matters: something explored
             greedy = None if part.greedy is None else s.per_env(part.greedy).reshape(
                 s.num_envs, T, -1)[0]
-            band = self._band if p == 0 and part.width == 1 and not part.discrete else None
-            # the deterministic action, shown where it means something: an explored step,
-            # or a distribution the action is drawn from
+            band = bands[p]
+            # the deterministic action of env 0, shown where it means something: an
+            # explored step, or a band the action is drawn from
             visible = greedy is not None and (explored_any or band is not None)
             for d, line in enumerate(self._greedy[p]):
                 line.set_visible(visible)
                 line.set_data((x, greedy[:, d]) if visible else ([], []))
+                line.set_label(greedy_label(self._band_of))
             mask = None if part.explored is None else s.per_env(part.explored)
             if mask is not None and mask[0].any():
                 self._explored[p].set_data(x[mask[0]], values[0, :, 0][mask[0]])
@@ -283,20 +287,20 @@ class RolloutFigure(Figure):
                 rest = mask[1:] if mask is not None else np.zeros((0, T), bool)
                 xs = np.broadcast_to(x, rest.shape)[rest]
                 self._explored_others[p].set_data(xs, values[1:, :, 0][rest])
-            if p == 0:
-                edges = [] if band is None else [b.reshape(s.num_envs, T)[0] for b in band]
-                for line, edge in zip(self._band_lines, edges or [None, None]):
-                    line.set_data((x, edge) if edge is not None else ([], []))
-                shown = [self._acts[0][0][0]] + ([self._greedy[0][0]] if visible else [])
-                shown += self._band_lines[:1] if edges else []
-            if mask is not None and mask.any() and len(shown) < 3:
+            shown = [self._acts[0][p][0]] + ([self._greedy[p][0]] if visible else [])
+            shown += [band_handles[p]] if band_handles[p] is not None else []
+            if mask is not None and mask.any():
                 shown.append(self._explored[p])
+            legends.append(shown)
+            edges = () if band is None or band.low is None else (band.low[0], band.high[0])
             action_ranges.append(None if part.discrete else finite_range(
-                values, greedy, *(band if band is not None else ())))
-        # The legend lists only what is drawn; rebuilt only when that changes.
-        if tuple(shown) != self._legend_for:
-            self.ax_action.legend(handles=shown, **_LEGEND, ncols=3)
-            self._legend_for = tuple(shown)
+                values, greedy, *edges))
+        # The legends list only what is drawn; rebuilt only when that changes.
+        key = tuple((h, h.get_label()) for shown in legends for h in shown)
+        if key != self._legend_for:
+            for ax, shown in zip(self.ax_actions, legends):
+                ax.legend(handles=shown, **_LEGEND, ncols=len(shown))
+            self._legend_for = key
         rewards = s.per_env(s.reward)
         each = float(rewards.flat[0]) if rewards.size else 0.0
         constant = rewards.size > 1 and bool(np.all(rewards == each))
@@ -389,12 +393,4 @@ def _env_style(env: int) -> dict[str, Any]:
     if env == 0:
         return {"lw": 1.2, "zorder": 2.5}
     return {"lw": 0.8, "alpha": 0.35, "zorder": 2}
-
-
-def _band_arrays(band: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(low, high)`` as float arrays, or None."""
-    if band is None:
-        return None
-    low, high = band
-    return tuple(np.asarray(torch.as_tensor(b).detach().cpu().float()) for b in (low, high))
 

@@ -16,9 +16,10 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from rltutor._action_band import action_band
+from rltutor._action_band import action_bands
 from rltutor._exploration import exploration_modules
 from rltutor._greedy import record_greedy
+from rltutor._noise_band import noise_band
 from rltutor.envs import check_seed, env_id
 from rltutor.plots import RolloutFigure
 from rltutor.rollouts import (
@@ -91,9 +92,12 @@ class Explorer(LivePanel):
         found = exploration_modules(policy)
         self.egreedy = found["egreedy"]
         # a probabilistic policy with no module that replaces or perturbs its action: its
-        # samples get a band of the distribution, not a mark on every step
+        # samples get a band of the distribution, not a mark on every step; one noise
+        # module on a deterministic actor: a band of the noise around the unperturbed action
         self._samples_only = bool(found["probabilistic"]) and not (found["egreedy"]
                                                                    or found["noise"])
+        self._noise = (found["noise"][0] if len(found["noise"]) == 1 and not (
+            found["egreedy"] or found["probabilistic"]) else None)
         # a Decision Transformer: the env's TargetReturn feeds what the policy reads
         self.targets = target_return_transforms(env, policy)
         explores = any(found.values())
@@ -176,13 +180,20 @@ class Explorer(LivePanel):
         with _one_torch_thread():
             self._update()
 
-    def _marks_and_band(self, td: Any, explored: torch.Tensor, exploration: str) -> tuple:
-        """Marks only where a module replaced or perturbed the action; for a policy that
-        only samples, no marks but the 5-95 % band of its distribution (if it has one)."""
-        if not self._samples_only:
-            return explored, None
-        band = None if exploration == "deterministic" else action_band(self.policy, td)
-        return torch.zeros_like(explored), band
+    def _marks_and_band(self, td: Any, greedy: Any, explored: torch.Tensor,
+                        exploration: str) -> tuple:
+        """``(marks, band, band_of)``: marks where a module replaced the action (ε-greedy);
+        for a policy that only samples, no marks but the 5-95 % band of its distribution;
+        for one noise module, no marks but the 5-95 % band of its noise."""
+        if exploration == "deterministic":
+            return explored, None, "distribution"
+        if self._samples_only:
+            return torch.zeros_like(explored), action_bands(self.policy, td), "distribution"
+        if self._noise is not None and isinstance(greedy, torch.Tensor):
+            band = noise_band(self._noise, greedy, td)
+            if band is not None:
+                return torch.zeros_like(explored), band, "noise"
+        return explored, None, "distribution"
 
     def _value(self, name: str) -> Any:
         widget = self.controls.get(name)
@@ -209,16 +220,18 @@ class Explorer(LivePanel):
                          break_when_done=False)  # seeded, and on past episode ends
         rolled = time.perf_counter()
         greedy, explored = recorder.result(td)
-        explored, band = self._marks_and_band(td, explored, exploration)
+        marks, band, band_of = self._marks_and_band(td, greedy, explored, exploration)
+        if self._samples_only:  # a sample is no exploration step: the summary counts none
+            explored = marks
         compared = time.perf_counter()
         envs = f" × {td.shape[0]} envs" if td.batch_dims > 1 else ""
         title = f"{self._env_name}{envs} · exploration={exploration}"
         if self.figure is None:
-            self.figure = RolloutFigure(td, explored=explored, greedy_action=greedy, title=title,
-                                        env=self.env, action_band=band)
+            self.figure = RolloutFigure(td, explored=marks, greedy_action=greedy, title=title,
+                                        env=self.env, action_band=band, band_of=band_of)
         else:
-            self.figure.update(td, explored=explored, greedy_action=greedy, title=title,
-                               action_band=band)
+            self.figure.update(td, explored=marks, greedy_action=greedy, title=title,
+                               action_band=band, band_of=band_of)
         # shown at its own pixel size (a stretched PNG looks blurry); the size changes only
         # when the figure gains or loses an action panel
         width, height = self.figure.canvas.get_width_height()
