@@ -201,9 +201,13 @@ rltutor.interact_figure(
 
 # %% [markdown]
 # The explorer from lesson 01 reads composite actions too: one panel per part. This
-# policy only samples, so the explorer puts no red crosses on it: those mark steps where
-# an exploration module replaced or perturbed the action (lesson 04), and here every step
-# is a sample. Pick `mean` in its dropdown to see which part has no mean to offer.
+# policy only samples, so the explorer puts no red crosses on it (those mark steps where
+# an exploration module replaced the action, lesson 04). Instead each panel shows the
+# distribution the sample came from. On the `direction` panel, the shaded ribbon on each
+# row is as tall as the probability of that choice, and the black dashes sit on the
+# deterministic choice; on the `force` panel, the dashed line is the deterministic force
+# and the dotted lines bound the middle 90 % of its distribution. Pick `mean` in the dropdown to see which
+# part has no mean to offer.
 
 # %%
 rltutor.explorer(env, actor, controls=("exploration", "seed", "steps"), steps=100)

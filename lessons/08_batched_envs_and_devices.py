@@ -166,7 +166,11 @@ print("noisy rollout on the 3 envs:", env.rollout(5, noisy_policy).batch_size)
 # ## Play: the device control
 #
 # The explorer from lesson 04 works on batched environments too: its plot draws one
-# line per environment. Its **device** dropdown offers only the devices this machine
+# line per environment. The noise module perturbs every step of every environment, so
+# rather than mark each step the explorer draws, for env 0, the action without noise
+# (dashed) and the dotted band where 90 % of the noisy actions fall: ±1.645 σ around it,
+# with the module's default σ = 1, clipped to the action bounds [-2, 2] as the actions
+# are. Its **device** dropdown offers only the devices this machine
 # has. Choosing one moves the environment, the policy's parameters *and* the spec the
 # exploration module keeps (`policy.to(device)` alone would leave that spec behind);
 # the summary says where the action tensor ended up.

@@ -119,7 +119,9 @@ def action_bands(
         return None
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        samples = module.get_dist(td.select(*keys)).sample((_SAMPLES,))
+        dist = module.get_dist(td.select(*keys))
+        samples = dist.sample((_SAMPLES,))
+    exact = _choice_probs(dist)
     if not isinstance(samples, torch.Tensor):  # a composite: its parts under "action"
         samples = samples.get("action", None)
         if samples is None:
@@ -130,8 +132,29 @@ def action_bands(
         sample = drawn.get(name)
         if sample is None or sample.shape[1:] != part.shape:
             continue
-        bands[name] = _part_band(sample, part, td.batch_dims, (low_q, high_q))
+        probs = exact.get(name)
+        if probs is not None and not sample.is_floating_point() and probs.shape[:-1] == \
+                part.shape[:td.batch_dims]:
+            bands[name] = probs.detach()  # the distribution's own, smoother than counts
+        else:
+            bands[name] = _part_band(sample, part, td.batch_dims, (low_q, high_q))
     return bands or None
+
+
+def _choice_probs(dist: Any) -> dict[str, torch.Tensor]:
+    """The exact choice probabilities of the categorical parts of ``dist``, by part name."""
+    parts = getattr(dist, "dists", None)
+    if parts is None:  # one distribution: the plain action
+        parts = {"action": dist}
+    out = {}
+    for key, part in parts.items():
+        probs = getattr(part, "probs", None)
+        if isinstance(probs, torch.Tensor) and not part.has_rsample:
+            # a composite's parts are keyed by where they write: ("action", "direction")
+            name = key if isinstance(key, str) else ".".join(key[1:] if key[0] == "action"
+                                                             else key)
+            out[name] = probs
+    return out
 
 
 def _part_band(samples: torch.Tensor, taken: torch.Tensor, batch_dims: int,

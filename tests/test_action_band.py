@@ -71,9 +71,9 @@ def test_composite_actor_gets_choice_probabilities_and_a_force_band():
     assert set(bands) == {"direction", "force"}
     probs = bands["direction"]
     assert probs.shape == (200, 2) and torch.allclose(probs.sum(-1), torch.ones(200))
-    with torch.no_grad():  # the logits' own probabilities, to the samples' precision
+    with torch.no_grad():  # the logits' own probabilities
         exact = actor.get_dist(td).dists["action", "direction"].probs
-    assert (probs - exact).abs().max() < 0.1
+    assert torch.allclose(probs, exact)
     low, high = bands["force"]
     force = td["action", "force"]
     assert low.shape == force.shape and (low >= 0).all() and (high <= 1).all()
@@ -175,3 +175,15 @@ def test_explorer_on_a_composite_actor_draws_a_ribbon_and_a_force_band():
     assert len(fig.explored_line.get_xdata()) == 0
     panel.controls["exploration"].value = "deterministic"
     assert len(ribbon.get_paths()) == 0
+
+
+def test_no_noise_band_where_the_noise_module_does_not_act():
+    from tensordict.nn import TensorDictSequential
+    from torchrl.modules import AdditiveGaussianModule
+
+    env = rltutor.make_env("Pendulum-v1", seed=0)
+    policy = TensorDictSequential(rltutor.make_actor(env),
+                                  AdditiveGaussianModule(spec=env.action_spec))
+    panel = rltutor.explorer(env, policy, steps=20, exploration="mean")  # noise off
+    assert all(len(line.get_xdata()) == 0 for line in panel.figure._bands.edges[0])
+    assert panel.stats["explored_fraction"] == 0.0

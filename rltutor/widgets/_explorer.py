@@ -189,7 +189,9 @@ class Explorer(LivePanel):
             return explored, None, "distribution"
         if self._samples_only:
             return torch.zeros_like(explored), action_bands(self.policy, td), "distribution"
-        if self._noise is not None and isinstance(greedy, torch.Tensor):
+        # the noise modules act only under RANDOM (MEAN and MODE leave the action alone)
+        if (self._noise is not None and exploration == "random"
+                and isinstance(greedy, torch.Tensor)):
             band = noise_band(self._noise, greedy, td)
             if band is not None:
                 return torch.zeros_like(explored), band, "noise"
