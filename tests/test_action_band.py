@@ -187,3 +187,22 @@ def test_no_noise_band_where_the_noise_module_does_not_act():
     panel = rltutor.explorer(env, policy, steps=20, exploration="mean")  # noise off
     assert all(len(line.get_xdata()) == 0 for line in panel.figure._bands.edges[0])
     assert panel.stats["explored_fraction"] == 0.0
+
+
+def test_lesson_08s_band_is_the_unperturbed_action_plus_minus_1645_sigma_for_every_seed():
+    from tensordict.nn import TensorDictSequential
+    from test_rollouts import pendulums
+    from torchrl.modules import AdditiveGaussianModule
+
+    env = pendulums(3)
+    policy = TensorDictSequential(rltutor.make_actor(env),
+                                  AdditiveGaussianModule(spec=env.action_spec))  # sigma 1
+    panel = rltutor.explorer(env, policy, steps=30, controls=("seed",))
+    for seed in range(10):
+        panel.controls["seed"].value = seed
+        fig = panel.figure
+        greedy = fig.greedy_lines[0].get_ydata()
+        low, high = (line.get_ydata() for line in fig._bands.edges[0])
+        assert len(fig.explored_line.get_xdata()) == 0, seed
+        assert abs(low - (greedy - 1.645).clip(-2, 2)).max() < 1e-3, seed
+        assert abs(high - (greedy + 1.645).clip(-2, 2)).max() < 1e-3, seed
