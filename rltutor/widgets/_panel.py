@@ -7,7 +7,13 @@
   control moved) shows the error in the panel's error area, with rltutor's fix when the
   error is a classic TorchRL mistake, and the panel keeps working;
 * show a still of the picture where no widget can be drawn (a notebook exported to HTML
-  without widget state): ``_repr_mimebundle_`` adds the picture as ``image/png``;
+  without widget state): ``_repr_mimebundle_`` adds the picture as ``image/png``. The
+  panel shows itself under a display id, and when code in a cell changed the picture
+  (``view.update(...)`` in a later cell), it updates that display's still once, when the
+  cell ends (``IPython.display.update_display``). nbclient writes such updates into the
+  stored output, so an executed notebook keeps the *last* picture, as the live panel
+  does. A learner moving a slider sends no update (that would redraw the widget view);
+  the still follows at the end of the next cell that changes the picture;
 * look the same: styles come from ``rltutor/static/panels.css``.
 
 A subclass builds its controls and its picture (an ``ipywidgets.Image``), calls
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import html
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -87,6 +94,9 @@ class LivePanel(widgets.VBox):
         self.error.add_class("rltutor-error")
         self._failure = failure
         self._started = False
+        self._display_id: str | None = None  # set when first shown
+        self._still_shown: bytes = b""  # the picture the display's still holds
+        self._still_pending = False
         row, *rest = children
         super().__init__([widgets.HTML(style_tag("panels.css")), row, self.error, *rest])
         self.add_class(css_class)
@@ -110,6 +120,7 @@ class LivePanel(widgets.VBox):
             self.last_error = None
             self.error.value = ""
             self.error.layout.display = "none"
+        self._schedule_still()
 
     def start(self, controls: Iterable[widgets.Widget]) -> None:
         """Draw once (raising on failure), then redraw whenever a control's value changes.
@@ -124,6 +135,44 @@ class LivePanel(widgets.VBox):
     def _on_change(self, _change: Any) -> None:
         self.refresh()
 
+    def _ipython_display_(self) -> None:
+        # Shown under the panel's own display id, so that its still can be updated later
+        # (a bare last expression would be an execute_result, which has no display id).
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        if self._display_id is None:
+            self._display_id = uuid.uuid4().hex
+        display(bundle, raw=True, display_id=self._display_id)
+        self._still_shown = bytes(self.picture.value)
+
+    def _schedule_still(self) -> None:
+        """After a redraw by cell code, update the shown still once, when the cell ends."""
+        if self._display_id is None or self._still_pending:
+            return
+        shell = _shell_running_a_cell()
+        if shell is None:
+            return
+        self._still_pending = True
+        shell.events.register("post_run_cell", self._send_still)
+
+    def _send_still(self, *_result: Any) -> None:
+        from IPython import get_ipython
+        from IPython.display import update_display
+
+        shell = get_ipython()
+        if shell is not None:
+            shell.events.unregister("post_run_cell", self._send_still)
+        self._still_pending = False
+        if bytes(self.picture.value) == self._still_shown:
+            return
+        bundle = self._repr_mimebundle_()
+        if bundle is not None:
+            update_display(bundle, raw=True, display_id=self._display_id)
+            self._still_shown = bytes(self.picture.value)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is not None and self.picture.value:
@@ -132,3 +181,19 @@ class LivePanel(widgets.VBox):
             # widget rank its view above any picture, so the live panel is unaffected.
             bundle["image/png"] = base64.b64encode(bytes(self.picture.value)).decode("ascii")
         return bundle
+
+
+def _shell_running_a_cell() -> Any:
+    """The IPython shell when it is running a cell's code (not a widget's message), else None.
+
+    >>> _shell_running_a_cell() is None  # no kernel here
+    True
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None or not hasattr(kernel, "get_parent"):
+        return None
+    parent = kernel.get_parent() or {}
+    return shell if parent.get("header", {}).get("msg_type") == "execute_request" else None
