@@ -165,7 +165,7 @@ print("noisy rollout on the 3 envs:", env.rollout(5, noisy_policy).batch_size)
 # %% [markdown]
 # ## Play: the device control
 #
-# The explorer from lesson 04 works on batched environments too: its plot draws one
+# The explorer (met in lesson 01) works on batched environments too: its plot draws one
 # line per environment. The noise module perturbs every step of every environment, so
 # rather than mark each step the explorer draws, for env 0, the action without noise
 # (dashed) and the dotted band where 90 % of the noisy actions fall: ±1.645 σ around it,
