@@ -36,12 +36,12 @@ lint: $(STAMP)
 sync-check: $(STAMP)
 	$(PY) -m tools.lesson_pairs check lessons
 
-# unit tests and every docstring example in rltutor (doctests)
+# unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
-	$(PY) -m pytest -n $(NBMAKE_WORKERS) --doctest-modules rltutor tests
+	$(PY) -m pytest -n $(NBMAKE_WORKERS) --doctest-modules rltutor tools tests
 
 doctest: $(STAMP)
-	$(PY) -m pytest --doctest-modules rltutor
+	$(PY) -m pytest --doctest-modules rltutor tools
 
 lessons: $(STAMP)
 	$(PY) -m pytest --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
