@@ -206,8 +206,8 @@ rltutor.interact_figure(
 # distribution the sample came from. On the `direction` panel, the shaded ribbon on each
 # row is as tall as the probability of that choice, and the black dashes sit on the
 # deterministic choice; on the `force` panel, the dashed line is the deterministic force
-# and the dotted lines bound the middle 90 % of its distribution. Pick `mean` in the dropdown to see which
-# part has no mean to offer.
+# and the dotted lines bound the middle 90 % of its distribution. Pick `mean` in the
+# dropdown to see which part has no mean to offer.
 
 # %%
 rltutor.explorer(env, actor, controls=("exploration", "seed", "steps"), steps=100)
