@@ -6,8 +6,10 @@ lesson pair checker, the site builder) the way ``python -m tools.<name>`` runs t
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from torchrl.envs import GymEnv
@@ -15,6 +17,18 @@ from torchrl.envs import GymEnv
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+SOLUTIONS = ROOT / "lessons" / "solutions"
+
+
+def load_solution(name: str) -> ModuleType:
+    """The solution file ``lessons/solutions/<name>.py``, run as a module of its own.
+
+    The exercise tests import it with ``from conftest import load_solution``.
+    """
+    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")

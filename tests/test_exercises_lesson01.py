@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import TensorDictModule
 from torch import nn
 from torchrl.envs import GymEnv
 
 from rltutor.exercises import lesson01 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("01_tensordict_module")
+sol = load_solution("01_tensordict_module")
 
 
 @pytest.fixture(scope="module")

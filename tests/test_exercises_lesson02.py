@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import load_solution
 from torch import nn
 from torchrl.envs import Compose, GymEnv, ToTensorImage, TransformedEnv, UnaryTransform
 from torchrl.modules import MLP, Actor, ConvNet
 
 from rltutor.exercises import lesson02 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("02_actors_and_networks")
+sol = load_solution("02_actors_and_networks")
 
 
 def _shrink(pixels: torch.Tensor) -> torch.Tensor:

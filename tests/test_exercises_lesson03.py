@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
 from torch.distributions import Normal
@@ -16,17 +14,7 @@ from torchrl.modules import MLP, Actor, OneHotCategorical, ProbabilisticActor, T
 
 from rltutor.exercises import lesson03 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("03_probabilistic_policies")
+sol = load_solution("03_probabilistic_policies")
 
 
 @pytest.fixture(scope="module")

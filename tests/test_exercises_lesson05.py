@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.envs import GymEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
@@ -14,19 +12,10 @@ from torchrl.modules import MLP, EGreedyModule, QValueActor, QValueModule
 
 from rltutor.exercises import lesson05 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def sol():
-    return _load("05_q_value_actors")
+    return load_solution("05_q_value_actors")
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from conftest import SOLUTIONS, load_solution
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
 from torchrl.envs import GymEnv, InitTracker, TransformedEnv, UnaryTransform
@@ -15,17 +14,7 @@ from torchrl.modules import GRUModule, LSTMModule, set_recurrent_mode
 
 from rltutor.exercises import lesson06 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("06_recurrent_policies")
+sol = load_solution("06_recurrent_policies")
 
 
 def make_pomdp_env() -> TransformedEnv:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import (
     CompositeDistribution,
     NormalParamExtractor,
@@ -21,17 +19,7 @@ from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
 from rltutor.exercises import lesson07 as ex
 from rltutor.toy_envs import PuckEnv
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("07_composite_actions")
+sol = load_solution("07_composite_actions")
 
 
 def make_network() -> TensorDictSequential:

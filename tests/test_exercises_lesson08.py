@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from torchrl.collectors import Collector
 from torchrl.envs import GymEnv, SerialEnv
 
 from rltutor.exercises import lesson08 as ex
 from rltutor.policies import make_actor
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("08_batched_envs_and_devices")
+sol = load_solution("08_batched_envs_and_devices")
 
 
 def make_pendulum() -> GymEnv:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import TensorDictModule
 from torch import nn
 from torchrl.envs import GymEnv
@@ -24,19 +22,10 @@ from rltutor.exercises import lesson09 as ex
 from rltutor.policies import make_qvalue_policy
 from rltutor.rollouts import rollout
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def sol():
-    return _load("09_actor_critic")
+    return load_solution("09_actor_critic")
 
 
 @pytest.fixture

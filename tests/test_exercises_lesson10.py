@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
 from torchrl.data import LazyTensorStorage, ListStorage, ReplayBuffer
@@ -16,19 +14,10 @@ from torchrl.objectives import SACLoss
 
 from rltutor.exercises import lesson10 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def sol():
-    return _load("10_losses_and_replay")
+    return load_solution("10_losses_and_replay")
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.data import LazyTensorStorage, ReplayBuffer
 from torchrl.envs.utils import RandomPolicy
@@ -16,19 +14,10 @@ from torchrl.objectives import DQNLoss, SoftUpdate
 from rltutor.envs import make_env
 from rltutor.exercises import lesson11 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def sol():
-    return _load("11_first_training_loop")
+    return load_solution("11_first_training_loop")
 
 
 # --- exercise 1: SoftUpdate's half-way point ----------------------------------------------

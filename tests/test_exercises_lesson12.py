@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_solution
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.data import LazyTensorStorage, ReplayBuffer
 from torchrl.envs import (
@@ -31,18 +29,10 @@ from torchrl.modules import (
 from rltutor import offline
 from rltutor.exercises import lesson12 as ex
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "lessons" / "solutions"
 KEYS = ["observation", "action", "return_to_go"]
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sol = _load("12_decision_transformer")
+sol = load_solution("12_decision_transformer")
 
 
 def make_actor(context: int = 4) -> ProbabilisticActor:
