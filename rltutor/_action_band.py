@@ -39,6 +39,21 @@ def _probabilistic_module(policy: Any) -> Any:
     return found[0] if len(found) == 1 else None
 
 
+def _draw(module: Any, td: Any) -> tuple[Any, Any] | None:
+    """The module's distribution at every step of ``td`` and _SAMPLES draws from it.
+
+    Seeded inside a forked generator: the band is the same on every redraw and the
+    learner's torch random state is left as it was. None when ``td`` lacks an input.
+    """
+    keys = list(module.in_keys)
+    if any(k not in td.keys(include_nested=True) for k in keys):
+        return None
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        dist = module.get_dist(td.select(*keys))
+        return dist, dist.sample((_SAMPLES,))
+
+
 def action_band(
     policy: Any, td: Any, *, quantiles: tuple[float, float] = (0.05, 0.95)
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -68,13 +83,11 @@ def action_band(
     action = td.get("action", None) if hasattr(td, "get") else None
     if module is None or not isinstance(action, torch.Tensor) or not action.is_floating_point():
         return None
-    keys = list(module.in_keys)
-    if any(k not in td.keys(include_nested=True) for k in keys):
+    drawn = _draw(module, td)
+    if drawn is None:
         return None
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        dist = module.get_dist(td.select(*keys))
-        samples = dist.sample((_SAMPLES,))
+    _, samples = drawn
+    with torch.no_grad():
         if samples.shape[1:] != action.shape or not samples.is_floating_point():
             return None
         levels = torch.tensor([low_q, high_q], dtype=samples.dtype, device=samples.device)
@@ -114,13 +127,10 @@ def action_bands(
     taken = td.get("action", None) if hasattr(td, "get") else None
     if module is None or taken is None:
         return None
-    keys = list(module.in_keys)
-    if any(k not in td.keys(include_nested=True) for k in keys):
+    drawn = _draw(module, td)
+    if drawn is None:
         return None
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        dist = module.get_dist(td.select(*keys))
-        samples = dist.sample((_SAMPLES,))
+    dist, samples = drawn
     exact = _choice_probs(dist)
     if not isinstance(samples, torch.Tensor):  # a composite: its parts under "action"
         samples = samples.get("action", None)
