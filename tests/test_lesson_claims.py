@@ -219,3 +219,15 @@ def test_lesson02_safe_keeps_every_gain_and_seed_inside_the_bounds():
         written = [largest(gain, True, s) for s in SEEDS]
         assert max(w for w, _ in written) <= 2.0 + 1e-6, gain
     assert max(raw for _, raw in written) > 2  # safe had something to clip
+
+
+# ------------------------------------------------------------------ lesson 01 (issue 20)
+
+
+# ------------------------------------------------------------------ lesson 06 (issue 20)
+
+
+# ------------------------------------------------------------------ lessons 08-10 (issue 20)
+
+
+# ------------------------------------------------------------------ lessons 11-12 (issue 20)
