@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "rollout": "rltutor.rollouts",
     # pictures and widgets
     "plot_rollout": "rltutor.plots",
+    "plot_learning_curves": "rltutor.plots",
     "animate": "rltutor.frames",
     "explorer": "rltutor.widgets",
     "interact_figure": "rltutor.widgets",
@@ -51,6 +52,10 @@ _EXPORTS: dict[str, str] = {
     "Finding": "rltutor.diagnostics",
     # training (lesson 11 on)
     "evaluate": "rltutor.training",
+    "episode_returns": "rltutor.training",
+    "held_out": "rltutor.training",
+    "BestCheckpoint": "rltutor.training",
+    "reward_threshold": "rltutor.training",
     "TrainingMonitor": "rltutor.training",
     "expect_error": "rltutor.errors",
 }

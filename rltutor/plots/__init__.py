@@ -24,10 +24,11 @@ from typing import Any
 from rltutor._png import encode_png
 from rltutor.plots._axes import stable_limits
 from rltutor.plots._figure import RolloutFigure
+from rltutor.plots._learning import plot_learning_curves
 from rltutor.plots._series import ActionSeries, RolloutSeries, rollout_series
 
-__all__ = ["ActionSeries", "RolloutFigure", "RolloutSeries", "encode_png", "plot_rollout",
-           "rollout_series", "stable_limits"]
+__all__ = ["ActionSeries", "RolloutFigure", "RolloutSeries", "encode_png",
+           "plot_learning_curves", "plot_rollout", "rollout_series", "stable_limits"]
 
 
 def plot_rollout(

@@ -12,7 +12,7 @@ import torch
 
 from rltutor.envs import check_seed
 
-__all__ = ["evaluate"]
+__all__ = ["episode_returns", "evaluate"]
 
 
 def _check_count(value: Any, name: str) -> int:
@@ -56,6 +56,33 @@ def evaluate(
     >>> evaluate(env, push_left, episodes=5, seed=0)  # the pole falls after ~9 steps
     9.4
     """
+    returns = episode_returns(env, policy, episodes=episodes, seed=seed, max_steps=max_steps)
+    return sum(returns) / len(returns)
+
+
+def episode_returns(
+    env: Any,
+    policy: Any,
+    *,
+    episodes: int = 20,
+    seed: int = 0,
+    max_steps: int = 1000,
+) -> list[float]:
+    """The greedy return of each of ``episodes`` seeded episodes (what :func:`evaluate` averages).
+
+    Args:
+        env: a TorchRL environment with one batch dimension at most, not stepped by a loop.
+        policy: a TensorDict module (or callable) that writes ``"action"``.
+        episodes: how many episodes, >= 1.
+        seed: the seed of the first episode, >= 0; later episodes use ``seed + 1``, ...
+        max_steps: the longest episode, >= 1.
+
+    >>> from rltutor.envs import make_env
+    >>> import torch
+    >>> push_left = lambda td: td.set("action", torch.tensor([1, 0]))
+    >>> len(episode_returns(make_env("CartPole-v1"), push_left, episodes=3))
+    3
+    """
     from torchrl.envs.utils import ExplorationType, set_exploration_type
 
     episodes = _check_count(episodes, "episodes")
@@ -72,4 +99,4 @@ def evaluate(
             env.set_seed(seed + episode)
             td = env.rollout(max_steps, policy, break_when_any_done=True)
             returns.append(float(td["next", "reward"].sum()))
-    return sum(returns) / len(returns)
+    return returns
