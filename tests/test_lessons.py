@@ -152,3 +152,16 @@ def test_lesson_prints_the_same_on_a_second_run(py: Path) -> None:
         cell, a, b = differing[0]
         pytest.fail(f"{py.name}, code cell {cell} printed differently on a second run:\n"
                     f"{a[:800]}\n--- second run ---\n{b[:800]}")
+
+
+# A heading written as a comment in a code cell is missing from JupyterLab's and the
+# site's table of contents, and reads as code: headings go in markdown cells.
+HEADING = re.compile(r"^#\s*#{1,6}\s+\S")
+
+
+@pytest.mark.parametrize("path", lesson_files(LESSONS), ids=lambda p: p.stem[:2])
+def test_no_heading_hides_in_a_code_cell(path: Path) -> None:
+    nb = jupytext.read(path)
+    hidden = [line for cell in nb.cells if cell.cell_type == "code"
+              for line in cell.source.splitlines() if HEADING.match(line)]
+    assert not hidden, f"{path.name}: move these headings into a markdown cell: {hidden}"
