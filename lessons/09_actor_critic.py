@@ -307,7 +307,9 @@ print(return_to_go(torch.tensor([1.0, 1.0, 1.0]), gamma=0.5).tolist())
 # %% [markdown]
 # To see a value head at work, fix a policy (the deterministic `separate_actor`), collect
 # eight 200-step rollouts, and train a fresh value network by plain regression onto their
-# return-to-go. (Lesson 11 trains value heads the way algorithms do; this is the bare idea.)
+# return-to-go. (This is the bare idea. Lesson 13 trains this lesson's shared-trunk agent
+# with `ClipPPOLoss`, whose critic learns from targets that `GAE` computes; lesson 11
+# trains a Q-network, not a value head.)
 # The last 50 steps of each rollout are left out of the training data: their sums stop at
 # the time limit, so they lack part of their future.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from conftest import load_solution
-from tensordict.nn import TensorDictModule
+from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
 from torchrl.envs import GymEnv
 from torchrl.modules import (
@@ -15,6 +15,7 @@ from torchrl.modules import (
     ActorValueOperator,
     OneHotCategorical,
     ProbabilisticActor,
+    TanhNormal,
     ValueOperator,
 )
 
@@ -64,7 +65,7 @@ def test_shared_agent_any_feature_key_passes(env):
     assert ex.check_shared_agent(ActorValueOperator(*_parts(env)), env).passed
 
 
-def test_value_head_reading_the_observation_is_rejected(env):
+def test_shared_agent_mistake_value_head_reading_the_observation(env):
     # the most likely wrong answer: it runs, but the value head skips the trunk
     agent = ActorValueOperator(*_parts(env, value_key="observation"))
     feedback = ex.check_shared_agent(agent, env)
@@ -141,9 +142,25 @@ def _lesson_version(rewards, gamma):
     return returns
 
 
-def test_sums_across_episode_ends_are_rejected(cartpole_td):
+def test_return_to_go_nearest_cell_section_6_loop_is_rejected(cartpole_td):
     answer = _lesson_version(cartpole_td["next", "reward"], 0.9)
     feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.status == "wrong" and "never restart" in feedback.message
+
+
+def test_return_to_go_mistake_root_done_is_named(cartpole_td):
+    # the off-by-one key: the root done belongs to the step's start (False after resets)
+    answer = ex.return_to_go_with_ends(cartpole_td["next", "reward"], cartpole_td["done"], 0.9)
+    feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
+    assert feedback.status == "wrong"
+    assert "cartpole_td['done']" in feedback.message and "*before* the step" in feedback.message
+    assert "'next'" not in feedback.hint  # says where to look without handing over the key
+
+
+def test_return_to_go_without_a_root_done_says_sums_run_across_ends(cartpole_td):
+    td = cartpole_td.exclude("done")
+    answer = _lesson_version(td["next", "reward"], 0.9)
+    feedback = ex.check_return_to_go(answer, td, gamma=0.9)
     assert feedback.status == "wrong" and "across episode ends" in feedback.message
 
 
@@ -166,4 +183,49 @@ def test_off_by_one_reset_is_rejected(cartpole_td):
     shifted = torch.cat([torch.zeros_like(done[:1]), done[:-1]])
     answer = ex.return_to_go_with_ends(rewards, shifted, 0.9)
     feedback = ex.check_return_to_go(answer, cartpole_td, gamma=0.9)
-    assert feedback.status == "wrong" and "wrong at steps" in feedback.message
+    assert feedback.status == "wrong" and "one step late" in feedback.message
+
+
+# --- the Pendulum agent of section 2, copied for CartPole --------------------------------
+
+
+def _pendulum_agent(n_obs):
+    pendulum = GymEnv("Pendulum-v1")
+    trunk = TensorDictModule(MLP(in_features=n_obs, out_features=32, num_cells=[32]),
+                             in_keys=["observation"], out_keys=["hidden"])
+    policy_head = ProbabilisticActor(
+        TensorDictModule(nn.Sequential(nn.Linear(32, 2), NormalParamExtractor()),
+                         in_keys=["hidden"], out_keys=["loc", "scale"]),
+        in_keys=["loc", "scale"], spec=pendulum.action_spec, distribution_class=TanhNormal,
+        distribution_kwargs={"low": -2.0, "high": 2.0}, return_log_prob=True)
+    return ActorValueOperator(trunk, policy_head, ValueOperator(nn.Linear(32, 1),
+                                                                in_keys=["hidden"]))
+
+
+def test_shared_agent_pendulum_copy_names_the_observation_width(env):
+    feedback = ex.check_shared_agent(_pendulum_agent(3), env)
+    assert feedback.status == "wrong" and "mat1" not in feedback.message
+    assert "expects 3 numbers" in feedback.message and "has 4" in feedback.message
+    assert "observation_spec" in feedback.hint
+
+
+def test_shared_agent_nearest_cell_pendulum_agent_with_4_inputs_is_rejected(env):
+    # section 2's cell with in_features 3 -> 4: it runs, but writes a Pendulum action
+    feedback = ex.check_shared_agent(_pendulum_agent(4), env)
+    assert feedback.status == "wrong" and "not a legal CartPole action" in feedback.message
+
+
+def test_shared_agent_head_of_the_wrong_width_is_named(env):
+    trunk, policy_head, _ = _parts(env)
+    value_head = ValueOperator(nn.Linear(5, 1), in_keys=["features"])
+    feedback = ex.check_shared_agent(ActorValueOperator(trunk, policy_head, value_head), env)
+    assert feedback.status == "wrong" and "value head's first layer expects 5" in feedback.message
+
+
+def test_shared_agent_check_leaves_the_global_rng_alone(sol, env):
+    agent = sol.solve_shared_agent(env)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ex.check_shared_agent(agent, env)
+    assert torch.equal(torch.rand(3), expected)

@@ -26,10 +26,14 @@ def solve_shared_agent(env: EnvBase) -> ActorValueOperator:
 
 
 def solve_return_to_go(rollout_td: TensorDictBase, gamma: float) -> torch.Tensor:
-    """Backwards through time; an episode end cuts the sum (nothing after it counts)."""
-    rewards, done = rollout_td["next", "reward"], rollout_td["next", "done"]
+    """Backwards through time; an episode end cuts the sum (nothing after it counts).
+
+    The flag is ``("next", "done")``: written with the step's result. The root ``done``
+    belongs to the step's start and is False after every automatic reset.
+    """
+    rewards, ended = rollout_td["next", "reward"], rollout_td["next", "done"]
     returns, running = torch.zeros_like(rewards), torch.zeros_like(rewards[0])
     for t in reversed(range(len(rewards))):
-        running = rewards[t] + gamma * running * (~done[t])
+        running = torch.where(ended[t], rewards[t], rewards[t] + gamma * running)
         returns[t] = running
     return returns

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModuleBase
+from torch import nn
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import ActorCriticOperator, ActorCriticWrapper, ActorValueOperator
 
@@ -52,6 +53,40 @@ def _value_follows_trunk(agent: ActorValueOperator, td: TensorDictBase) -> bool:
     return not torch.allclose(before, after)
 
 
+def _first_linear(module: Any) -> nn.Linear | None:
+    return next((m for m in module.modules() if isinstance(m, nn.Linear)), None)
+
+
+def _shape_mismatch(agent: ActorValueOperator, td: TensorDictBase) -> Feedback | None:
+    """Run the trunk, then each head; a layer that gets the wrong width is named."""
+    trunk, policy_head, value_head = agent.module[0], agent.module[1], agent.module[2]
+    n_obs = td["observation"].shape[-1]
+    for name, part in (("trunk", trunk), ("policy head", policy_head),
+                       ("value head", value_head)):
+        try:
+            with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
+                td = part(td)
+        except RuntimeError as error:
+            if "mat1 and mat2" not in str(error):
+                raise
+            layer = _first_linear(part)
+            expects = f"{layer.in_features} numbers" if layer is not None else "another width"
+            if name == "trunk":
+                return wrong(
+                    f"your trunk's first layer expects {expects}, but a CartPole "
+                    f"observation has {n_obs} (Pendulum's has 3: a copy of the Pendulum "
+                    "agent keeps its sizes)",
+                    "size the trunk's input from the environment: "
+                    "env.observation_spec['observation'].shape[-1]",
+                )
+            return wrong(
+                f"your {name}'s first layer expects {expects}, but the trunk's features "
+                "have another width",
+                f"give the {name}'s first layer in_features = the trunk's out_features",
+            )
+    return None
+
+
 @exercise("set `cartpole_agent` to an ActorValueOperator(trunk, policy_head, value_head)")
 def check_shared_agent(agent: Any, env: Any) -> Feedback:
     """Is ``agent`` an ActorValueOperator whose two heads read a trunk they really share?
@@ -79,10 +114,13 @@ def check_shared_agent(agent: Any, env: Any) -> Feedback:
     problem = _trunk_feeds_heads(agent)
     if problem is not None:
         return problem
-    torch.manual_seed(0)
-    env.set_seed(0)
-    with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
-        td = agent(env.reset())
+    with torch.random.fork_rng():  # the learner's random stream stays as it was
+        torch.manual_seed(0)
+        problem = _shape_mismatch(agent, env.reset())
+        if problem is not None:
+            return problem
+        with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
+            td = agent(env.reset())
     for key in ("action", "state_value"):
         if key not in td.keys():
             return wrong(
@@ -154,10 +192,27 @@ def check_return_to_go(returns: Any, rollout_td: TensorDictBase, gamma: float) -
         return correct(f"the sum restarts at each of the {ends} episode ends.")
     ignored = return_to_go_with_ends(rewards, torch.zeros_like(done), gamma)
     if torch.allclose(returns, ignored, atol=1e-4):
+        root = rollout_td.get("done", None)
+        if root is not None and not bool(root.any()):
+            return wrong(
+                "your sums never restart: they match a sum that ignores every episode end. "
+                "If you reset on cartpole_td['done'], that is the wrong flag: the root "
+                "'done' says whether the episode had ended *before* the step, and after "
+                f"each automatic reset it is False (here at all {len(root)} steps)",
+                "the flag that says 'this step ended the episode' is written with the "
+                "step's result, beside its reward",
+            )
         return wrong(
             "your sums run across episode ends: a step before a fall also counts the "
             "rewards of the next episode",
             "where next/done is True, the running sum must start again from that reward",
+        )
+    late = torch.cat([torch.zeros_like(done[:1]), done[:-1]])
+    if torch.allclose(returns, return_to_go_with_ends(rewards, late, gamma), atol=1e-4):
+        return wrong(
+            "your sum restarts one step late: the step that ended an episode still adds "
+            "the first rewards of the next one",
+            "cut the sum at the step whose own done flag is True, not at the step after",
         )
     undiscounted = return_to_go_with_ends(rewards, done, 1.0)
     if torch.allclose(returns, undiscounted, atol=1e-4):
