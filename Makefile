@@ -43,10 +43,12 @@ unit: $(STAMP)
 doctest: $(STAMP)
 	$(PY) -m pytest --doctest-modules rltutor tools
 
+# nbmake's runs are kept (tools/keep_nbmake_runs.py) as the first run of the same-output
+# check in `make unit`, so `make test` executes each lesson twice, not three times.
 lessons: $(STAMP)
-	$(PY) -m pytest --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
+	$(PY) -m pytest -p tools.keep_nbmake_runs --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
 
-test: lint sync-check unit lessons site-test
+test: lint sync-check lessons unit site-test
 
 # The lessons executed and rendered to HTML; reuses the runs tests/test_lessons.py left in
 # build/executed/ when they match the lessons, so after `make unit` it only renders.

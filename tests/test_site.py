@@ -187,7 +187,7 @@ def test_a_tiny_course_builds_and_a_second_build_reuses_the_execution(tmp_path: 
     (library / "module.py").write_text("# changed")
     os.utime(library / "module.py", (now + 1, now + 1))
     assert not site.kept_run_is_current(kept=kept, source=source,
-                                        newest_change=site._newest_change(library))
+                                        newest_change=site.newest_change(library))
     kept.write_text(kept.read_text()[:100])
     assert not site.kept_run_is_current(kept=kept, source=source, newest_change=0)
 

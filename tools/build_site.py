@@ -228,7 +228,17 @@ def _execute(source: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def _newest_change(folder: Path | None) -> float:
+def newest_change(folder: Path | None) -> float:
+    """The modification time of the newest file under ``folder`` (0.0 when there is none).
+
+    A kept run of a lesson is stale when anything the lesson imports changed after it.
+
+    Args:
+        folder: the folder to look through, e.g. the ``rltutor`` package; None gives 0.0.
+
+    >>> newest_change(None)
+    0.0
+    """
     if folder is None or not folder.exists():
         return 0.0
     return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
@@ -262,7 +272,7 @@ def executed_notebooks(
     """
     how: dict[Path, str] = {}
     todo = []
-    newest = _newest_change(library)
+    newest = newest_change(library)
     for source in sources:
         if kept_run_is_current(kept=build / source.name, source=source, newest_change=newest):
             how[source] = "reused"

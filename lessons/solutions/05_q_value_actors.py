@@ -6,17 +6,18 @@ from collections.abc import Callable
 
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
-from torchrl.envs import EnvBase
+from torchrl.envs import EnvBase, GymEnv
 from torchrl.modules import MLP, EGreedyModule, QValueModule
 
 
-def solve_qvalue_policy(env: EnvBase) -> TensorDictSequential:
-    """A value network writing ``action_value``, then ``QValueModule`` taking the argmax."""
-    n_obs = env.observation_spec["observation"].shape[-1]
-    n_actions = env.action_spec.space.n
+def solve_index_qvalue_policy() -> tuple[TensorDictSequential, GymEnv]:
+    """Acrobot with index actions, and a Q-value policy whose QValueModule reads its spec."""
+    index_env = GymEnv("Acrobot-v1", categorical_action_encoding=True)
+    n_obs = index_env.observation_spec["observation"].shape[-1]
+    n_actions = index_env.action_spec.space.n
     net = MLP(in_features=n_obs, out_features=n_actions, num_cells=[32])
     value_net = TensorDictModule(net, in_keys=["observation"], out_keys=["action_value"])
-    return TensorDictSequential(value_net, QValueModule(spec=env.action_spec))
+    return TensorDictSequential(value_net, QValueModule(spec=index_env.action_spec)), index_env
 
 
 def solve_overridden_fraction(balancer: TensorDictSequential, explored_td: TensorDictBase,

@@ -1,7 +1,7 @@
 """Checks for lesson 05 (Q-value actors).
 
 >>> from rltutor.exercises import lesson05 as ex
->>> ex.check_qvalue_policy(None, None).status
+>>> ex.check_index_qvalue_policy(None, None).status
 'not done yet'
 """
 
@@ -17,7 +17,7 @@ from torchrl.modules import EGreedyModule, QValueModule
 
 from rltutor.exercises import Feedback, correct, exercise, not_done, wrong
 
-__all__ = ["check_overridden_fraction", "check_qvalue_policy"]
+__all__ = ["check_index_qvalue_policy", "check_overridden_fraction"]
 
 _KEYS = ("action_value", "action", "chosen_action_value")
 
@@ -47,49 +47,102 @@ def _check_value_net(q_policy: TensorDictModuleBase, td: TensorDictBase, n: int)
     size = td["action_value"].shape[-1]
     if size != n:
         return wrong(
-            f"action_value has {size} entries per step; CartPole has {n} actions",
+            f"action_value has {size} entries per step; the env has {n} actions",
             f"the network's last layer needs out_features={n}: one value per action",
         )
     return None
 
 
-@exercise("set `q_policy_mine` to a value network followed by a QValueModule")
-def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
-    """Does ``q_policy`` write action_value, its one-hot argmax and the chosen value?
+_ENV_ID = "Acrobot-v1"
+
+
+def _fresh_env(env_id: str) -> Any:
+    # the check rolls out in an env of its own: the learner's env keeps its seed and state
+    from torchrl.envs import GymEnv
+
+    env = GymEnv(env_id, categorical_action_encoding=True)
+    env.set_seed(0)
+    return env
+
+
+def _check_index_env(index_env: Any) -> Feedback | None:
+    from torchrl.data import Categorical, OneHot
+
+    from rltutor.envs import env_id
+
+    if not hasattr(index_env, "action_spec") or not hasattr(index_env, "rollout"):
+        return wrong(f"index_env is a {type(index_env).__name__}, not a TorchRL environment",
+                     f"build it with torchrl.envs.GymEnv('{_ENV_ID}', ...)")
+    name = env_id(index_env)
+    if name != _ENV_ID:
+        return wrong(f"index_env runs {name}; this exercise asks for {_ENV_ID}",
+                     f"GymEnv('{_ENV_ID}', ...)")
+    spec = index_env.action_spec
+    if isinstance(spec, OneHot):
+        return wrong("index_env's action spec is OneHot: its actions are one-hot vectors, "
+                     "as CartPole's are",
+                     "GymEnv has an argument that hands discrete actions over as indices: "
+                     "look for it in help(GymEnv)")
+    if not isinstance(spec, Categorical):
+        return wrong(f"index_env's action spec is {type(spec).__name__}, not Categorical",
+                     f"a plain GymEnv('{_ENV_ID}', ...) with index-encoded actions")
+    return None
+
+
+@exercise("set `index_env` and `index_policy`: a Q-value policy for Acrobot's index actions")
+def check_index_qvalue_policy(index_policy: Any, index_env: Any) -> Feedback:
+    """Is ``index_policy`` a greedy Q-value policy writing Acrobot's actions as indices?
+
+    The check rolls the policy out in an env of its own (Acrobot-v1 with index actions,
+    seeded), so ``index_env`` and torch's global generator are left as they were.
 
     >>> from tensordict.nn import TensorDictModule
     >>> from torchrl.envs import GymEnv
-    >>> env = GymEnv("CartPole-v1")
-    >>> net = TensorDictModule(torch.nn.Linear(4, 2), in_keys=["observation"],
+    >>> env = GymEnv("Acrobot-v1", categorical_action_encoding=True)
+    >>> net = TensorDictModule(torch.nn.Linear(6, 3), in_keys=["observation"],
     ...                        out_keys=["action_value"])
-    >>> check_qvalue_policy(TensorDictSequential(net, QValueModule(spec=env.action_spec)),
-    ...                     env).status
+    >>> check_index_qvalue_policy(TensorDictSequential(net, QValueModule(spec=env.action_spec)),
+    ...                           env).status
     'correct'
     """
-    if not isinstance(q_policy, TensorDictModuleBase):
-        return wrong(
-            f"your answer is a {type(q_policy).__name__}, not a TensorDict module",
-            "chain TensorDictModule(net, in_keys=['observation'], out_keys=['action_value']) "
-            "and QValueModule(spec=env.action_spec) in a TensorDictSequential",
-        )
-    if not any(isinstance(m, QValueModule) for m in q_policy.modules()):
-        return wrong(
-            "there is no QValueModule in your policy: nothing turns action values into an action",
-            "add QValueModule(spec=env.action_spec) after the value network",
-        )
-    if any(isinstance(m, EGreedyModule) for m in q_policy.modules()):
-        return wrong(
-            "your policy contains an EGreedyModule; this exercise asks for the greedy policy",
-            "leave exploration out; it is added on top later",
-        )
-    n = env.action_spec.space.n
-    torch.manual_seed(0)
-    env.set_seed(0)
-    problem = _check_value_net(q_policy, env.reset(), n)
+    if index_env is None:
+        return not_done(f"set `index_env` to a {_ENV_ID} env whose actions are indices")
+    problem = _check_index_env(index_env)
     if problem is not None:
         return problem
-    with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
-        td = env.rollout(20, q_policy)
+    if not isinstance(index_policy, TensorDictModuleBase):
+        return wrong(
+            f"your answer is a {type(index_policy).__name__}, not a TensorDict module",
+            "chain a value network writing 'action_value' and a QValueModule in a "
+            "TensorDictSequential",
+        )
+    qvalues = [m for m in index_policy.modules() if isinstance(m, QValueModule)]
+    if not qvalues:
+        return wrong(
+            "there is no QValueModule in your policy: nothing turns action values into an action",
+            "add a QValueModule after the value network",
+        )
+    if any(isinstance(m, EGreedyModule) for m in index_policy.modules()):
+        return wrong(
+            "your policy contains an EGreedyModule; this exercise asks for the greedy policy",
+            "leave exploration out",
+        )
+    if qvalues[0].action_space != "categorical":
+        return wrong(
+            f"your QValueModule writes '{qvalues[0].action_space}' actions, but index_env "
+            "takes one index per step",
+            "QValueModule takes the action format from the spec it is given: which env's "
+            "spec did you give it?",
+        )
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        env = _fresh_env(_ENV_ID)
+        n = env.action_spec.space.n
+        problem = _check_value_net(index_policy, env.reset(), n)
+        if problem is not None:
+            return problem
+        with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+            td = env.rollout(20, index_policy)
     missing = [k for k in _KEYS if k not in td.keys()]
     if missing:
         return wrong(
@@ -98,32 +151,24 @@ def check_qvalue_policy(q_policy: Any, env: Any) -> Feedback:
             "the value network must write 'action_value' (QValueModule reads that key)",
         )
     values, action = td["action_value"], td["action"]
-    if values.shape[-1] != n:
+    if action.shape != td.batch_size or action.is_floating_point():
         return wrong(
-            f"action_value has {values.shape[-1]} entries per step; CartPole has {n} actions",
-            f"the network's last layer needs out_features={n}: one value per action",
+            f"action has shape {tuple(action.shape[1:])} per step; an index action is one "
+            "integer per step (shape ())",
+            "let QValueModule read the format from index_env's spec",
         )
-    if action.shape[-1] != n or not bool(((action == 0) | (action == 1)).all()):
-        return wrong(
-            f"action has shape {tuple(action.shape[1:])} per step, not a one-hot vector of {n} "
-            "like CartPole's action spec",
-            "give QValueModule the spec by keyword, QValueModule(spec=env.action_spec), "
-            "and no action_space",
-        )
-    if not torch.equal(action.argmax(-1), values.argmax(-1)):
-        return wrong(
-            "the action is not the argmax of action_value at every step",
-            "QValueModule should pick the action with the largest value",
-        )
+    if not torch.equal(action, values.argmax(-1)):
+        return wrong("the action is not the index of the largest action_value at every step",
+                     "QValueModule should pick the action with the largest value")
     best = values.max(-1, keepdim=True).values
     if not torch.allclose(td["chosen_action_value"], best):
-        return wrong(
-            "chosen_action_value is not the largest action value",
-            "let QValueModule write chosen_action_value",
-        )
+        return wrong("chosen_action_value is not the largest action value",
+                     "let QValueModule write chosen_action_value")
     return correct(
-        f"over a {len(td)}-step episode, every action is the one-hot argmax of action_value and "
-        "chosen_action_value = the max."
+        f"over {len(td)} steps of {_ENV_ID}, each action is one index (e.g. "
+        f"{action[:5].tolist()}), the argmax of the {n} action values, and "
+        "chosen_action_value is their max. Same QValueModule as for CartPole: the spec "
+        "alone decided the format."
     )
 
 
