@@ -27,17 +27,27 @@ def test_half_way_unanswered_is_not_done():
     assert ex.check_half_way_updates(None).status == "not done yet"
 
 
-def test_half_way_solution_passes(sol):
-    feedback = ex.check_half_way_updates(sol.HALF_WAY_UPDATES)
+def test_half_way_updates_solution_passes(sol):
+    feedback = ex.check_half_way_updates(sol.solve_half_way_updates())
     assert feedback.passed, feedback
+
+
+def test_half_way_updates_nearest_cell_fails():
+    # the nearest cell sets SoftUpdate(loss_fn, tau=0.01): reading its number as a fixed
+    # step (0.5 / 0.01) or as a time constant (1 / 0.01) is not the half-way point
+    for copied in (round(0.5 / 0.01), round(1 / 0.01)):
+        feedback = ex.check_half_way_updates(copied)
+        assert feedback.status == "wrong"
+        assert str(ex.observed_half_way(0.01)) not in feedback.message  # no answer given
 
 
 def test_half_way_is_observed_not_assumed():
     # The checker's truth comes from stepping a real SoftUpdate: it must agree with the
     # closed form for other eps too (so it does measure what it claims).
-    for eps in (0.9, 0.95, 0.99):
-        n = ex.observed_half_way(eps)
-        assert eps**n < 0.5 <= eps ** (n - 1)
+    for tau in (0.1, 0.05, 0.01):
+        n = ex.observed_half_way(tau)
+        keep = 1.0 - tau
+        assert keep**n < 0.5 <= keep ** (n - 1)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +62,7 @@ def test_half_way_is_observed_not_assumed():
         ("69", "expected a number"),
     ],
 )
-def test_half_way_wrong_answers_fail_with_a_reason(guess, expected):
+def test_half_way_updates_mistake_fails_with_a_reason(guess, expected):
     feedback = ex.check_half_way_updates(guess)
     assert feedback.status == "wrong"
     assert expected in str(feedback)
@@ -71,7 +81,7 @@ def trained():
     policy = TensorDictSequential(net, QValueModule(spec=env.action_spec))
     loss_fn = DQNLoss(policy, action_space=env.action_spec, delay_value=True)
     loss_fn.make_value_estimator(gamma=0.99)
-    updater = SoftUpdate(loss_fn, eps=0.99)
+    updater = SoftUpdate(loss_fn, tau=0.01)
     buffer = ReplayBuffer(storage=LazyTensorStorage(1000), batch_size=32,
                           generator=torch.Generator().manual_seed(0))
     buffer.extend(env.rollout(300, RandomPolicy(env.action_spec), break_when_any_done=False))
@@ -93,7 +103,7 @@ def test_td_target_unanswered_is_not_done(trained):
 
 def test_td_target_solution_passes(sol, trained):
     loss_fn, buffer = trained
-    feedback = ex.check_td_target(sol.make_td_target(loss_fn), loss_fn, buffer)
+    feedback = ex.check_td_target(sol.solve_td_target(loss_fn), loss_fn, buffer)
     assert feedback.passed, feedback
     assert "terminated" in feedback.message and "truncated" in feedback.message
 
@@ -103,7 +113,7 @@ def test_td_target_solution_agrees_with_dqnloss_itself(sol, trained):
     # same batch and the target parameters, returns the same numbers.
     loss_fn, buffer = trained
     batch = ex._checking_batch(buffer)
-    mine = sol.make_td_target(loss_fn)(batch.clone()).reshape(-1)
+    mine = sol.solve_td_target(loss_fn)(batch.clone()).reshape(-1)
     with torch.no_grad():
         torchrl = loss_fn.value_estimator.value_estimate(
             batch.clone(), target_params=loss_fn.target_value_network_params
@@ -146,7 +156,7 @@ def test_td_target_flat_shape_is_accepted(trained):
         (lambda lf: 42, "not a function"),
     ],
 )
-def test_td_target_wrong_answers_fail_with_a_reason(trained, make, expected):
+def test_td_target_mistake_fails_with_a_reason(trained, make, expected):
     loss_fn, buffer = trained
     feedback = ex.check_td_target(make(loss_fn), loss_fn, buffer)
     assert feedback.status == "wrong"
@@ -160,3 +170,20 @@ def test_checking_batch_has_both_kinds_of_episode_end(trained):
     assert terminated.any() and truncated.any()
     assert not (terminated & truncated).any()
     assert torch.equal(batch["next", "done"], terminated | truncated)
+
+
+def test_td_target_nearest_cell_fails(trained):
+    # the lesson's nearest cell reads the best action value of a batch of states with the
+    # policy itself (`policy(states)["action_value"].max(-1).values`); adapted to targets
+    # it uses the online network and bootstraps everywhere
+    loss_fn, buffer = trained
+    policy = loss_fn.value_network
+
+    def copied(batch):
+        with torch.no_grad():
+            best = policy(batch["next"].clone())["action_value"].max(-1).values
+        return batch["next", "reward"].squeeze(-1) + 0.99 * best
+
+    feedback = ex.check_td_target(copied, loss_fn, buffer)
+    assert feedback.status == "wrong"
+    assert "*online*" in feedback.message and "pole fell" in feedback.message

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from tensordict import TensorDictBase
 
-# Exercise 1: each SoftUpdate(eps=0.99) step keeps 0.99 of the remaining gap, so after n
-# steps 0.99**n is left; half-way is the first n with 0.99**n < 0.5.
-HALF_WAY_UPDATES = math.ceil(math.log(0.5) / math.log(0.99))  # 69
+
+def solve_half_way_updates(tau: float = 0.01) -> int:
+    """Exercise 1: each SoftUpdate(tau=0.01) step keeps 1 - tau = 0.99 of the remaining
+    gap, so after n steps 0.99**n is left; half-way is the first n with 0.99**n < 0.5."""
+    return math.ceil(math.log(0.5) / math.log(1.0 - tau))
 
 
-def make_td_target(loss_fn, gamma: float = 0.99):
+def solve_td_target(loss_fn, gamma: float = 0.99) -> Callable[[TensorDictBase], torch.Tensor]:
     """Exercise 2: the lesson's ``td_target``, bound to its ``loss_fn``."""
 
     def td_target(batch: TensorDictBase) -> torch.Tensor:

@@ -22,13 +22,17 @@ __all__ = ["GAMMA", "check_half_way_updates", "check_td_target", "observed_half_
 GAMMA = 0.99  # the lesson's discount (loss_fn.make_value_estimator(gamma=0.99))
 
 
-def observed_half_way(eps: float = 0.99, *, limit: int = 10_000) -> int:
-    """Count the ``SoftUpdate(eps=eps)`` steps until a target copy has closed half its gap.
+def observed_half_way(tau: float = 0.01, *, limit: int = 10_000) -> int:
+    """Count the ``SoftUpdate(tau=tau)`` steps until a target copy has closed half its gap.
 
     Observed on a real ``DQNLoss``, not computed from a formula: the online weights jump
     by 1 and stay put, and the target copy follows.
 
-    >>> observed_half_way(0.9)
+    Args:
+        tau: the share of the remaining gap each update closes (``eps`` = 1 - tau).
+        limit: give up after this many updates.
+
+    >>> observed_half_way(0.1)
     7
     """
     from tensordict.nn import TensorDictModule, TensorDictSequential
@@ -41,7 +45,7 @@ def observed_half_way(eps: float = 0.99, *, limit: int = 10_000) -> int:
                            out_keys=["action_value"])
     loss = DQNLoss(TensorDictSequential(net, QValueModule(spec=spec)), action_space=spec,
                    delay_value=True)
-    updater = SoftUpdate(loss, eps=eps)
+    updater = SoftUpdate(loss, tau=tau)
     with torch.no_grad():
         for p in loss.parameters():
             p.add_(1.0)
@@ -56,7 +60,7 @@ def observed_half_way(eps: float = 0.99, *, limit: int = 10_000) -> int:
 
 @exercise("set `half_way_updates` to your prediction: a whole number of updates")
 def check_half_way_updates(half_way_updates: Any) -> Feedback:
-    """Is the prediction the number of SoftUpdate(eps=0.99) steps to close half the gap?
+    """Is the prediction the number of SoftUpdate(tau=0.01) steps to close half the gap?
 
     >>> check_half_way_updates(50).status
     'wrong'
@@ -66,7 +70,7 @@ def check_half_way_updates(half_way_updates: Any) -> Feedback:
             f"`half_way_updates` is a {type(half_way_updates).__name__}; expected a number",
             "a count of target_updater.step() calls, e.g. 10",
         )
-    truth = observed_half_way(0.99)
+    truth = observed_half_way(0.01)
     guess = half_way_updates
     if guess != int(guess):
         return wrong(
@@ -94,8 +98,8 @@ def check_half_way_updates(half_way_updates: Any) -> Feedback:
         )
     if guess in (1, 2):
         return wrong(
-            "eps=0.99 does not mean 99 % of the way per update: it is the share of the "
-            "old target that is *kept*",
+            "tau=0.01 is the share of the gap closed per update, not 99 % of the way "
+            "(older code writes eps = 1 - tau = 0.99: the share of the old target *kept*)",
             "target = 0.99 x target + 0.01 x online: 1 % of the gap closes per update",
         )
     direction = "too few" if guess < truth else "too many"
@@ -188,6 +192,13 @@ def check_td_target(td_target: Any, loss_fn: Any, buffer: Any) -> Feedback:
             "(and bootstrap only where the episode did not terminate)",
         )
     online = loss_fn.value_network_params
+    if close(_target(batch, loss_fn, params=online, mask=None)):
+        return wrong(
+            "two things differ from DQN's target: these values come from the *online* "
+            "network, and they bootstrap even where the pole fell",
+            "run the value network with the target copy's parameters swapped in, and keep "
+            "the next value only where the episode did not terminate",
+        )
     if close(_target(batch, loss_fn, params=online, mask="terminated")):
         return wrong(
             "these are the targets of the *online* network, the one being trained",
