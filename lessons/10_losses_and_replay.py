@@ -189,6 +189,51 @@ for key in ("loss_objective", "loss_critic", "loss_entropy", "clip_fraction"):
     print(f"{key:<15} {ppo_terms[key].item():+.4f}")
 
 # %% [markdown]
+# Two terms above a hundred before any training: is something broken? No. The critic is
+# untrained, so its `state_value` sits near 0, while Pendulum's rewards (never positive)
+# add up, over γ = 0.99's horizon, to value targets around −100. Every advantage
+# (`value_target − state_value`) is then a large negative number. On this first call the
+# actor has not changed since collecting, so the ratio is exactly 1 and `loss_objective`
+# is minus the mean advantage. `loss_critic` measures the same gaps from the critic's
+# side, with a smooth L1 that is |gap| − 0.5 for gaps above 1: hence 0.5 less.
+#
+# The size matters for training: the policy's gradient scales with the advantages.
+# `normalize_advantage=True` rescales each batch's advantages to mean 0 and std 1 before
+# the policy term; the critic still learns the raw `value_target`.
+
+# %%
+adv, v = ppo_batch_gae["advantage"], ppo_batch_gae["state_value"]
+print(f"advantage   from {adv.min():+8.2f} to {adv.max():+8.2f}, mean {adv.mean():+.2f}")
+print(f"state_value from {v.min():+8.2f} to {v.max():+8.2f} (untrained critic)")
+normalized = ClipPPOLoss(actor, value, normalize_advantage=True)(ppo_batch_gae)
+for key in ("loss_objective", "loss_critic"):
+    print(f"{key:<15} raw {ppo_terms[key].item():+9.4f}   "
+          f"normalize_advantage=True {normalized[key].item():+9.4f}")
+
+# %% [markdown]
+# ### Exercise 1: GAE by hand
+#
+# `GAE` wrote each `advantage` from four things per step: the reward r_t, the critic's
+# value V(s_t), its value of the next state V(s_t+1), and whether the episode ended there.
+# Write `gae_by_hand(reward, value, next_value, done, gamma, lmbda)`, taking `[T, 1]`
+# tensors and returning the `[T, 1]` advantages, from two formulas:
+#
+# - the critic's one-step surprise: δ_t = r_t + γ V(s_t+1) − V(s_t), where V(s_t+1)
+#   counts as 0 if step t ended the episode;
+# - the advantage, going backwards like lesson 09's return-to-go: A_t = δ_t + γ λ A_t+1,
+#   where A_t+1 counts as 0 if step t ended the episode.
+#
+# The check compares your function with `GAE` on five steps of `ppo_batch_gae` and on five
+# made-up steps with an episode end, at two settings of γ and λ. (Five steps cut from the
+# batch get other advantages than inside it: GAE looks at every later step.)
+
+# %%
+gae_by_hand = None  # TODO: def gae_by_hand(reward, value, next_value, done, gamma, lmbda):
+
+# %%
+ex.check_gae_by_hand(gae_by_hand, ppo_batch_gae)
+
+# %% [markdown]
 # Without an `advantage` in the batch, `ClipPPOLoss` computes one itself with its own
 # estimator (a `GAE` too), on every call. Computing it once per collected batch, before
 # the batch is cut into minibatches, is the usual way; lesson 11 does that.
@@ -358,26 +403,6 @@ rltutor.interact_figure(plot_target_lag,
                         interval=widgets.IntSlider(value=15, min=2, max=30))
 
 # %% [markdown]
-# ### Exercise 1: what must a SAC batch hold?
-#
-# `SACLoss` trains a stochastic actor (like lesson 03's) with a Q(s, a) critic. Build one
-# with the cell below, then set `sac_batch_keys` to the set of keys (dotted strings, such
-# as `"next.reward"`) that a batch must contain for it. Think about which keys the loss
-# computes itself: it samples fresh actions and their log-probabilities from its actor.
-
-# %%
-from torchrl.objectives import SACLoss
-
-torch.manual_seed(0)
-sac_critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[32]),
-                           in_keys=["observation", "action"])
-sac_loss = SACLoss(actor, sac_critic)
-sac_batch_keys = None  # TODO: a set of strings
-
-# %%
-ex.check_sac_batch_keys(sac_batch_keys, sac_loss)
-
-# %% [markdown]
 # ## 6. Replay buffers: where batches come from
 #
 # Off-policy losses (DQN, DDPG, SAC) learn from old data too. A `ReplayBuffer` keeps it:
@@ -461,18 +486,22 @@ with set_recurrent_mode(True), torch.no_grad():
     print("memory for every step of every slice:", lstm(sequences)["memory"].shape)
 
 # %% [markdown]
-# ### Exercise 2: a buffer of short sequences
+# ### Exercise 2: whole episodes, side by side
 #
-# Build `sequence_buffer`: a `ReplayBuffer` with room for 1,000 steps whose `sample()`
-# returns **5 slices of 6 consecutive steps**, each slice from one trajectory (use the
-# collector's trajectory ids). The check fills it with collected CartPole data and
-# samples from it.
+# Slices cut episodes into pieces. A recurrent policy can also train on **whole**
+# episodes: one trajectory per row of a `[trajectories, time]` batch, each row padded at
+# the end to the longest one, with a mask that says which entries are real steps. Build
+# `episodes` from `collected_300` (the 300 CartPole steps above, one trajectory after
+# another): one row per trajectory, the mask under `("collector", "mask")`.
+# (`torchrl.collectors.utils` has a function for it; one built by hand passes too.)
 
 # %%
-sequence_buffer = None  # TODO: ReplayBuffer(storage=..., sampler=..., batch_size=...)
+collected_300 = buffer[:300]
+print("trajectory ids in the data:", collected_300["collector", "traj_ids"].unique().tolist())
+episodes = None  # TODO: a [trajectories, time] TensorDict
 
 # %%
-ex.check_sequence_buffer(sequence_buffer, cartpole)
+ex.check_episodes(episodes, collected_300)
 
 # %% [markdown]
 # ## Recap
@@ -484,14 +513,17 @@ ex.check_sequence_buffer(sequence_buffer, cartpole)
 #   `terminated` and `observation`; it recomputes `action_value`. `ClipPPOLoss` also
 #   needs `action_log_prob` (a `ProbabilisticActor` with `return_log_prob=True`, collected
 #   without gradients) and uses `advantage`/`value_target`, which `GAE` writes.
-#   `DDPGLoss` trains a deterministic actor with a Q(s, a) critic.
+#   `DDPGLoss` trains a deterministic actor with a Q(s, a) critic. An untrained critic
+#   makes PPO's first terms large (the advantages are large); `normalize_advantage=True`
+#   rescales them per batch.
 # - A missing key often fails with a message that names no key; `rltutor.check_loss(loss, batch)`
 #   says which key is missing and which module should have written it.
 # - `delay_value=True` keeps a target copy; `SoftUpdate` moves it a share τ per step,
 #   `HardUpdate(value_network_update_interval=k)` copies it every k + 1 steps.
 # - `ReplayBuffer(storage=LazyTensorStorage(n))` samples uniformly with replacement;
 #   `SamplerWithoutReplacement` deals each entry once per pass; `SliceSampler` returns
-#   consecutive steps of one trajectory, the sequences a recurrent policy trains on.
+#   consecutive steps of one trajectory, the sequences a recurrent policy trains on; whole
+#   trajectories side by side need padding and a mask.
 #
 # **Next:** lesson 11 puts a collector, a buffer, a loss and an optimiser in one loop,
 # and a policy finally learns.

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from torchrl.data import LazyTensorStorage, ReplayBuffer
-from torchrl.data.replay_buffers import SliceSampler
+import torch
+from tensordict import TensorDictBase
+from torchrl.collectors.utils import split_trajectories
 
 
-def solve_sac_batch_keys() -> set[str]:
-    """What a SAC batch must hold: the step taken and what the environment answered."""
-    return {"observation", "action",
-            "next.observation", "next.reward", "next.done", "next.terminated"}
+def solve_gae_by_hand(reward: torch.Tensor, value: torch.Tensor, next_value: torch.Tensor,
+                      done: torch.Tensor, gamma: float, lmbda: float) -> torch.Tensor:
+    """One-step surprises, then lesson 09's backward sum over them, cut at episode ends."""
+    alive = (~done).to(reward.dtype)
+    delta = reward + gamma * next_value * alive - value
+    advantage, running = torch.zeros_like(reward), torch.zeros_like(reward[0])
+    for t in reversed(range(len(reward))):
+        running = delta[t] + gamma * lmbda * alive[t] * running
+        advantage[t] = running
+    return advantage
 
 
-def solve_sequence_buffer() -> ReplayBuffer:
-    """Room for 1,000 steps; each sample is 5 slices of 6 steps of one trajectory."""
-    return ReplayBuffer(storage=LazyTensorStorage(1000), batch_size=30,
-                        sampler=SliceSampler(slice_len=6, traj_key=("collector", "traj_ids")))
+def solve_episodes(data: TensorDictBase) -> TensorDictBase:
+    """One padded row per trajectory; TorchRL writes the mask under ("collector", "mask")."""
+    return split_trajectories(data, trajectory_key=("collector", "traj_ids"))
