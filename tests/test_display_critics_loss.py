@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
@@ -109,10 +110,10 @@ def test_a_batch_shown_with_its_loss_marks_what_the_loss_reads(cartpole):
     marked = [line.split()[1] for line in text.splitlines() if "[batch]" in line
               and not line.startswith("[batch]")]
     assert marked == ["action", "observation", "done", "observation", "reward", "terminated"]
-    assert "[batch] read by the loss from the batch of collected data" in text
+    assert "[batch] read from collected data (env + policy), as a loss" in text
     assert "[input]" not in text and "must come from the environment" not in text
     html = show(rollout(cartpole, policy, steps=5, seed=0), module=loss).to_html()
-    assert "from batch" in html and "from env" not in html
+    assert "from data" in html and "from env" not in html
 
 
 def test_q_network_dataflow_reads_collected_data():
@@ -121,3 +122,43 @@ def test_q_network_dataflow_reads_collected_data():
     assert "(env)" not in text and "(batch)" in text
     v_text = str(dataflow(ValueOperator(nn.Linear(3, 1), in_keys=["observation"])))
     assert "from the environment: observation" in v_text
+
+
+# -- one flow rule: the badges of show(td, module=m) and dataflow(m) agree for every kind --
+
+
+def _kinds(cartpole, pendulum):
+    from tensordict.nn import TensorDictSequential
+    from torchrl.modules import LSTMModule
+
+    from rltutor.policies import make_qvalue_policy
+
+    q_policy = make_qvalue_policy(cartpole)
+    q_net = ValueOperator(nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 1)),
+                          in_keys=["observation", "action"])
+    lstm = LSTMModule(input_size=3, hidden_size=4, in_key="observation", out_key="features")
+    return {
+        "value network": ValueOperator(nn.Linear(4, 1), in_keys=["observation"]),
+        "Q-network": q_net,
+        "loss": DQNLoss(q_policy, action_space=cartpole.action_spec, delay_value=False),
+        "recurrent policy": TensorDictSequential(
+            lstm, TensorDictModule(nn.Linear(4, 1), in_keys=["features"], out_keys=["action"])),
+        "q policy": q_policy,
+    }
+
+
+@pytest.mark.parametrize("kind", ["value network", "Q-network", "loss", "recurrent policy",
+                                  "q policy"])
+def test_badges_and_dataflow_agree(cartpole, pendulum, kind):
+    from rltutor.display._build import flow_for
+    from rltutor.display._tensordict import flow_marks
+
+    module = _kinds(cartpole, pendulum)[kind]
+    flow = dataflow(module).node
+    assert flow == flow_for(module)
+    marks = flow_marks(flow)
+    from_env = flow.inputs_from == "the environment"
+    for key in flow.env_keys:
+        assert marks[key][0] == ("input" if from_env else "batch"), (kind, key, marks)
+    if kind == "Q-network":  # the bug this rule fixed: the action is the policy's, not env's
+        assert marks["action"] == ("batch",) and marks["state_action_value"] == ("value",)

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from rltutor.display import _critics, _decision, _loss, _modules, _replay, _specs, _tensordict
-from rltutor.display._nodes import Node, Opaque
+from rltutor.display._nodes import Flow, Node, Opaque
 from rltutor.display._options import Options
 
-__all__ = ["HANDLERS", "Handler", "build", "build_repr"]
+__all__ = ["FLOWS", "HANDLERS", "Handler", "build", "build_repr", "flow_for"]
 
 Handler = tuple[Callable[[Any], bool], Callable[[Any, Options], Node]]
 
@@ -47,8 +47,41 @@ def _anything(obj: Any) -> bool:
     return True
 
 
+# What a module reads and writes: the one lookup that both dataflow() and the badges of
+# show(td, module=...) use, most specific kind first, like HANDLERS.
+FLOWS: list[tuple[Callable[[Any], bool], Callable[[Any], Flow]]] = [
+    (_loss.is_loss, _loss.loss_flow),  # reads a batch of collected data
+    (_decision.is_dt_wrapper, _decision.dt_wrapper_flow),  # masks, runs its actor, keeps last
+    (_critics.is_value_operator, _critics.value_flow),  # a Q-network reads the policy's action
+    (_anything, lambda module: _modules.flow_of(_modules.check_module(module, "dataflow()"))),
+]
+
+
+def flow_for(module: Any) -> Flow:
+    """The dataflow of ``module``: the first entry of :data:`FLOWS` that accepts it.
+
+    Args:
+        module: a TensorDict module, a loss, a DT wrapper, ...
+
+    >>> import torch
+    >>> from torchrl.modules import ValueOperator
+    >>> q = ValueOperator(torch.nn.Linear(4, 1), in_keys=["observation", "action"])
+    >>> flow_for(q).inputs_from, flow_for(q).writer
+    ('collected data (env + policy)', 'value')
+    """
+    for accepts, flow in FLOWS:
+        if accepts(module):
+            return flow(module)
+    raise AssertionError("unreachable: the last entry accepts everything")
+
+
+def _build_tensordict(td: Any, opts: Options) -> Node:
+    flow = flow_for(opts.module) if opts.module is not None else None
+    return _tensordict.build_tensordict(td, opts, flow)
+
+
 HANDLERS: list[Handler] = [
-    (_tensordict.is_tensordict, _tensordict.build_tensordict),
+    (_tensordict.is_tensordict, _build_tensordict),
     (_tensordict.is_tensor, _tensordict.build_tensor),
     (_loss.is_loss, _loss.build_loss),  # losses, critics: TensorDict modules too
     (_decision.is_dt_wrapper, _decision.build_dt_wrapper),  # a module wrapper too

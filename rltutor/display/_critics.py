@@ -13,7 +13,7 @@ from typing import Any
 
 from rltutor._keys import key_str, module_keys
 from rltutor.display._modules import flow_of, module_card
-from rltutor.display._nodes import Flow, ModuleCard
+from rltutor.display._nodes import VALUE, Flow, ModuleCard
 from rltutor.display._options import Options
 
 __all__ = ["build_actor_critic", "build_value_operator", "is_actor_critic", "is_value_operator",
@@ -84,6 +84,7 @@ def value_flow(module: Any) -> Flow:
     'collected data (env + policy)'
     """
     flow = flow_of(module)
+    flow.writer = VALUE
     if _reads_action(module):
         flow.inputs_from = FROM_COLLECTED
     return flow

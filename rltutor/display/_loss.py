@@ -119,4 +119,5 @@ def loss_flow(loss: Any) -> Flow:
             "declares no in_keys: reads whatever its forward() takes")
     steps.append(Step(len(steps) + 1, type(loss).__name__, "", tuple(needed) or (),
                       from_batch, outs, note))
-    return Flow(type(loss).__name__, steps, tuple(needed), outs, inputs_from=BATCH)
+    # a loss writes its terms into its own output, never into the batch: no writer badge
+    return Flow(type(loss).__name__, steps, tuple(needed), outs, inputs_from=BATCH, writer="")

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Badges a leaf or a dataflow key can carry, and what they mean (shown in legends).
-POLICY = "policy"  # the module wrote this key
+POLICY = "policy"  # the policy (or any module that acts) wrote this key
+VALUE = "value"  # a value network (critic) wrote this key
 INPUT = "input"  # the module reads this key and nothing before it wrote it: env provides it
-BATCH = "batch"  # a loss module reads this key from a batch of collected data
+BATCH = "batch"  # a loss or a Q-network reads this key from collected data (env + policy)
 BADGE_HELP = {
     POLICY: "written by the module",
+    VALUE: "written by the value network",
     INPUT: "read by the module, must come from the environment",
-    BATCH: "read by the loss from the batch of collected data",
+    BATCH: "read from collected data (env + policy), as a loss or a Q-network does",
 }
 
 
@@ -114,6 +116,7 @@ class Flow:
     env_keys: tuple[str, ...]
     out_keys: tuple[str, ...]
     inputs_from: str = "the environment"  # as ModuleCard.inputs_from
+    writer: str = POLICY  # the badge of the keys it writes (VALUE for a critic)
 
 
 @dataclass(frozen=True)

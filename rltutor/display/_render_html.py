@@ -15,6 +15,7 @@ from rltutor.display._nodes import (
     BATCH,
     INPUT,
     POLICY,
+    VALUE,
     Branch,
     Change,
     DiffNode,
@@ -26,7 +27,7 @@ from rltutor.display._nodes import (
     Preview,
 )
 
-BADGE_LABEL = {POLICY: "policy", INPUT: "from env", BATCH: "from batch"}
+BADGE_LABEL = {POLICY: "policy", VALUE: "value", INPUT: "from env", BATCH: "from data"}
 SPARK_W, SPARK_H = 96, 18
 
 

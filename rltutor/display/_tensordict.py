@@ -1,8 +1,8 @@
 """The TensorDict and tensor handlers: a TensorDict becomes a tree of plain nodes.
 
 Leaves carry cheap previews (``rltutor.display._preview``); with ``module=policy`` the
-keys the policy wrote and the ones it needs from the environment get badges, decided by
-the same dataflow ``rltutor.dataflow`` shows (``rltutor.display._modules.flow_of``).
+keys the policy wrote and the ones it reads get badges, decided by the same dataflow
+``rltutor.dataflow`` shows: the handler chain (``_build.flow_for``) hands it in.
 """
 
 from __future__ import annotations
@@ -12,19 +12,18 @@ from typing import Any
 
 import torch
 from tensordict import LazyStackedTensorDict, TensorDictBase, is_non_tensor
-from tensordict.nn import TensorDictModuleBase
 
 from rltutor._keys import key_str
-from rltutor._kinds import is_loss_module
 from rltutor.display._format import shorten
-from rltutor.display._loss import loss_flow
-from rltutor.display._modules import flow_of
-from rltutor.display._nodes import BATCH, INPUT, POLICY, Branch, Leaf
+from rltutor.display._nodes import BATCH, INPUT, POLICY, VALUE, Branch, Flow, Leaf
 from rltutor.display._options import Options
 from rltutor.display._preview import preview_tensor
 
-__all__ = ["Ragged", "build_tensor", "build_tensordict", "is_tensor", "is_tensordict",
-           "iter_leaves", "leaf_of", "tensor_leaf", "tensordict_items"]
+__all__ = ["Ragged", "build_tensor", "build_tensordict", "flow_marks", "is_tensor",
+           "is_tensordict", "iter_leaves", "leaf_of", "tensor_leaf", "tensordict_items"]
+
+
+WRITERS = (POLICY, VALUE)
 
 
 def is_tensordict(obj: Any) -> bool:
@@ -52,9 +51,19 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, torch.Tensor)
 
 
-def build_tensordict(td: TensorDictBase, opts: Options) -> Branch:
-    """The tree of a TensorDict, with module badges when ``opts.module`` is set."""
-    marks = _module_marks(opts.module) if opts.module is not None else {}
+def build_tensordict(td: TensorDictBase, opts: Options, flow: Flow | None = None) -> Branch:
+    """The tree of a TensorDict, with badges from ``flow`` (the dataflow of ``opts.module``).
+
+    Args:
+        td: the TensorDict.
+        opts: the view's options.
+        flow: the dataflow of the module whose keys get badges, or None for no badges.
+
+    >>> from tensordict import TensorDict
+    >>> build_tensordict(TensorDict({"x": torch.zeros(2)}, [2]), Options()).key is None
+    True
+    """
+    marks = flow_marks(flow) if flow is not None else {}
     return _branch(td, None, (), opts, marks, depth=0, time_dim=_time_dim(td, opts))
 
 
@@ -77,15 +86,24 @@ def _names(td: TensorDictBase) -> tuple[str | None, ...]:
         return (None,) * td.batch_dims
 
 
-def _module_marks(module: TensorDictModuleBase) -> dict[str, tuple[str, ...]]:
-    if is_loss_module(module):  # a loss writes nothing into the batch; it reads from it
-        return {key: (BATCH,) for key in loss_flow(module).env_keys}
-    flow = flow_of(module)
-    marks: dict[str, tuple[str, ...]] = {key: (INPUT,) for key in flow.env_keys}
-    for key in flow.out_keys:
-        # a key read from the env and rewritten in place (ObservationNorm inside the
-        # policy, an LSTM with out_key == in_key) holds what the policy wrote
-        marks[key] = (INPUT, POLICY) if key in marks else (POLICY,)
+def flow_marks(flow: Flow) -> dict[str, tuple[str, ...]]:
+    """The badges a dataflow puts on keys: what the module reads, and what it writes.
+
+    Reads are marked as coming from the environment, or from collected data when the
+    module runs on a batch (a loss, a Q-network reading the policy's action).
+
+    Args:
+        flow: a module's dataflow.
+
+    >>> flow_marks(Flow("f", [], env_keys=("observation",), out_keys=("action",)))
+    {'observation': ('input',), 'action': ('policy',)}
+    """
+    read = INPUT if flow.inputs_from == "the environment" else BATCH
+    marks: dict[str, tuple[str, ...]] = {key: (read,) for key in flow.env_keys}
+    for key in flow.out_keys if flow.writer else ():
+        # a key read and rewritten in place (ObservationNorm inside the policy, an LSTM
+        # with out_key == in_key) holds what the module wrote
+        marks[key] = (read, flow.writer) if key in marks else (flow.writer,)
     return marks
 
 
@@ -129,8 +147,9 @@ def _branch(
                 leaf_of(value, name, td.batch_dims, opts, marks.get(key_str(child_path), ()),
                       time_dim)
             )
-    if path and marks and not node.badges and _all_written(node):
-        node.badges = (POLICY,)  # e.g. ("params", ...) or ("action", ...) built leaf by leaf
+    writer = _written_by(node) if path and marks and not node.badges else None
+    if writer:
+        node.badges = (writer,)  # e.g. ("params", ...) or ("action", ...) built leaf by leaf
     return node
 
 
@@ -180,14 +199,14 @@ def _ragged_leaf(
     )
 
 
-def _all_written(node: Branch) -> bool:
-    """True when the module wrote every leaf shown below ``node`` (and none is hidden)."""
+def _written_by(node: Branch) -> str | None:
+    """The writer badge every leaf shown below ``node`` carries (none hidden), else None."""
     if node.more or not node.children:
-        return False
-    return all(
-        _all_written(child) if isinstance(child, Branch) else POLICY in child.badges
-        for child in node.children
-    )
+        return None
+    found = {_written_by(child) if isinstance(child, Branch)
+             else next((b for b in child.badges if b in WRITERS), None)
+             for child in node.children}
+    return found.pop() if len(found) == 1 else None
 
 
 def _lazy_note(td: LazyStackedTensorDict) -> str:

@@ -9,12 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from rltutor.display import _render_html, _render_text
-from rltutor.display._build import build
-from rltutor.display._critics import is_value_operator, value_flow
-from rltutor.display._decision import dt_wrapper_flow, is_dt_wrapper
+from rltutor.display._build import build, flow_for
 from rltutor.display._diff import diff_node
-from rltutor.display._loss import is_loss, loss_flow
-from rltutor.display._modules import check_module, flow_of
 from rltutor.display._nodes import Node
 from rltutor.display._options import Options, make_options
 
@@ -259,11 +255,4 @@ def dataflow(module: Any) -> View:
     #  step    reads                  writes  notes
     1  Linear  observation (env)  ->  action  parameters 4
     """
-    opts = Options()
-    if is_loss(module):  # a loss reads a batch of collected data: its own dataflow
-        return View(loss_flow(module), opts)
-    if is_dt_wrapper(module):  # one module that masks, runs its actor, keeps the last step
-        return View(dt_wrapper_flow(module), opts)
-    if is_value_operator(module):  # a Q-network reads the policy's action, not the env's
-        return View(value_flow(module), opts)
-    return View(flow_of(check_module(module, "dataflow()")), opts)
+    return View(flow_for(module), Options())
