@@ -30,9 +30,12 @@
 # - how `ProbabilisticActor` turns them into an `action` and its `action_log_prob`;
 # - why `TanhNormal`, not `Normal`, suits Pendulum's bounded torque;
 # - a categorical policy for CartPole (`logits` → one-hot action);
-# - what each exploration type (DETERMINISTIC, RANDOM, MODE, MEAN) does, and where it fails.
+# - what each exploration type (DETERMINISTIC, RANDOM, MODE, MEAN) does, and where it fails;
+# - what an actor does when no type is set: its `default_interaction_type`.
 
 # %%
+from contextlib import nullcontext
+
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
@@ -144,19 +147,22 @@ plt.close(fig)
 fig
 
 # %% [markdown]
-# The samples do not jitter *around* the suggestion: they cover the whole range [-2, 2],
-# while the suggestion stays between about -0.75 and 0.4, and the histogram is fullest
-# near the bounds. The untrained network's `scale` is about 1 before the tanh, as wide as
-# the tanh's whole working range, so the 90 % band spans nearly all of [-2, 2] at every
-# step and a full push is drawn more often than a gentle one. Exploration this wide is
-# typical at the start of training; learning shrinks the scale.
+# The samples do not jitter *around* the suggestion. The cell below prints both ranges:
+# the samples reach almost all of [-2, 2], while the suggestion moves within a range less
+# than half as wide. The untrained network's `scale` (printed too) is near 1 before the
+# tanh, as wide as the tanh's whole working range, so the 90 % band spans more than three
+# quarters of [-2, 2] at every step. Exploration this wide is typical at the start of
+# training; learning shrinks the scale.
 
 # %%
-near_bounds, near_zero = int((sampled.abs() > 1.5).sum()), int((sampled.abs() < 0.5).sum())
-print(f"suggested: {suggested.min():.2f} to {suggested.max():.2f} | sampled torques beyond "
-      f"±1.5: {near_bounds} of 200, within ±0.5: {near_zero}")
-assert near_bounds > 2 * near_zero and suggested.abs().max() < 1
-#
+print(f"suggested: {suggested.min():+.2f} to {suggested.max():+.2f} | sampled: "
+      f"{sampled.min():+.2f} to {sampled.max():+.2f} | scale: {scale.min():.2f} to "
+      f"{scale.max():.2f} | narrowest band: {(band[1] - band[0]).min():.2f} of 4")
+assert sampled.min() < -1.9 and sampled.max() > 1.9
+assert sampled.max() - sampled.min() > 2 * (suggested.max() - suggested.min())
+assert (band[1] - band[0]).min() > 3
+
+# %% [markdown]
 # ## `TanhNormal` vs `Normal`: respecting the bounds
 #
 # A Gaussian has infinite tails: with `Normal`, some samples land outside [-2, 2].
@@ -193,20 +199,24 @@ fig
 # %% [markdown]
 # The environment would clip the escaped Normal samples, and a training algorithm would
 # then score an action that was never executed. `TanhNormal` keeps what you sample and what
-# happens the same. Notice also where its samples go: squashing a wide Gaussian piles its
-# tails up just inside the bounds.
+# happens the same. Notice also where its samples go: what the Normal spreads out beyond
+# ±2, the tanh squeezes into the last stretch before each bound.
 #
-# ## Exercise 1 — a gentler controller
+# ## Exercise 1 — two actions, two different ranges
 #
-# The bounds of a `TanhNormal` are yours to choose. Build `gentle_actor`: a
-# `ProbabilisticActor` for Pendulum whose sampled torques stay within **[-1, 1]** (half the
-# motor's strength) and which writes `action_log_prob`. Use a backbone of your own.
+# A toy car needs two numbers per step: **steering** in [-1, 1] and **throttle** in
+# [0, 1] (it cannot reverse). Its `observation` holds 5 numbers. Build `car_actor`: a
+# `ProbabilisticActor` that carries the car's action spec, samples actions that hold both
+# numbers and never leave their ranges, and writes `action_log_prob`. Two things differ
+# from Pendulum: how many numbers the backbone must produce, and the bounds, which are not
+# the same for both actions. Start from the spec: `torchrl.data.Bounded` also accepts
+# tensors for `low` and `high`.
 
 # %%
-gentle_actor = None  # TODO: ProbabilisticActor(your_backbone, in_keys=[...], ...)
+car_actor = None  # TODO: a spec for the car, a backbone, then ProbabilisticActor(...)
 
 # %%
-ex.check_gentle_actor(gentle_actor)
+ex.check_car_actor(car_actor)
 
 # %% [markdown]
 # ## A categorical policy for CartPole
@@ -263,46 +273,57 @@ ex.check_probs_actor(probs_actor)
 #
 # | type | the action is |
 # |---|---|
+# | none set | what the actor's `default_interaction_type` says (more below) |
 # | `RANDOM` | a fresh sample from the distribution |
 # | `DETERMINISTIC` | the distribution's designated "best guess" (its `deterministic_sample`) |
 # | `MODE` | the most likely action, if the distribution has a formula for it |
 # | `MEAN` | the average action, if there is a formula — otherwise an estimate |
-# | `MEDIAN` | the median action, if the distribution implements it (neither does here) |
 #
-# The cell below calls each actor twice on the same input under each type, plus once with
-# no context at all. Read the table carefully: which rows change between the two calls?
+# (`MEDIAN` is in the enum too; neither distribution here implements it.) Two calls can
+# agree by luck, the categorical has only two actions to draw from, so the cell below calls
+# each actor 100 times on the same input under each type and counts the different actions.
+# `obs` is the step of our rollout where the network suggests its strongest push (the
+# `MEAN` part below says why). Which rows change from call to call?
 
 # %%
-def act(policy, td, exploration_type):
-    with set_exploration_type(exploration_type), torch.no_grad():
+def act(policy, td, exploration_type=None):
+    if exploration_type is None:  # no context at all: the actor's own default decides
+        context = nullcontext()
+    else:
+        context = set_exploration_type(exploration_type)
+    with context, torch.no_grad():
         return policy(td.clone())["action"]
 
 
-def two_calls(policy, td, exploration_type):
+def hundred_calls(policy, td, exploration_type):
     try:
-        calls = [act(policy, td, exploration_type).reshape(-1).tolist() for _ in range(2)]
+        actions = torch.stack([act(policy, td, exploration_type) for _ in range(100)])
     except Exception as error:  # some distributions have no formula for some types
         return f"raises {type(error).__name__}"
-    return "  ".join(f"{str([round(v, 3) for v in c]):9}" for c in calls)
+    if actions.isnan().any():
+        return "nan"
+    different = actions.unique(dim=0).shape[0]
+    return "the same each time" if different == 1 else f"{different} different"
 
 
 # %%
-obs, cart_obs = env.reset(), cartpole.reset()
-print(f"{'':14}{'TanhNormal (2 calls)':28}categorical (2 calls)")
-for t in [ExplorationType.DETERMINISTIC, ExplorationType.RANDOM, ExplorationType.MODE,
-          ExplorationType.MEAN, ExplorationType.MEDIAN]:
-    print(f"{t.name:14}{two_calls(actor, obs, t):28}{two_calls(cartpole_actor, cart_obs, t)}")
-with torch.no_grad():
-    print(f"{'(no context)':14}{[round(v, 3) for v in actor(obs.clone())['action'].tolist()]}")
+obs = rollout_td[int(suggested.abs().argmax())].select("observation")
+cart_obs = cartpole.reset()
+print(f"{'100 calls':15}{'TanhNormal':22}categorical")
+for t in [None, ExplorationType.RANDOM, ExplorationType.DETERMINISTIC, ExplorationType.MODE,
+          ExplorationType.MEAN]:
+    row = [hundred_calls(actor, obs, t), hundred_calls(cartpole_actor, cart_obs, t)]
+    print(f"{'(none set)' if t is None else t.name:15}{row[0]:22}{row[1]}")
 
 # %% [markdown]
 # ## Exercise 3 — and for a plain `Normal`?
 #
 # The table covers the `TanhNormal` actor and the categorical one. `normal_actor`, the
 # `Normal` twin built on the same backbone earlier, is not in it. Set `random_modes` to
-# the **set** of exploration types under which `normal_actor` returns two different
-# actions for the same observation `obs` (e.g. `{ExplorationType.RANDOM}`). Predict
-# first, then test it: `two_calls` from the cell above works on any actor.
+# the **set** of exploration types under which `normal_actor` gives different actions for
+# the same observation `obs`. Write it like `{ExplorationType.MODE, ExplorationType.MEDIAN}`
+# (that shows the format; it is not the answer). Predict first, then test your prediction:
+# `hundred_calls` from the cell above works on any actor.
 
 # %%
 random_modes = None  # TODO: a set of ExplorationType members
@@ -311,29 +332,29 @@ random_modes = None  # TODO: a set of ExplorationType members
 ex.check_normal_random_modes(random_modes)
 
 # %% [markdown]
-# ## What each type does, at the pinned versions
+# ## What each row says, at the pinned versions
 #
-# - **No context**: a `ProbabilisticActor` acts *deterministically*. A rollout samples only
-#   when you ask for `RANDOM`.
+# - **None set**: a `ProbabilisticActor` uses its `default_interaction_type`, which is
+#   DETERMINISTIC unless you pass another one. `env.rollout` sets nothing, so a rollout
+#   with this actor never explores unless you ask for `RANDOM`, as our first rollout did.
 # - **`DETERMINISTIC`**: for `TanhNormal`, the Gaussian's `loc` pushed through the squash
 #   (`tanh`, then rescaled to the bounds); for `OneHotCategorical`, the most likely choice.
-# - **`RANDOM`**: one sample per call.
+# - **`RANDOM`**: one sample per call: 100 different torques, and both of CartPole's pushes.
 # - **`MODE`**: `TanhNormal` has no formula for its mode and raises a `RuntimeError` telling you
 #   to use DETERMINISTIC (the cell after this list shows it failing); the categorical
 #   returns its most likely choice.
 # - **`MEAN`**: `TanhNormal` has no formula for its mean either, so TorchRL *estimates* it as the
 #   average of 1,000 fresh samples: a value that wobbles a little from call to call, and that
 #   is not the same as DETERMINISTIC (the mean of a squashed Gaussian is not the squash of its
-#   mean: the tanh flattens the tails, which pulls the mean towards 0). One estimate from
-#   1,000 samples wobbles by about ±0.04, about as much as that gap here, so a single
-#   estimate proves little; the average of 400 estimates, below, settles on the
-#   distribution's mean. For a categorical, the "mean" of a one-hot choice is not an
-#   action at all: you get `nan`.
-# - **`MEDIAN`** (also in the enum) has no implementation for either distribution.
+#   mean: the tanh flattens the tails, which pulls the mean towards 0). The gap grows with
+#   the push, which is why `obs` is the step with the strongest one. For a categorical, the
+#   "mean" of a one-hot choice is not an action at all: you get `nan`.
 #
-# The checks below pin these facts, so this lesson fails in CI if a new TorchRL changes them.
-# First MODE on the TanhNormal actor. `rltutor.expect_error` runs a line that must fail
-# and prints the error line and rltutor's hint, not a screen of traceback:
+# Lesson 04 puts these rows beside the exploration modules (epsilon-greedy, Gaussian and
+# OU noise) in one table, and says who sets the type: `env.rollout`, collectors, and
+# `rltutor.evaluate`. The checks below pin this lesson's half, so it fails in CI if a new
+# TorchRL changes them. First MODE on the TanhNormal actor. `rltutor.expect_error` runs a
+# line that must fail and prints the error line and rltutor's hint, not a traceback:
 
 # %%
 with rltutor.expect_error(RuntimeError):
@@ -343,20 +364,46 @@ with rltutor.expect_error(RuntimeError):
 obs_td = backbone(obs.clone())
 squashed_loc = spec.space.high * torch.tanh(obs_td["loc"])  # bounds are symmetric: [-2, 2]
 assert torch.allclose(act(actor, obs, ExplorationType.DETERMINISTIC), squashed_loc, atol=1e-5)
-assert torch.equal(actor(obs.clone())["action"], act(actor, obs, ExplorationType.DETERMINISTIC))
+assert torch.equal(act(actor, obs), act(actor, obs, ExplorationType.DETERMINISTIC))
 assert act(cartpole_actor, cart_obs, ExplorationType.MEAN).isnan().all()
+with torch.no_grad():
+    plain = env.rollout(20, actor)  # no exploration type set: the actor's default
+greedy = act(actor, plain.select("observation"), ExplorationType.DETERMINISTIC)
+print("default:", actor.default_interaction_type.name, "| env.rollout's actions are the "
+      "deterministic ones:", torch.allclose(plain["action"], greedy, atol=1e-6))
+assert torch.allclose(plain["action"], greedy, atol=1e-6)
+
+# %% [markdown]
+# The default is yours to choose. Pass `default_interaction_type=ExplorationType.RANDOM`
+# and the same actor samples when nobody sets a type; a context still wins over the
+# default.
+
+# %%
+sampling_actor = ProbabilisticActor(
+    backbone, in_keys=["loc", "scale"], spec=spec, distribution_class=TanhNormal,
+    distribution_kwargs={"low": spec.space.low, "high": spec.space.high},
+    default_interaction_type=ExplorationType.RANDOM,
+)
+print("none set:          ", hundred_calls(sampling_actor, obs, None))
+print("DETERMINISTIC set: ", hundred_calls(sampling_actor, obs, ExplorationType.DETERMINISTIC))
+
+# %% [markdown]
+# Now MEAN against DETERMINISTIC at `obs`. One estimate proves little, as it wobbles; the
+# average of 400 estimates settles on the distribution's mean, which the last line
+# computes from a million samples at once.
 
 # %%
 estimates = torch.stack([act(actor, obs, ExplorationType.MEAN) for _ in range(400)]).flatten()
-with torch.no_grad():  # the distribution's mean, from a million samples at once
+with torch.no_grad():
     true_mean = actor.get_dist(backbone(obs.clone())).sample((1_000_000,)).mean()
 spread = estimates.std() / 20  # the standard error of an average of 400 estimates
 print(f"DETERMINISTIC {squashed_loc.item():+.3f} | two MEAN estimates {estimates[0]:+.3f}, "
-      f"{estimates[1]:+.3f} (spread ±{estimates.std():.3f})")
+      f"{estimates[1]:+.3f} (one estimate wobbles by ±{estimates.std():.3f})")
 print(f"average of 400 MEAN estimates {estimates.mean():+.3f} ± {spread:.3f} | "
       f"distribution's mean {true_mean:+.3f}")
-assert (estimates.mean() - true_mean).abs() < 4 * spread
-assert true_mean.abs() < squashed_loc.abs() and (estimates.mean() - squashed_loc).abs() > 4 * spread
+gap = (estimates.mean() - squashed_loc).abs()
+assert (estimates.mean() - true_mean).abs() < 4 * spread and gap > 4 * spread
+assert true_mean.abs() < squashed_loc.abs() and true_mean * squashed_loc > 0
 
 # %% [markdown]
 # ## Play with it
@@ -383,10 +430,14 @@ rltutor.explorer(env, actor, controls=("exploration", "seed"))
 # - `TanhNormal` with the spec's `low`/`high` keeps every sample inside the bounds; `Normal`
 #   does not.
 # - One-hot action specs (CartPole) pair with `OneHotCategorical` over `logits`.
+# - An action spec can hold several actions with bounds of their own (`Bounded` with
+#   tensors for `low` and `high`); the backbone then writes a `loc` and a `scale` per action.
 # - `set_exploration_type` picks how an action is drawn: `RANDOM` samples; `DETERMINISTIC`
-#   always works and is the default outside any context; `MODE` and `MEAN` depend on what
-#   the distribution can compute (TanhNormal: MODE raises, MEAN is a sampled estimate;
-#   Normal: both have a formula).
+#   always works; `MODE` and `MEAN` depend on what the distribution can compute
+#   (TanhNormal: MODE raises, MEAN is a sampled estimate). With no type set, the actor's
+#   `default_interaction_type` decides (DETERMINISTIC unless you pass another), and
+#   `env.rollout` sets none. Lesson 04 lays out the whole contract, exploration modules
+#   included.
 #
 # `rltutor.make_gaussian_actor(env, bounded=True)` and `rltutor.make_categorical_actor(env)`
 # build these two actors in one call.

@@ -8,6 +8,7 @@ so prose and check cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -138,6 +139,127 @@ def test_lesson03_mean_is_pulled_towards_zero_for_every_seed():
         assert not torch.equal(td["action"], suggested)  # an estimate, not the formula
 
 
+@functools.cache
+def _lesson03_start(seed: int):
+    """Lesson 03's first cells with ``seed`` for torch and the env: the actor and its rollout."""
+    from tensordict.nn import NormalParamExtractor
+    from torchrl.envs import ExplorationType, GymEnv, set_exploration_type
+    from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
+
+    torch.manual_seed(seed)
+    env = GymEnv("Pendulum-v1")
+    env.set_seed(seed)
+    backbone = TensorDictModule(
+        nn.Sequential(MLP(out_features=2, num_cells=[64, 64]), NormalParamExtractor()),
+        in_keys=["observation"], out_keys=["loc", "scale"])
+    backbone(env.reset())  # the lesson's diff cell
+    spec = env.action_spec
+    actor = ProbabilisticActor(
+        backbone, in_keys=["loc", "scale"], spec=spec, distribution_class=TanhNormal,
+        distribution_kwargs={"low": spec.space.low, "high": spec.space.high},
+        return_log_prob=True)
+    with set_exploration_type(ExplorationType.RANDOM):
+        rollout_td = env.rollout(200, actor)
+    with set_exploration_type(ExplorationType.DETERMINISTIC), torch.no_grad():
+        suggested = actor(rollout_td.select("observation").clone())["action"].flatten()
+    return env, backbone, actor, rollout_td.detach(), suggested
+
+
+def _act(policy, td, exploration_type=None):
+    from contextlib import nullcontext
+
+    from torchrl.envs import set_exploration_type
+
+    context = (nullcontext() if exploration_type is None
+               else set_exploration_type(exploration_type))
+    with context, torch.no_grad():
+        return policy(td.clone())["action"]
+
+
+def _hundred_calls(policy, td, exploration_type) -> str:
+    """The lesson's table cell: what 100 calls on one input give.
+
+    The 100 calls run as one call on 100 copies of the input: every copy draws its own
+    sample (or MEAN estimate), as 100 calls would, in a fraction of the time.
+    """
+    try:
+        actions = _act(policy, td.expand(100), exploration_type)
+    except RuntimeError as error:
+        return f"raises {type(error).__name__}"
+    if actions.isnan().any():
+        return "nan"
+    different = actions.unique(dim=0).shape[0]
+    return "the same each time" if different == 1 else f"{different} different"
+
+
+def test_lesson03_samples_spread_far_wider_than_the_suggestion_for_every_init():
+    text = prose("03_probabilistic_policies")
+    assert ("the samples reach almost all of [-2, 2], while the suggestion moves within a "
+            "range less than half as wide") in text
+    assert "the 90 % band spans more than three quarters of [-2, 2] at every step" in text
+    for seed in SEEDS:
+        _, _, _, rollout_td, suggested = _lesson03_start(seed)
+        sampled = rollout_td["action"].flatten()
+        loc, scale = rollout_td["loc"].flatten(), rollout_td["scale"].flatten()
+        band = [2 * torch.tanh(loc + z * scale) for z in (-1.645, 1.645)]
+        assert sampled.min() < -1.9 and sampled.max() > 1.9, seed
+        assert sampled.max() - sampled.min() > 2 * (suggested.max() - suggested.min()), seed
+        assert (band[1] - band[0]).min() > 3, seed
+        # the scale the prose calls "near 1"
+        assert 0.6 < scale.min() and scale.max() < 1.4, seed
+
+
+def test_lesson03_exploration_table_and_mean_gap_hold_for_every_init():
+    from torchrl.envs import ExplorationType, GymEnv
+    from torchrl.modules import MLP, OneHotCategorical, ProbabilisticActor, TanhNormal
+
+    text = prose("03_probabilistic_policies")
+    assert "calls each actor 100 times on the same input under each type" in text
+    assert "`env.rollout` sets nothing" in text
+    cartpole = GymEnv("CartPole-v1")
+    rows = {None: ("the same each time", "the same each time"),
+            ExplorationType.RANDOM: ("100 different", "2 different"),
+            ExplorationType.DETERMINISTIC: ("the same each time", "the same each time"),
+            ExplorationType.MODE: ("raises RuntimeError", "the same each time"),
+            ExplorationType.MEAN: ("100 different", "nan")}
+    for seed in SEEDS:
+        env, backbone, actor, rollout_td, suggested = _lesson03_start(seed)
+        torch.manual_seed(seed)
+        cartpole.set_seed(seed)
+        cartpole_actor = ProbabilisticActor(
+            TensorDictModule(MLP(out_features=2, num_cells=[32]), in_keys=["observation"],
+                             out_keys=["logits"]),
+            in_keys=["logits"], spec=cartpole.action_spec,
+            distribution_class=OneHotCategorical, return_log_prob=True)
+        obs = rollout_td[int(suggested.abs().argmax())].select("observation")
+        cart_obs = cartpole.reset()
+        for kind, expected in rows.items():
+            got = (_hundred_calls(actor, obs, kind), _hundred_calls(cartpole_actor, cart_obs, kind))
+            assert got == expected, (seed, kind, got)
+        # env.rollout sets nothing: the actor's default, DETERMINISTIC
+        with torch.no_grad():
+            plain = env.rollout(20, actor)
+        greedy = _act(actor, plain.select("observation"), ExplorationType.DETERMINISTIC)
+        assert torch.allclose(plain["action"], greedy, atol=1e-6), seed
+        spec = env.action_spec
+        sampling_actor = ProbabilisticActor(
+            backbone, in_keys=["loc", "scale"], spec=spec, distribution_class=TanhNormal,
+            distribution_kwargs={"low": spec.space.low, "high": spec.space.high},
+            default_interaction_type=ExplorationType.RANDOM)
+        assert _hundred_calls(sampling_actor, obs, None) == "100 different"
+        assert (_hundred_calls(sampling_actor, obs, ExplorationType.DETERMINISTIC)
+                == "the same each time")
+        # MEAN against DETERMINISTIC at the strongest push (the lesson's last asserts)
+        squashed_loc = 2 * torch.tanh(backbone(obs.clone())["loc"].detach())
+        estimates = _act(actor, obs.expand(400), ExplorationType.MEAN).flatten()  # 400 calls
+        with torch.no_grad():
+            true_mean = actor.get_dist(backbone(obs.clone())).sample((1_000_000,)).mean()
+        spread = estimates.std() / 20
+        assert (estimates.mean() - true_mean).abs() < 4 * spread, seed
+        assert (estimates.mean() - squashed_loc).abs() > 4 * spread, seed
+        assert true_mean.abs() < squashed_loc.abs() and true_mean * squashed_loc > 0, seed
+
+
 # ------------------------------------------------------------------ lesson 07
 
 
@@ -228,6 +350,193 @@ def test_lesson02_safe_keeps_every_gain_and_seed_inside_the_bounds():
 
 
 # ------------------------------------------------------------------ lessons 08-10 (issue 20)
+
+
+def test_lesson08_start_methods_are_scoped_and_a_later_parallel_env_spawns():
+    import multiprocessing
+
+    from torchrl.collectors import Collector
+    from torchrl.envs import ParallelEnv
+
+    from rltutor.distributed import make_pendulum
+    from rltutor.start_methods import using_start_method
+
+    text = prose("08_batched_envs_and_devices")
+    assert "`using_start_method` sets it for one block only and puts the previous one back" in text
+    lesson = (LESSONS / "08_batched_envs_and_devices.py").read_text()
+    assert "set_start_method(" not in lesson.replace("`multiprocessing.set_start_method(", "")
+    before = multiprocessing.get_start_method(allow_none=True)
+    policy = rltutor.make_actor(make_pendulum(), num_cells=(8,))
+    with using_start_method("fork"):  # the lesson's multi-process collector, made small
+        multi = Collector(make_pendulum, policy, num_collectors=2, sync=True,
+                          frames_per_batch=20, total_frames=20,
+                          auto_register_policy_transforms=True)
+    with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
+        pass
+    try:
+        assert next(iter(multi)).numel() == 20
+    finally:
+        multi.shutdown()
+    assert multiprocessing.get_start_method(allow_none=True) == before
+    env = ParallelEnv(1, make_pendulum)  # what a learner makes next, with no start method
+    try:
+        env.reset()
+        assert {type(w).__name__ for w in env._workers} == {"SpawnProcess"}
+    finally:
+        env.close()
+
+
+def _lesson09_value_fits():
+    """Lesson 09's section 6: separate_actor, 8 training rollouts, one value head per gamma."""
+    from tensordict.nn import NormalParamExtractor, TensorDictModule
+    from torch import nn
+    from torchrl.modules import MLP, ProbabilisticActor, TanhNormal, ValueOperator
+
+    torch.set_num_threads(1)
+    env = rltutor.make_env("Pendulum-v1", seed=0)
+    torch.manual_seed(0)
+    actor = ProbabilisticActor(
+        TensorDictModule(nn.Sequential(MLP(in_features=3, out_features=2, num_cells=[32]),
+                                       NormalParamExtractor()),
+                         in_keys=["observation"], out_keys=["loc", "scale"]),
+        in_keys=["loc", "scale"], spec=env.action_spec, distribution_class=TanhNormal,
+        distribution_kwargs={"low": -2.0, "high": 2.0}, return_log_prob=True)
+
+    def run(seed):
+        with torch.no_grad():
+            return rltutor.rollout(env, actor, steps=200, seed=seed, exploration="deterministic")
+
+    def return_to_go(rewards, gamma):
+        returns, running = torch.zeros_like(rewards), torch.zeros_like(rewards[0])
+        for t in reversed(range(len(rewards))):
+            running = rewards[t] + gamma * running
+            returns[t] = running
+        return returns
+
+    train = [run(seed) for seed in range(8)]
+    out = {}
+    for gamma in (0.5, 0.8, 0.9):
+        batch = torch.cat([td[:150] for td in train])
+        target = torch.cat([return_to_go(td["next", "reward"], gamma)[:150] for td in train])
+        torch.manual_seed(0)
+        critic = ValueOperator(MLP(in_features=3, out_features=1, num_cells=[64, 64]),
+                               in_keys=["observation"])
+        optim = torch.optim.Adam(critic.parameters(), lr=1e-2)
+        for _ in range(300):
+            loss = (critic(batch.clone())["state_value"] - target).pow(2).mean()
+            optim.zero_grad(), loss.backward(), optim.step()
+        for seed in range(100, 110):  # the widget's seed slider
+            test_td = run(seed)
+            with torch.no_grad():
+                estimate = critic(test_td.clone())["state_value"].flatten()
+            truth = return_to_go(test_td["next", "reward"].flatten(), gamma)
+            out[gamma, seed] = (truth, estimate)
+    return out
+
+
+def test_lesson09_value_head_claims_hold_for_every_gamma_and_seed():
+    text = prose("09_actor_critic")
+    assert "at 0.5 and 0.8 the two lines nearly overlap, at 0.9 the estimate is rougher" in text
+    assert "At the very end the black line climbs above the orange one" in text
+    fits = _lesson09_value_fits()
+    for seed in range(100, 110):
+        rel = {}
+        for gamma in (0.5, 0.8, 0.9):
+            truth, estimate = fits[gamma, seed]
+            rel[gamma] = ((truth - estimate)[:150].abs().mean() / truth.abs().mean()).item()
+            assert truth[-1] > estimate[-1], (gamma, seed)  # the sum stops at step 200
+        print(seed, {g: round(r, 3) for g, r in rel.items()})
+        assert rel[0.9] > max(rel[0.5], rel[0.8]), (seed, rel)
+
+
+def _lesson10_ppo_terms(seed):
+    from tensordict.nn import NormalParamExtractor, TensorDictModule
+    from torch import nn
+    from torchrl.collectors import Collector
+    from torchrl.modules import MLP, ProbabilisticActor, TanhNormal, ValueOperator
+    from torchrl.objectives import ClipPPOLoss
+    from torchrl.objectives.value import GAE
+
+    torch.manual_seed(seed)
+    pendulum = rltutor.make_env("Pendulum-v1", seed=seed)
+    backbone = TensorDictModule(
+        nn.Sequential(MLP(in_features=3, out_features=2, num_cells=[32]), NormalParamExtractor()),
+        in_keys=["observation"], out_keys=["loc", "scale"])
+    actor = ProbabilisticActor(backbone, in_keys=["loc", "scale"], spec=pendulum.action_spec,
+                               distribution_class=TanhNormal, return_log_prob=True,
+                               distribution_kwargs={"low": -2.0, "high": 2.0})
+    value = ValueOperator(MLP(in_features=3, out_features=1, num_cells=[32]),
+                          in_keys=["observation"])
+    collector = Collector(pendulum, actor, frames_per_batch=200, total_frames=200,
+                          auto_register_policy_transforms=False)
+    batch = next(iter(collector))
+    collector.shutdown()
+    with torch.no_grad():
+        batch = GAE(gamma=0.99, lmbda=0.95, value_network=value)(batch)
+    raw = ClipPPOLoss(actor, value)(batch)
+    normalized = ClipPPOLoss(actor, value, normalize_advantage=True)(batch)
+    return batch, raw, normalized
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lesson10_ppo_first_terms_are_what_the_lesson_says(seed):
+    text = prose("10_losses_and_replay")
+    assert "the ratio is exactly 1 and `loss_objective` is minus the mean advantage" in text
+    assert "hence 0.5 less" in text and "value targets around −100" in text
+    batch, raw, normalized = _lesson10_ppo_terms(seed)
+    adv = batch["advantage"]
+    objective, critic = raw["loss_objective"].item(), raw["loss_critic"].item()
+    assert bool((adv < 0).all())  # every advantage a large negative number
+    assert batch["state_value"].abs().max() < 1.5  # an untrained critic sits near 0
+    assert -150 < batch["value_target"].mean() < -80
+    assert objective == pytest.approx(-adv.mean().item(), abs=1e-3)
+    assert critic == pytest.approx(objective - 0.5, abs=0.01)
+    assert abs(normalized["loss_objective"].item()) < 1e-3
+    assert normalized["loss_critic"].item() == pytest.approx(critic, abs=1e-4)
+
+
+@pytest.mark.parametrize("interval", range(2, 31))  # the lesson's interval slider
+def test_lesson10_hard_update_copies_every_interval_plus_one_calls(interval):
+    from torchrl.modules import MLP, QValueActor
+    from torchrl.objectives import DQNLoss, HardUpdate
+
+    assert "so it copies on every (k + 1)-th call of `step()`" in prose("10_losses_and_replay")
+    cartpole = rltutor.make_env("CartPole-v1", seed=0)
+    loss = DQNLoss(QValueActor(MLP(in_features=4, out_features=2, num_cells=[8]),
+                               in_keys=["observation"], spec=cartpole.action_spec),
+                   action_space=cartpole.action_spec, delay_value=True)
+    updater = HardUpdate(loss, value_network_update_interval=interval)
+    key = ("module", "0", "module", "0", "weight")
+    copied = []
+    for call in range(1, 3 * (interval + 1) + 1):
+        with torch.no_grad():
+            loss.value_network_params[key].add_(1.0)  # a training step
+        updater.step()
+        trained, target = loss.value_network_params[key], loss.target_value_network_params[key]
+        if torch.equal(trained, target):
+            copied.append(call)
+    assert copied == [interval + 1, 2 * (interval + 1), 3 * (interval + 1)]
+
+
+@pytest.mark.parametrize("tau", [round(0.02 * i, 2) for i in range(1, 26)])  # tau slider
+def test_lesson10_soft_update_closes_a_share_tau_of_the_gap(tau):
+    from torchrl.modules import MLP, QValueActor
+    from torchrl.objectives import DQNLoss, SoftUpdate
+
+    assert "each step it closes a share τ of the gap" in prose("10_losses_and_replay")
+    cartpole = rltutor.make_env("CartPole-v1", seed=0)
+    loss = DQNLoss(QValueActor(MLP(in_features=4, out_features=2, num_cells=[8]),
+                               in_keys=["observation"], spec=cartpole.action_spec),
+                   action_space=cartpole.action_spec, delay_value=True)
+    updater = SoftUpdate(loss, tau=tau)
+    key = ("module", "0", "module", "0", "weight")
+    with torch.no_grad():
+        loss.value_network_params[key].add_(1.0)
+    trained, target = loss.value_network_params[key], loss.target_value_network_params[key]
+    gap = (trained - target).detach().clone()
+    before = target.detach().clone()
+    updater.step()
+    assert torch.allclose(target - before, tau * gap, atol=1e-6)
 
 
 # ------------------------------------------------------------------ lessons 11-12 (issue 20)

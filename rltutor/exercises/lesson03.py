@@ -1,7 +1,7 @@
 """Checks for lesson 03 (probabilistic policies and exploration types).
 
     >>> from rltutor.exercises import lesson03 as ex
-    >>> ex.check_gentle_actor(None).status
+    >>> ex.check_car_actor(None).status
     'not done yet'
 """
 
@@ -17,10 +17,12 @@ from torchrl.modules import ProbabilisticActor
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = ["check_gentle_actor", "check_normal_random_modes", "check_probs_actor"]
+__all__ = ["check_car_actor", "check_normal_random_modes", "check_probs_actor"]
 
-PENDULUM_OBS, MAX_TORQUE = 3, 2.0
-GENTLE = 1.0  # exercise 2: torques limited to [-GENTLE, GENTLE]
+PENDULUM_OBS = 3
+# exercise 1: a toy car's action is (steering in [-1, 1], throttle in [0, 1])
+CAR_OBS, CAR_ACTIONS = 5, 2
+CAR_LOW, CAR_HIGH = [-1.0, 0.0], [1.0, 1.0]
 CARTPOLE_OBS, CARTPOLE_ACTIONS = 4, 2
 SAMPLES = 4096
 
@@ -55,56 +57,116 @@ def _is_probabilistic_actor(actor: Any, name: str) -> Feedback | None:
     return None
 
 
-@exercise("set `gentle_actor` to a ProbabilisticActor for Pendulum")
-def check_gentle_actor(gentle_actor: Any) -> Feedback:
-    """Does ``gentle_actor`` sample varied Pendulum torques that never leave [-1, 1]?
+def _bounds_of(spec: Any) -> tuple[list[float], list[float]] | None:
+    box = getattr(spec, "space", None)
+    if box is None or not hasattr(box, "low"):
+        return None
+    low = torch.as_tensor(box.low).expand(spec.shape).flatten().tolist()
+    high = torch.as_tensor(box.high).expand(spec.shape).flatten().tolist()
+    return low, high
+
+
+def _car_spec_problem(car_actor: ProbabilisticActor) -> Feedback | None:
+    spec = car_actor.spec.get("action", None) if car_actor.spec is not None else None
+    if spec is None:
+        return wrong(
+            "the actor carries no action spec",
+            "collectors and losses read an action's shape and bounds from the actor's spec: "
+            "describe the car's action with a spec and pass it as spec=...",
+        )
+    bounds = _bounds_of(spec)
+    if tuple(spec.shape) != (CAR_ACTIONS,) or bounds is None:
+        return wrong(
+            f"the actor's spec describes actions of shape {tuple(spec.shape)}, but a car "
+            f"action holds {CAR_ACTIONS} numbers (steering, throttle)",
+            "build a bounded spec whose shape has one entry per action",
+        )
+    low, high = bounds
+    if [round(x, 4) for x in low] != CAR_LOW or [round(x, 4) for x in high] != CAR_HIGH:
+        return wrong(
+            f"the spec's bounds are low={low}, high={high}, not steering in [-1, 1] and "
+            "throttle in [0, 1]",
+            "low and high can be tensors, one entry per action, in the order of the action",
+        )
+    return None
+
+
+@exercise("set `car_actor` to a ProbabilisticActor for the car (steering, throttle)")
+def check_car_actor(car_actor: Any) -> Feedback:
+    """Does ``car_actor`` sample (steering, throttle) pairs inside [-1, 1] × [0, 1]?
 
     >>> from tensordict.nn import NormalParamExtractor, TensorDictModule
     >>> from torch import nn
+    >>> from torchrl.data import Bounded
     >>> from torchrl.modules import MLP, TanhNormal
+    >>> spec = Bounded(low=torch.tensor([-1.0, 0.0]), high=torch.tensor([1.0, 1.0]))
     >>> backbone = TensorDictModule(
-    ...     nn.Sequential(MLP(out_features=2, num_cells=[16]), NormalParamExtractor()),
+    ...     nn.Sequential(MLP(out_features=4, num_cells=[16]), NormalParamExtractor()),
     ...     in_keys=["observation"], out_keys=["loc", "scale"])
-    >>> actor = ProbabilisticActor(backbone, in_keys=["loc", "scale"],
-    ...                            distribution_class=TanhNormal, return_log_prob=True,
-    ...                            distribution_kwargs={"low": -1.0, "high": 1.0})
-    >>> check_gentle_actor(actor).status
+    >>> actor = ProbabilisticActor(
+    ...     backbone, in_keys=["loc", "scale"], spec=spec, distribution_class=TanhNormal,
+    ...     distribution_kwargs={"low": spec.space.low, "high": spec.space.high},
+    ...     return_log_prob=True)
+    >>> check_car_actor(actor).status
     'correct'
+
+    The Pendulum actor with narrower bounds, the nearest cell of the lesson, writes one
+    number per action:
+
+    >>> pendulum_like = ProbabilisticActor(
+    ...     TensorDictModule(nn.Sequential(MLP(out_features=2), NormalParamExtractor()),
+    ...                      in_keys=["observation"], out_keys=["loc", "scale"]),
+    ...     in_keys=["loc", "scale"], distribution_class=TanhNormal, return_log_prob=True,
+    ...     spec=Bounded(-2.0, 2.0, shape=(1,)), distribution_kwargs={"low": -1.0, "high": 1.0})
+    >>> print(check_car_actor(pendulum_like).message)
+    each sampled action holds 1 number, but the car needs 2: steering and throttle
     """
-    problem = _is_probabilistic_actor(gentle_actor, "gentle_actor")
+    problem = _is_probabilistic_actor(car_actor, "car_actor")
     if problem is not None:
         return problem
-    td = _sample(gentle_actor, PENDULUM_OBS)
+    td = _sample(car_actor, CAR_OBS)
     action = td["action"]
-    if action.shape != (SAMPLES, 1):
+    if action.shape[:-1] != (SAMPLES,) or action.shape[-1] != CAR_ACTIONS:
         return wrong(
-            f"{SAMPLES} observations gave actions of shape {tuple(action.shape)}, "
-            f"expected ({SAMPLES}, 1)",
-            "the backbone must output 2 numbers (loc and scale) for Pendulum's 1 torque",
+            f"each sampled action holds {action.shape[-1] if action.dim() > 1 else 1} "
+            f"number{'s' if action.dim() > 1 and action.shape[-1] > 1 else ''}, but the car "
+            f"needs {CAR_ACTIONS}: steering and throttle",
+            "NormalParamExtractor splits the backbone's output in two halves, one for the "
+            "locs and one for the scales: how many outputs make one loc and one scale per "
+            "action?",
         )
-    low, high = float(action.min()), float(action.max())
-    outside = int(((action < -GENTLE) | (action > GENTLE)).sum())
-    if outside:
-        hint = (
-            "the spec's bounds are [-2, 2]; here you choose the bounds yourself: "
-            "distribution_kwargs={'low': -1.0, 'high': 1.0}"
-            if high <= MAX_TORQUE and low >= -MAX_TORQUE
-            else "use distribution_class=TanhNormal with distribution_kwargs low=-1.0, high=1.0: "
-            "it squashes every sample into the bounds"
-        )
+    problem = _car_spec_problem(car_actor)
+    if problem is not None:
+        return problem
+    steer, throttle = action.unbind(-1)
+    steer_out = int(((steer < -1.0) | (steer > 1.0)).sum())
+    reverse = int((throttle < 0.0).sum())
+    too_fast = int((throttle > 1.0).sum())
+    if steer_out or reverse or too_fast:
+        parts = [f"{n} of {SAMPLES} {what}" for n, what in (
+            (steer_out, "steerings left [-1, 1]"), (reverse, "throttles were below 0, "
+             "driving backwards"), (too_fast, "throttles went above 1")) if n]
+        squashes = bool((action.abs() <= 2.0 + 1e-6).all())
         return wrong(
-            f"{outside} of {SAMPLES} sampled torques left [-1, 1] "
-            f"(they ranged over [{low:.2f}, {high:.2f}])",
-            hint,
+            "; ".join(parts),
+            "the spec only describes the bounds; the distribution must keep its samples "
+            "inside them too, and the car's two actions have different bounds"
+            if squashes else
+            "a Gaussian's tails reach any value: use the distribution of this lesson that "
+            "squashes every sample into [low, high], with the car's bounds",
         )
-    if float(action.std()) < 0.05:
+    if float(steer.min()) > -0.5 or float(steer.max()) < 0.5 or float(throttle.std()) < 0.05:
         return wrong(
-            "the samples barely differ: the actor does not explore under RANDOM",
-            "sample from a distribution (TanhNormal) whose scale comes from the backbone",
+            f"the samples barely explore: steering spans [{float(steer.min()):.2f}, "
+            f"{float(steer.max()):.2f}], throttle [{float(throttle.min()):.2f}, "
+            f"{float(throttle.max()):.2f}]",
+            "sample from a distribution whose loc and scale both come from the backbone",
         )
     return correct(
-        f"{SAMPLES} random torques spread over [{low:.2f}, {high:.2f}], none outside "
-        "[-1, 1], each with its log-probability."
+        f"{SAMPLES} sampled actions: steering over [{float(steer.min()):.2f}, "
+        f"{float(steer.max()):.2f}], throttle over [{float(throttle.min()):.2f}, "
+        f"{float(throttle.max()):.2f}], never reversing. The backbone writes a loc and a "
+        "scale per action, and each action keeps its own bounds."
     )
 
 
@@ -212,37 +274,47 @@ def _normal_actor() -> ProbabilisticActor:
     return ProbabilisticActor(backbone, in_keys=["loc", "scale"], distribution_class=Normal)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
 @exercise("set `random_modes` to the set of exploration types that give varying actions")
 def check_normal_random_modes(random_modes: Any) -> Feedback:
     """Which exploration types make a ``Normal`` actor act differently on the same input?
 
-    The check finds out on a small Normal actor of its own (at the pinned versions: only
-    RANDOM, since a Normal has formulas for its mean and mode).
+    The check finds out on a small Normal actor of its own. Wrong answers are told how many
+    types are missing or extra, never which ones:
 
-    >>> check_normal_random_modes({ExplorationType.RANDOM}).status
-    'correct'
+    >>> feedback = check_normal_random_modes({ExplorationType.MODE, ExplorationType.MEDIAN})
+    >>> print(feedback.message)
+    1 type missing: it varies from call to call; 2 of your types never vary (or raise)
+    >>> print(feedback.hint)
+    for each type t, call hundred_calls(normal_actor, obs, t) and compare
     """
     if isinstance(random_modes, (str, ExplorationType)) or not isinstance(random_modes, Iterable):
         return wrong(f"expected a set of exploration types, got {random_modes!r}",
-                     "write a set, e.g. {ExplorationType.RANDOM}")
+                     "write a set, e.g. {ExplorationType.MODE, ExplorationType.MEDIAN}")
     chosen = _as_types(random_modes)
-    with torch.random.fork_rng():
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         expected = _varying_types(_normal_actor(), _observations(PENDULUM_OBS)[:1])
     missing, extra = expected - chosen, chosen - expected
-    if ExplorationType.MEAN in extra and ExplorationType.MEAN not in expected:
+    if ExplorationType.MEAN in extra and not missing:
         return wrong("MEAN does not vary for a Normal: that was the TanhNormal's row",
                      "a Normal has a formula for its mean (loc), so MEAN returns the same "
                      "action every call; only a TanhNormal's mean is estimated from samples")
+    parts = []
     if missing:
-        names = sorted(t.name for t in missing)
-        return wrong(f"{names} missing: it gives a different action each call",
-                     "call two_calls(normal_actor, obs, t) for each type t")
+        n = len(missing)
+        parts.append(f"{_count(n, 'type')} missing: {'it varies' if n == 1 else 'they vary'} "
+                     "from call to call")
     if extra:
-        names = sorted(t.name for t in extra)
-        return wrong(f"{names} give the same action every call (or raise)",
-                     "call two_calls(normal_actor, obs, t) for each type t and compare")
+        parts.append(f"{len(extra)} of your types never vary (or raise)")
+    if parts:
+        return wrong("; ".join(parts),
+                     "for each type t, call hundred_calls(normal_actor, obs, t) and compare")
     names = ", ".join(sorted(t.name for t in expected))
     return correct(f"only {names} varies: a Normal has formulas for its mean and mode, so "
                    "MEAN and MODE both return loc. The TanhNormal's MEAN varied because it "
-                   "has no formula and is estimated from fresh samples.")
+                   "has no formula and is estimated from fresh samples. Lesson 04's table "
+                   "has this Normal column beside the others.")
