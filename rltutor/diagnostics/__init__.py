@@ -33,9 +33,17 @@ Checks made by :func:`check_policy`:
    under ``"next"``. A policy that is no ``nn.Module`` (``RandomPolicy``, a function)
    gets this check only.
 
+:func:`check_training` looks at the parts of a training loop (policy, env, loss, optimizer,
+target updater, exploration module, collector, buffer, your update step or TD target) for
+the mistakes that raise no error and stop learning: parameters left out of the optimizer
+or cut from the graph, a target copy that never moves, ε that never anneals, a collector
+that does not explore, an evaluation that is not deterministic, a target that reads the
+root ``done`` or stops at truncation, a recurrent loss run step by step on slices.
+
 Layout: ``_finding`` (Finding, Findings), ``_checks`` (one function per mistake),
 ``_actions`` (the action against its spec), ``_policy`` (check_policy runs them),
-``_hints`` (exception hints).
+``_hints`` (exception hints), ``_training_checks`` (one function per loop mistake),
+``_training`` (check_training runs them, and the dry-run updates).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from rltutor.diagnostics._finding import Finding, Findings
 from rltutor.diagnostics._hints import hint_for, install_hints, uninstall_hints
 from rltutor.diagnostics._loss import check_loss
 from rltutor.diagnostics._policy import check_policy
+from rltutor.diagnostics._training import check_training
 
-__all__ = ["Finding", "Findings", "check_loss", "check_policy", "hint_for", "install_hints",
-           "uninstall_hints"]
+__all__ = ["Finding", "Findings", "check_loss", "check_policy", "check_training", "hint_for",
+           "install_hints", "uninstall_hints"]
