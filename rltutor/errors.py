@@ -14,13 +14,14 @@ the lesson claimed a failure that did not happen.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from rltutor.diagnostics import Finding, hint_for
 
-__all__ = ["ExpectedError", "expect_error", "error_line"]
+__all__ = ["ExpectedError", "error_html", "error_line", "expect_error"]
 
 _MAX_CHARS = 240  # one error line stays one line
 
@@ -43,6 +44,24 @@ def error_line(error: BaseException, max_chars: int = _MAX_CHARS) -> str:
         message = message[:max_chars].rstrip() + "…"
     name = type(error).__name__
     return f"{name}: {message}" if message else name
+
+
+def error_html(error: BaseException, what: str = "Could not update.") -> str:
+    """A panel's error area: ``what``, the error's first line, and rltutor's fix if known.
+
+    Live panels and the training monitor show a failed redraw with it (no widget needed).
+
+    Args:
+        error: the exception a callback raised.
+        what: what failed, said first.
+
+    >>> error_html(ValueError("bad <value>"))
+    '<div class="msg">Could not update. ValueError: bad &lt;value&gt;</div>'
+    """
+    finding = hint_for(error)
+    hint = ("" if finding is None else
+            f'<div class="hint">{html.escape(finding.what)}. Fix: {html.escape(finding.fix)}</div>')
+    return f'<div class="msg">{html.escape(what)} {html.escape(error_line(error))}{hint}</div>'
 
 
 @dataclass

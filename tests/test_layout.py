@@ -220,3 +220,25 @@ def test_readme_map_names_every_module():
                if path.name not in folders.get(str(path.parent.relative_to(ROOT)), set())
                and not re.fullmatch(r"lesson\d\d\.py", path.name)]
     assert not missing, f"add a line for each to README's 'How the code is laid out': {missing}"
+
+
+# Modules that draw no widget must not load ipywidgets (a heavy import, and a sign that a
+# layer reaches upward): importing them for evaluate(), a plot or a check stays light.
+NO_WIDGETS = ["rltutor.training", "rltutor.plots", "rltutor.diagnostics", "rltutor.display",
+              "rltutor.rollouts", "rltutor.policies", "rltutor.envs", "rltutor.errors"]
+
+
+def _loads_ipywidgets(*modules: str) -> bool:
+    import subprocess
+    import sys
+
+    code = f"import sys; import {', '.join(modules)}; print('ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    return out.stdout.strip() == "True"
+
+
+def test_modules_without_widgets_load_no_ipywidgets():
+    if _loads_ipywidgets(*NO_WIDGETS):  # one interpreter for all; name culprits on failure
+        culprits = [m for m in NO_WIDGETS if _loads_ipywidgets(m)]
+        pytest.fail(f"these load ipywidgets though they draw no widget: {culprits}")

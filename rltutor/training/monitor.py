@@ -21,6 +21,14 @@ At :meth:`close` the live panel is replaced by a still PNG of the final curves (
 same output area, through IPython's display ids). So a notebook run with no one
 watching (nbmake, nbconvert) stores one small picture rather than a stream of
 redraws, an exported notebook shows the final curves, and two runs print the same.
+
+Why it is not a ``rltutor.widgets.LivePanel``: a live panel is driven by its controls
+(its first refresh raises, later ones show the error) and stays live after its cell;
+the monitor has no control, is driven by a loop it must never interrupt (every redraw
+error stays in its panel, the first one too), and ends as a still. It imports
+ipywidgets only when it goes live, so ``import rltutor.training`` stays light (a test
+in ``tests/test_layout.py`` keeps it so). What they share is written once: the error
+area's text (``rltutor.errors.error_html``) and the PNG encoder (``rltutor._png``).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import numpy as np
 
 from rltutor._png import encode_png
 from rltutor._static import style_tag
-from rltutor.widgets._panel import error_html
+from rltutor.errors import error_html
 
 __all__ = ["TrainingMonitor", "in_notebook"]
 

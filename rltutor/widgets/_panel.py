@@ -24,7 +24,6 @@ then calls ``self.start(controls)``.
 from __future__ import annotations
 
 import base64
-import html
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,8 +31,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from rltutor._static import style_tag
-from rltutor.diagnostics import hint_for
-from rltutor.errors import error_line
+from rltutor.errors import error_html, error_line
 
 __all__ = ["LivePanel", "short_error"]
 
@@ -48,22 +46,6 @@ def short_error(exc: BaseException) -> str:
     'ValueError: epsilon must be a number in [0, 1], got 1.5'
     """
     return error_line(exc)  # the rule rltutor.expect_error prints by, written once
-
-
-def error_html(exc: BaseException, what: str = "Could not update.") -> str:
-    """The error area's content: ``what``, the error's first line, and the known fix.
-
-    Args:
-        exc: the exception the callback raised.
-        what: what failed, said first.
-
-    >>> error_html(ValueError("bad <value>"))
-    '<div class="msg">Could not update. ValueError: bad &lt;value&gt;</div>'
-    """
-    finding = hint_for(exc)
-    hint = ("" if finding is None else
-            f'<div class="hint">{html.escape(finding.what)}. Fix: {html.escape(finding.fix)}</div>')
-    return f'<div class="msg">{html.escape(what)} {html.escape(short_error(exc))}{hint}</div>'
 
 
 class LivePanel(widgets.VBox):
