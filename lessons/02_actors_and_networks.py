@@ -255,42 +255,61 @@ print(f"5 steps hold {pixel_rollout.bytes() / 1e6:.2f} MB, almost all of it pixe
 rltutor.show(pixel_rollout, module=pixel_actor)
 
 # %% [markdown]
-# ## Exercise 1 — an MLP actor of your own
+# ## Exercise 1 — an actor that reads two keys
 #
-# Build `my_mlp_actor`: an `Actor` for Pendulum (with its action spec) around an `MLP` with
-# **two hidden layers of 32 units** and **ReLU** activations.
+# Some policies need more than the observation: a *goal-conditioned* policy also reads
+# where it should go. Picture a robot arm with two joints. Its `observation` holds 4
+# numbers (two angles, two speeds), a `goal` entry holds 2 (where the tip should go), and
+# its action is **two torques, each in [-1, 1]**. `ex.arm_batch()` makes a TensorDict of
+# such inputs to try your actor on.
+#
+# Build `arm_actor`: an `Actor` around an `MLP` that reads **both** `observation` and
+# `goal`, carries a spec for the arm's action (build one with `torchrl.data.Bounded`),
+# writes one torque per joint, and never writes a torque outside [-1, 1], however large its
+# inputs. How does one MLP take two tensors? Try it on `arm_td`, or read `MLP.forward`.
 
 # %%
-my_mlp_actor = None  # TODO: Actor(MLP(...), spec=...)
+arm_td = ex.arm_batch(5)
+rltutor.show(arm_td)
 
 # %%
-ex.check_mlp_actor(my_mlp_actor)
+arm_actor = None  # TODO: a spec for the arm, then Actor(MLP(...), ...)
+
+# %%
+ex.check_arm_actor(arm_actor)
 
 # %% [markdown]
-# ## Exercise 2 — a different eye
+# ## Exercise 2 — a still picture hides the speed
 #
-# Build `my_pixel_actor`: an `Actor` that reads `pixels` from `pixel_env`, through a `ConvNet`
-# whose three convolution layers have **8, 16 and 16 channels** (try kernel size 4, stride 2),
-# followed by an MLP head that outputs one torque.
+# `pixel_actor` sees one frame. One frame tells where the rod is, but not how fast or which
+# way it swings, and the right torque depends on both. The usual fix is to show the network
+# the last few frames at once. Build `stacked_env`: a pixel Pendulum like `pixel_env` whose
+# `pixels` hold the last **2** frames, stacked along the channel dimension (TorchRL's
+# `CatFrames` transform does that: read its docstring for `N` and `dim`), and
+# `stacked_actor`: an `Actor` that reads them through a `ConvNet` and an MLP head. How many
+# channels does the first convolution read now, and which dimension holds them?
 
 # %%
-my_pixel_actor = None  # TODO: Actor(nn.Sequential(ConvNet(...), MLP(...)), in_keys=[...], ...)
+stacked_env = None  # TODO: TransformedEnv(GymEnv(...), Compose(...))
+stacked_actor = None  # TODO: Actor(nn.Sequential(ConvNet(...), MLP(...)), ...)
 
 # %%
-ex.check_pixel_actor(my_pixel_actor, pixel_env)
+ex.check_stacked_actor(stacked_actor, stacked_env)
 
 # %% [markdown]
 # ## Recap
 #
 # - `Actor(module, spec=env.action_spec)` reads `observation` and writes `action` by default;
-#   pass `in_keys` to read something else (`["pixels"]`), and `safe=True` to clip to the spec.
+#   pass `in_keys` to read something else (`["pixels"]`) or several keys, and `safe=True`
+#   to clip to the spec.
 # - `MLP(out_features, num_cells, activation_class)` is a whole network in one call; without
 #   `in_features` its first layer is lazy.
 # - Lazy parameters are `UninitializedParameter`s until the first call fixes their shape: run
 #   a batch through before counting parameters or building an optimizer.
 # - `ConvNet` reads images (channels first) and flattens its features; an MLP head finishes
 #   the job. Pixel rollouts cost milliseconds per step and, until you shrink the frames,
-#   close to a megabyte each: keep them short.
+#   close to a megabyte each: keep them short. One frame shows a position, not a speed;
+#   stacking the last frames (`CatFrames`) shows both.
 #
 # **Next:** lesson 03 makes the actor *probabilistic*: the network outputs a distribution
 # (`loc` and `scale`), and the action is sampled from it.

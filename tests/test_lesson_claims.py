@@ -343,6 +343,27 @@ def test_lesson02_safe_keeps_every_gain_and_seed_inside_the_bounds():
     assert max(raw for _, raw in written) > 2  # safe had something to clip
 
 
+def test_lesson02_one_frame_shows_where_the_rod_is_not_how_fast_it_swings():
+    import gymnasium as gym
+    import numpy as np
+
+    text = prose("02_actors_and_networks")
+    assert ("One frame tells where the rod is, but not how fast or which way it swings") in text
+    env = gym.make("Pendulum-v1", render_mode="rgb_array")
+    env.reset(seed=0)
+    pendulum = env.unwrapped
+    for angle in (0.5, 2.0, -2.5):  # the same angle, swinging either way at two speeds
+        frames = []
+        for speed in (-3.0, 0.5, 3.0):
+            pendulum.state = np.array([angle, speed])
+            pendulum.last_u = None  # the torque arrow: the same (none) in every frame
+            frames.append(env.render())
+        assert all(np.array_equal(frames[0], frame) for frame in frames[1:]), angle
+        pendulum.state = np.array([angle + 0.3, 0.5])
+        assert not np.array_equal(frames[0], env.render())  # the angle does show
+    env.close()
+
+
 # ------------------------------------------------------------------ lesson 01 (issue 20)
 
 

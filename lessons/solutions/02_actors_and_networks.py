@@ -1,19 +1,39 @@
 """Solutions to the exercises of lesson 02 (try them yourself first)."""
 
 from torch import nn
+from torchrl.data import Bounded
+from torchrl.envs import CatFrames, Compose, GymEnv, ToTensorImage, TransformedEnv, UnaryTransform
 from torchrl.modules import MLP, Actor, ConvNet
 
 
-def solve_mlp_actor(env):
-    """Actor's default keys fit Pendulum; the spec tells it what an action looks like."""
-    network = MLP(out_features=1, num_cells=[32, 32], activation_class=nn.ReLU)
-    return Actor(network, spec=env.action_spec)
+def solve_arm_actor():
+    """Two in_keys give the MLP two tensors, which it concatenates; safe=True keeps the spec."""
+    arm_spec = Bounded(low=-1.0, high=1.0, shape=(2,))
+    network = MLP(out_features=2, num_cells=[64, 64])
+    return Actor(network, in_keys=["observation", "goal"], spec=arm_spec, safe=True)
 
 
-def solve_pixel_actor(pixel_env):
-    """A ConvNet (8, 16, 16 channels) reads the image, an MLP head turns it into one torque."""
+def _shrink(pixels):
+    return pixels[..., ::8, ::8, :]
+
+
+def solve_stacked_actor():
+    """pixel_env's recipe plus CatFrames (the last 2 frames joined on the channel dim, -3),
+    and an actor whose lazy ConvNet learns its 6 input channels on the first call.
+
+    Returns (stacked_actor, stacked_env), the two answers the check takes.
+    """
+    stacked_env = TransformedEnv(
+        GymEnv("Pendulum-v1", from_pixels=True, pixels_only=False),
+        Compose(
+            UnaryTransform(in_keys=["pixels"], out_keys=["pixels"], fn=_shrink),
+            ToTensorImage(),
+            CatFrames(N=2, dim=-3, in_keys=["pixels"]),
+        ),
+    )
     network = nn.Sequential(
-        ConvNet(num_cells=[8, 16, 16], kernel_sizes=4, strides=2),
+        ConvNet(num_cells=[16, 32], kernel_sizes=[8, 4], strides=[4, 2]),
         MLP(out_features=1, num_cells=[64]),
     )
-    return Actor(network, in_keys=["pixels"], spec=pixel_env.action_spec)
+    stacked_actor = Actor(network, in_keys=["pixels"], spec=stacked_env.action_spec)
+    return stacked_actor, stacked_env
