@@ -31,12 +31,16 @@
 # - `AdditiveGaussianModule` (fresh noise each step) versus `OrnsteinUhlenbeckProcessModule`
 #   (noise that wanders), and why OU wants an `InitTracker`
 # - how `set_exploration_type(ExplorationType.DETERMINISTIC)` switches all of them off
+# - the exploration-type contract in one table: what TanhNormal, Normal and categorical
+#   actors and the three exploration modules do under each type (and under none), and
+#   who sets the type: `env.rollout`, a collector, `rltutor.evaluate`
 
 # %%
 import warnings
 
 import torch
 from tensordict.nn import TensorDictSequential
+from torchrl.collectors import Collector
 from torchrl.envs.utils import ExplorationType, exploration_type, set_exploration_type
 from torchrl.modules import AdditiveGaussianModule, EGreedyModule, OrnsteinUhlenbeckProcessModule
 
@@ -122,7 +126,8 @@ with rltutor.expect_error(RuntimeError):
 #
 # Exploration modules look at the current **exploration type** before doing anything. They
 # act only under `ExplorationType.RANDOM`, *or when no type was set at all*: the default,
-# outside any `set_exploration_type` block, is `None`, and then they explore.
+# outside any `set_exploration_type` block, is `None`, and then they explore. (Lesson 03's
+# sampling actors do the opposite when no type is set; section 7 puts both in one table.)
 
 # %%
 td = env.reset()
@@ -153,9 +158,13 @@ print("identical actions over", len(without), "steps:",
 # ## 4. Play with it
 #
 # The explorer below re-runs the rollout when you move a control. Drag **epsilon** from 0
-# to 1 and watch the red marks multiply: for every seed from 0 to 9, the share of marked
-# steps ("exploratory" in the summary) stays within 0.1 of epsilon. Then set
-# **exploration** to `deterministic` and the marks all disappear, whatever epsilon says.
+# to 1 and watch the red marks multiply ("replaced by an exploration module" in the
+# summary counts them): at epsilon = 0 no step is marked and at 1 every step is, for any
+# seed and length. In between, each step is a coin flip, so the share of marked steps
+# only wanders around epsilon. Across seeds 0-9 and every epsilon, the share stays within
+# 0.1 of epsilon from 200 steps on; on shorter rollouts it strays further (by up to 0.3 at
+# 20 steps): drag **steps** down and see. Then set **exploration** to `deterministic` and
+# the marks all disappear, whatever epsilon says.
 
 # %%
 rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed", "steps"))
@@ -193,17 +202,23 @@ plt.close(fig)
 fig
 
 # %% [markdown]
-# ### Exercise 1: an annealed ε-greedy module
+# ### Exercise 1: predict ε before you step
 #
-# Build `annealed`, an `EGreedyModule` for Pendulum's action spec whose epsilon starts at
-# **1.0** and reaches **0.05** after exactly **500** calls to `.step()`. (The check anneals
-# a copy, so your module stays fresh.)
+# First, on paper: what is epsilon of
+# `EGreedyModule(spec, eps_init=1.0, eps_end=0.05, annealing_num_steps=500)` after **250**
+# calls to `.step()`? And after 800? Write your guesses down.
+#
+# Then turn your reasoning into a function, `eps_after(calls, *, eps_init, eps_end,
+# annealing_num_steps)`, that returns epsilon after `calls` calls to `.step()` for *any*
+# schedule, without building a module. The check compares it with real `EGreedyModule`s
+# on five schedules (the one above among them, and one stepped past its end) and prints
+# your predictions: were your paper guesses right?
 
 # %%
-annealed = None  # TODO: EGreedyModule(...)
+eps_after = None  # TODO: def eps_after(calls, *, eps_init, eps_end, annealing_num_steps): ...
 
 # %%
-ex.check_annealed_egreedy(annealed)
+ex.check_eps_after(eps_after)
 
 # %% [markdown]
 # ## 6. Continuous noise: Gaussian and Ornstein-Uhlenbeck
@@ -323,16 +338,100 @@ assert td["_ou_steps"].tolist() == [1, 2, 3, 4, 5] * 2 + [1, 2]
 # Without `InitTracker` the counter (and the noise) runs on through the episode ends at
 # steps 5 and 10; with it, both restart. So: **always give OU an `InitTracker`**.
 #
-# ### Exercise 2: Gaussian noise on the policy
+# ### Exercise 2: noise for a throttle
 #
-# Build `noisy_policy`: `policy` followed by an `AdditiveGaussianModule` whose noise scale
-# is **0.5** and **stays** 0.5 when `.step()` is called. Remember the spec.
+# An exploration module needs an action spec, not an environment. Take a throttle whose
+# action lies in **[0, 1]**. Build `throttle_noise`, an `AdditiveGaussianModule` for that
+# range (make its spec with `torchrl.data.Bounded`) whose noise has a standard deviation
+# of **10 % of the range**, and keeps it when `.step()` is called. Read the module's
+# signature first (`AdditiveGaussianModule?`): more than one argument scales the noise.
+#
+# Then don't trust the arguments: **measure**. Run your module on many copies of one
+# action, under `ExplorationType.RANDOM`, and set `measured_std` to the standard
+# deviation of *noisy − clean*. Choose the action you measure at with care.
 
 # %%
-noisy_policy = None  # TODO: TensorDictSequential(policy, ...)
+throttle_noise = None  # TODO: AdditiveGaussianModule(...) for actions in [0, 1]
+measured_std = None  # TODO: the std of the noise it adds, as you measured it
 
 # %%
-ex.check_noisy_policy(noisy_policy, policy, env)
+ex.check_throttle_noise(throttle_noise, measured_std)
+
+# %% [markdown]
+# ## 7. The exploration-type contract, in one table
+#
+# Two kinds of module read the exploration type: lesson 03's *sampling* actors
+# (`ProbabilisticActor`) and this lesson's *exploration modules*. They do not read it the
+# same way. Rather than list the rules, let us measure them: call six policies 20 times
+# each under every type (and under none) and say what came out. `random` means the 20
+# calls disagreed; `= deterministic` means they all gave the action the policy gives
+# under `DETERMINISTIC`.
+
+# %%
+from rltutor.contract import exploration_table, table_to_text
+
+td = env.reset()
+columns = {
+    "TanhNormal": (rltutor.make_gaussian_actor(env, bounded=True), td),
+    "Normal": (rltutor.make_gaussian_actor(env, bounded=False), td),
+    "categorical": (rltutor.make_categorical_actor(cartpole), cartpole.reset()),
+    "EGreedy": (explorative, td),
+    "Gaussian noise": (gaussian, td),
+    "OU noise": (ou_policy, td),
+}
+table = exploration_table(columns, calls=20, seed=0)
+print(table_to_text(table))
+
+# %% [markdown]
+# Read it row by row:
+#
+# - **None** (no `set_exploration_type` block at all): the two camps split. Exploration
+#   modules explore; sampling actors do *not* sample, they fall back on their
+#   `default_interaction_type`, which is `DETERMINISTIC` (a keyword of
+#   `ProbabilisticActor`, printed below).
+# - **RANDOM**: everything explores. This is the type to collect data under.
+# - **DETERMINISTIC**: nothing explores. This is the type to evaluate under.
+# - **MEAN** and **MODE** switch the exploration modules off, like `DETERMINISTIC`, but a
+#   distribution must have a mean or a mode to give: a `TanhNormal` has no formula for
+#   either, so its MEAN is an *estimate* from 1000 samples (it changes from call to call)
+#   and its MODE raises; a categorical's MEAN is `nan`, not an action. `Normal` gives its
+#   `loc` under all three.
+
+# %%
+sampler = columns["TanhNormal"][0]
+print("the TanhNormal actor's default_interaction_type:", sampler.default_interaction_type)
+samplers, modules = ("TanhNormal", "Normal", "categorical"), ("EGreedy", "Gaussian noise",
+                                                              "OU noise")
+assert {table["None"][name] for name in samplers} == {table["DETERMINISTIC"]["Normal"]}
+assert {table["None"][name] for name in modules} == {table["RANDOM"]["EGreedy"]} == {"random"}
+assert table["MEAN"]["TanhNormal"] == "random" and "error" in table["MODE"]["TanhNormal"]
+assert table["MEAN"]["categorical"].startswith("nan")
+
+# %% [markdown]
+# Who sets the type? Not you, most of the time. A forward pre-hook on the policy records
+# the type each call runs under:
+
+# %%
+seen = []
+hook = sampler.register_forward_pre_hook(lambda module, args: seen.append(exploration_type()))
+env.rollout(3, sampler)
+print(f"env.rollout       runs it under {set(map(str, seen))}")
+collector = Collector(env, sampler, frames_per_batch=3, total_frames=3,
+                      auto_register_policy_transforms=False)  # (a warning about v0.15)
+seen.clear()  # building the collector ran the policy once, to see what it writes
+next(iter(collector))
+collector.shutdown()
+print(f"a Collector       runs it under {set(map(str, seen))}")
+seen.clear()
+rltutor.evaluate(env, sampler, episodes=1, seed=0, max_steps=3)
+print(f"rltutor.evaluate  runs it under {set(map(str, seen))}")
+hook.remove()
+
+# %% [markdown]
+# So `env.rollout` sets nothing: a sampling actor acts deterministically there, while an
+# exploration module explores. A collector sets `RANDOM`, so both explore while you
+# collect; `rltutor.evaluate` sets `DETERMINISTIC`, so neither does while you measure.
+# When you call `env.rollout` yourself, say which you want with `set_exploration_type`.
 
 # %% [markdown]
 # ## Recap
@@ -347,7 +446,10 @@ ex.check_noisy_policy(noisy_policy, policy, env)
 #   where the bounds are.
 # - `eps`/`sigma` anneal only when *you* call `.step()`.
 # - They explore under `ExplorationType.RANDOM` or no type at all, and do nothing under
-#   `DETERMINISTIC` (or `MODE`, `MEAN`, `MEDIAN`).
+#   `DETERMINISTIC` (or `MODE`, `MEAN`, `MEDIAN`). Sampling actors sample only under
+#   `RANDOM`: with no type set they use their `default_interaction_type`, `DETERMINISTIC`.
+# - `env.rollout` sets no type, a collector sets `RANDOM`, `rltutor.evaluate` sets
+#   `DETERMINISTIC`.
 #
 # **Next:** lesson 05, where a policy picks discrete actions by their *value*, with
 # `QValueModule`, and ε-greedy gets a second job.

@@ -18,8 +18,9 @@ import torch
 
 from rltutor._action_band import action_bands
 from rltutor._exploration import exploration_modules
-from rltutor._greedy import record_greedy
+from rltutor._greedy import is_random_policy, record_greedy
 from rltutor._noise_band import noise_band
+from rltutor._replaced import record_replaced
 from rltutor.envs import check_seed, env_id
 from rltutor.plots import RolloutFigure
 from rltutor.rollouts import (
@@ -91,6 +92,9 @@ class Explorer(LivePanel):
         self._env_name = env_id(env)
         found = exploration_modules(policy)
         self.egreedy = found["egreedy"]
+        self._samples = bool(found["probabilistic"])  # "sampled" and "≠ deterministic" rows
+        self._replaces = bool(found["egreedy"] or found["noise"])
+        self._random_policy = is_random_policy(policy)  # every action a draw from the spec
         # a probabilistic policy with no module that replaces or perturbs its action: its
         # samples get a band of the distribution, not a mark on every step; one noise
         # module on a deterministic actor: a band of the noise around the unperturbed action
@@ -216,15 +220,19 @@ class Explorer(LivePanel):
         # the greedy action is recorded as the rollout runs: re-running the policy on the
         # stored entries afterwards is wrong for a policy that rewrites its inputs, and
         # costs a second pass
-        with record_greedy(self.policy, exploration) as recorder, torch.no_grad():
+        with record_greedy(self.policy, exploration) as recorder, \
+                record_replaced(self.policy) as replacer, torch.no_grad():
             td = rollout(self.env, self.policy, steps=self._value("steps"),
                          exploration=exploration, seed=self._value("seed"),
                          break_when_done=False)  # seeded, and on past episode ends
         rolled = time.perf_counter()
-        greedy, explored = recorder.result(td)
-        marks, band, band_of = self._marks_and_band(td, greedy, explored, exploration)
-        if self._samples_only:  # a sample is no exploration step: the summary counts none
-            explored = marks
+        greedy, differs = recorder.result(td)
+        # marks go where a module replaced the action, not where the policy sampled it
+        replaced = replacer.result(td) if self._replaces and not self._random_policy \
+            else differs
+        marks, band, band_of = self._marks_and_band(td, greedy, replaced, exploration)
+        if self._samples_only:
+            replaced = marks  # nothing to replace: no marks, zero replaced
         compared = time.perf_counter()
         envs = f" × {td.shape[0]} envs" if td.batch_dims > 1 else ""
         title = f"{self._env_name}{envs} · exploration={exploration}"
@@ -244,9 +252,10 @@ class Explorer(LivePanel):
         self.timings = {"rollout": rolled - start, "explored": compared - rolled,
                         "redraw": drawn - compared}
         self.rollout_td = td
-        self._summarize(td, explored, exploration)
+        self._summarize(td, replaced, differs, exploration)
 
-    def _summarize(self, td: Any, explored: torch.Tensor, exploration: str) -> None:
+    def _summarize(self, td: Any, replaced: torch.Tensor, differs: torch.Tensor,
+                   exploration: str) -> None:
         # Over every env of a batch: rewards add up, episodes ended count in each env.
         reward = float(td["next", "reward"].sum())
         episodes = int(td["next", "done"].sum())
@@ -254,7 +263,12 @@ class Explorer(LivePanel):
         per_env = td["next", "reward"].reshape(num_envs, -1).sum(-1)
         self.stats = {
             "total_reward": reward,
-            "explored_fraction": float(explored.float().mean()),
+            # steps whose action an exploration module (or RandomPolicy) made
+            "explored_fraction": float(replaced.float().mean()),
+            # steps whose action a distribution drew at random: all of them under "random"
+            "sampled_fraction": float(self._samples and exploration == "random"),
+            # steps whose action is not the deterministic one, for whatever reason
+            "differs_fraction": float(differs.float().mean()),
             "action_device": str(action_leaves(td["action"])[0][1].device),
             "exploration": exploration,
             "steps": int(td.shape[-1]),
@@ -266,13 +280,19 @@ class Explorer(LivePanel):
             self.stats["epsilon"] = float(self.egreedy[0].eps)
         if self.targets:
             self.stats["target_return"] = float(self.targets[0].target_return)
-        rows = [
-            ("total reward", f"{reward:.2f}"),
-            ("exploratory (≠ deterministic)", f"{self.stats['explored_fraction']:.0%} "
-                                             f"({int(explored.sum())} of {explored.numel()})"),
-            ("action device", self.stats["action_device"]),
-            ("episodes ended", str(episodes)),
-        ]
+        count = replaced.numel()
+        rows = [("total reward", f"{reward:.2f}")]
+        if self._samples:  # what a sampling policy does, counted apart from the modules
+            rows.append(("sampled", _share(count if self.stats["sampled_fraction"] else 0,
+                                           count)))
+            rows.append(("≠ deterministic", _share(int(differs.sum()), count)))
+        if self._random_policy:
+            rows.append(("drawn by RandomPolicy", _share(int(replaced.sum()), count)))
+        elif self._replaces or not self._samples:
+            rows.append(("replaced by an exploration module",
+                         _share(int(replaced.sum()), count)))
+        rows += [("action device", self.stats["action_device"]),
+                 ("episodes ended", str(episodes))]
         if td.batch_dims > 1:
             rows[0] = (f"total reward ({num_envs} envs)", f"{reward:.2f}")
             rows.insert(1, ("per env", f"{float(per_env.min()):.1f} … {float(per_env.max()):.1f}"))
@@ -281,6 +301,10 @@ class Explorer(LivePanel):
             for k, v in rows
         )
         self.summary.value = f"<table><tr>{cells}</tr></table>"
+
+
+def _share(part: int, count: int) -> str:
+    return f"{part / max(count, 1):.0%} ({part} of {count})"
 
 
 @contextmanager
