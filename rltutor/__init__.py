@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     # diagnostics
     "check_policy": "rltutor.diagnostics",
     "check_loss": "rltutor.diagnostics",
+    "check_training": "rltutor.diagnostics",
     "Finding": "rltutor.diagnostics",
     # training (lesson 11 on)
     "evaluate": "rltutor.training",

@@ -11,6 +11,7 @@ at what moved. Torch's random state is forked, so your run draws the same number
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -69,9 +70,18 @@ def _copy_optimizer(optimizer: Any, loss: Any, loss_c: Any) -> Any:
     return copied
 
 
+class _Inert:
+    """Stands in for an updater of another loss: your update may step it; nothing moves."""
+
+    def step(self) -> None:
+        return None
+
+
 def _copy_updater(target_updater: Any, loss: Any, loss_c: Any) -> Any:
-    if target_updater is None or getattr(target_updater, "loss_module", None) is not loss:
-        return None  # an updater of another loss never moves this one's target
+    if target_updater is None:
+        return None
+    if getattr(target_updater, "loss_module", None) is not loss:
+        return _Inert()  # an updater of another loss never moves this one's target
     cls = type(target_updater)
     if hasattr(target_updater, "value_network_update_interval"):
         return cls(loss_c, value_network_update_interval=
@@ -100,7 +110,8 @@ def dry_run(loss: nn.Module, batch: Any, *, optimizer: Any = None, target_update
 
     Returns:
         ``{"unchanged": [names of trainable parameters the optimizer holds that did not
-        change], "targets": number of target tensors, "targets_moved": bool}``.
+        change], "targets": number of target tensors, "targets_moved": bool,
+        "grad_accumulates": bool (the update adds to the gradients of the update before)}``.
 
     >>> from torch import nn
     >>> from rltutor.diagnostics._training import dry_run
@@ -124,11 +135,27 @@ def dry_run(loss: nn.Module, batch: Any, *, optimizer: Any = None, target_update
         before, targets = _snapshot(p for _, p in params), _targets(loss_c)
         targets_before = _snapshot(targets)
         run = update or _default_update
-        for _ in range(updates):
+        for i in range(updates):
             run(batch.clone() if hasattr(batch, "clone") else batch, loss_c, opt_c, upd_c)
+            if i < updates - 1:  # a marker: an update that zeroes the gradients erases it
+                for _, p in params:
+                    if p.grad is not None:
+                        p.grad.fill_(float("nan"))
+        accumulates = any(p.grad is not None and bool(p.grad.isnan().any()) for _, p in params)
     unchanged = [name for (name, p), old in zip(params, before) if torch.equal(p, old)]
     moved = any(not torch.equal(t, old) for t, old in zip(targets, targets_before))
-    return {"unchanged": unchanged, "targets": len(targets), "targets_moved": moved}
+    return {"unchanged": unchanged, "targets": len(targets), "targets_moved": moved,
+            "grad_accumulates": accumulates}
+
+
+def _takes_two(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.default is p.empty]
+    return len(positional) >= 2
 
 
 def _batch_from(buffer: Any, env: Any, policy: Any, rows: int = 32) -> Any:
@@ -166,6 +193,13 @@ def _dry_run_findings(result: dict[str, Any], target_updater: Any,
             fix="remove the detach/no_grad in the network's forward; only the target "
                 "(computed from the target copy) should be cut off from the graph",
             code="no-gradient", keys=tuple(names[:3])))
+    if result["grad_accumulates"]:
+        found.append(Finding(
+            what="each update adds its gradients to those of the update before",
+            why="backward() adds to .grad: without optimizer.zero_grad() every step follows "
+                "the sum of all past gradients, mostly stale ones, and nothing fails",
+            fix="optimizer.zero_grad() before loss.backward() in every update",
+            code="grad-accumulates"))
     interval = getattr(target_updater, "value_network_update_interval", 1)
     if (target_updater is not None and result["targets"] and not result["targets_moved"]
             and interval <= 2):
@@ -214,8 +248,9 @@ def check_training(
         update: your update step, ``update(batch, loss, optimizer, target_updater)``,
             run on copies; by default: backward of the summed losses, an optimizer step,
             an updater step.
-        td_target: your hand-written TD target, a function of a batch: it is called on
-            a probe batch to see where it stops bootstrapping.
+        td_target: your hand-written TD target, ``td_target(batch)`` or
+            ``td_target(batch, loss)``: it is called on a probe batch to see where it
+            stops bootstrapping.
         total_frames: the run's frame budget, for the exploration schedule.
 
     Returns:
@@ -253,6 +288,9 @@ def check_training(
     found += checks.check_recurrent_slices(loss, buffer)
     if batch is None:
         batch = _batch_from(buffer, env, policy)
+    if td_target is not None and _takes_two(td_target):
+        target_fn = td_target
+        td_target = lambda batch: target_fn(batch, loss)  # noqa: E731 - your (batch, loss)
     found += checks.check_target_fn(td_target, batch)
     if batch is None:
         return Findings(found)

@@ -16,11 +16,12 @@ from tensordict.nn import InteractionType, set_interaction_type
 
 from rltutor._exploration import exploration_class
 from rltutor._keys import key_str, leaf_name
+from rltutor._loss_keys import loss_networks
 from rltutor._recurrent import recurrent_modules
 from rltutor.diagnostics._finding import Finding
 
-__all__ = ["check_collector", "finite_rand", "check_eval_deterministic", "check_exploration_schedule",
-           "check_loss_done_keys", "check_optimizer", "check_policy_trained",
+__all__ = ["check_collector", "check_eval_deterministic", "check_exploration_schedule",
+           "check_loss_done_keys", "finite_rand", "check_optimizer", "check_policy_trained",
            "check_recurrent_slices", "check_target_fn", "check_updater", "trainable"]
 
 
@@ -207,7 +208,8 @@ def finite_rand(spec: Any, rows: int) -> Any:
         rows: how many rows.
 
     >>> from rltutor import make_env
-    >>> bool(finite_rand(make_env("CartPole-v1").observation_spec, 3)["observation"].isfinite().all())
+    >>> td = finite_rand(make_env("CartPole-v1").observation_spec, 3)
+    >>> bool(td["observation"].isfinite().all())
     True
     """
     td = spec.rand((rows,))
@@ -361,7 +363,8 @@ def check_recurrent_slices(loss: Any, buffer: Any) -> list[Finding]:
     sampler = type(getattr(buffer, "sampler", None)).__name__
     if loss is None or "Slice" not in sampler:
         return []
-    off = [m for m in recurrent_modules(loss) if not m.recurrent_mode]
+    off = [m for _, network in loss_networks(loss) for m in recurrent_modules(network)
+           if not m.recurrent_mode]
     if not off:
         return []
     return [Finding(
