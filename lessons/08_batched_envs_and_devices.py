@@ -98,7 +98,8 @@ plot_batch_rewards(rollout_td)
 # again, which takes as long as `import torchrl` in a fresh Python (seconds; `make bench`
 # measures it on your machine). On Linux without CUDA, `fork` copies the running process
 # instead and starts in a fraction of a second. (With CUDA, keep `spawn`: a forked CUDA
-# context is not safe.)
+# context is not safe.) `mp_start_method=` sets it for this one environment; the rest of
+# the kernel keeps its own (`spawn`, which TorchRL sets when it is imported).
 
 # %%
 start_method = "fork" if not torch.cuda.is_available() else "spawn"
@@ -286,13 +287,20 @@ print("each next step reads the state the step before wrote:",
 # `device=device` tells the collector to put each worker's environment there too. (Leave
 # it out on a GPU machine and the first step fails with "Expected all tensors to be on
 # the same device".)
+#
+# This collector has no `mp_start_method=`: it starts its workers, in its constructor,
+# with the kernel's global start method. `multiprocessing.set_start_method(...,
+# force=True)` would change that for the rest of the kernel, and every `ParallelEnv`
+# made later would start its workers the same way. `using_start_method` sets it for one
+# block only and puts the previous one back.
 
 # %%
-import torch.multiprocessing as mp
+from rltutor.start_methods import using_start_method
 
-mp.set_start_method(start_method, force=True)
-multi = Collector(make_pendulum, policy, num_collectors=2, sync=True, device=device,
-                  frames_per_batch=60, total_frames=120, auto_register_policy_transforms=True)
+with using_start_method(start_method):  # only for the workers started in this block
+    multi = Collector(make_pendulum, policy, num_collectors=2, sync=True, device=device,
+                      frames_per_batch=60, total_frames=120,
+                      auto_register_policy_transforms=True)
 for batch in multi:
     print("batch from 2 workers:", tuple(batch.batch_size))
 multi.update_policy_weights_()  # after a training step: send the new weights out
@@ -325,10 +333,10 @@ multi.shutdown()
 # process that stepped them (`worker_pid`), and `make_pendulum_actor(seed)`, the actor
 # of this lesson. The start method is **forkserver**: each worker is forked from a clean
 # helper process, so it inherits none of this kernel's threads and sockets. Whatever the
-# helper loaded first (`set_forkserver_preload`), every worker gets for free: here
+# helper loaded first (`preload=`), every worker gets for free: here
 # `rltutor.worker_preload` imports torch and torchrl and builds one Pendulum, so a worker
 # skips all of that instead of starting from a bare Python (`make bench` times a cold
-# and a warm start).
+# and a warm start). As above, `using_start_method` sets it only while the workers start.
 
 # %%
 import multiprocessing
@@ -341,9 +349,6 @@ from rltutor.distributed import (free_port, frames_per_second, make_pendulum_act
                                  plot_frames_per_second, plot_workers, shut_down_on_exit)
 from rltutor.distributed import make_pendulum as make_stamped_pendulum
 
-multiprocessing.set_start_method("forkserver", force=True)
-multiprocessing.set_forkserver_preload(["rltutor.worker_preload"])
-
 # %% [markdown]
 # Every argument below is TorchRL's. Two are about this machine: `launcher="mp"` starts
 # the workers here, and `tcp_port` is a port the operating system says is free (the
@@ -355,18 +360,18 @@ multiprocessing.set_forkserver_preload(["rltutor.worker_preload"])
 
 # %%
 def start_workers(num_workers, batches, frames_per_worker=100):
-    return DistributedCollector(
-        [partial(make_stamped_pendulum, seed=i) for i in range(num_workers)],  # 1 per worker
-        policy_factory=make_pendulum_actor,    # each worker builds its own copy
-        frames_per_batch=frames_per_worker * num_workers,
-        total_frames=frames_per_worker * num_workers * batches,
-        collector_class=Collector,             # what each worker runs
-        collector_kwargs={"auto_register_policy_transforms": True},
-        launcher="mp",                         # worker processes on this machine
-        backend="gloo",                        # torch.distributed over TCP, CPU tensors
-        sync=True,                             # wait for all workers, stack their batches
-        tcp_port=free_port(),                  # never a fixed port
-    )
+    with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
+        return DistributedCollector(
+            [partial(make_stamped_pendulum, seed=i) for i in range(num_workers)],  # 1 each
+            policy_factory=make_pendulum_actor,  # each worker builds its own copy
+            frames_per_batch=frames_per_worker * num_workers,
+            total_frames=frames_per_worker * num_workers * batches,
+            collector_class=Collector,           # what each worker runs
+            collector_kwargs={"auto_register_policy_transforms": True},
+            launcher="mp", backend="gloo",       # processes here; torch.distributed, TCP
+            sync=True,                           # wait for all workers, stack their batches
+            tcp_port=free_port(),                # never a fixed port
+        )
 
 # %% [markdown]
 # Two workers, three batches. Between batches we play the learner: after batch 0 a
@@ -435,6 +440,14 @@ for num_workers in (1, 2, 3):
 plot_frames_per_second(rates)
 
 # %% [markdown]
+# Every start method in this lesson was set for one environment or one block, so the
+# kernel is left as it was: a `ParallelEnv` you make now starts its workers the default
+# way.
+
+# %%
+print("the kernel's start method now:", multiprocessing.get_start_method())
+
+# %% [markdown]
 # ### When the workers sit on other machines
 #
 # The loop above does not change. What changes is around it:
@@ -463,28 +476,36 @@ print(f"one weight push, learner -> each worker: {weight_bytes / 1024:.1f} KiB")
 #
 # ## Exercise: read the batch dimensions
 #
-# From `rollout_td` (3 environments, 100 steps) take the rewards of **environment 2**,
-# all 100 steps, into `env2_rewards`.
+# Pendulum's reward is highest (closest to 0) when the pole is up and still. From
+# `rollout_td` (3 environments, 100 steps) find, for **each environment**, the step at
+# which its reward was highest: `best_steps`, one step index per environment.
 
 # %%
-env2_rewards = None  # TODO: index the environment dimension of rollout_td["next", "reward"]
+best_steps = None  # TODO: one step index per environment, from rollout_td["next", "reward"]
 
 # %%
-ex.check_env2_rewards(env2_rewards, rollout_td)
+ex.check_best_steps(best_steps, rollout_td)
 
 # %% [markdown]
-# ## Exercise: your own collector
+# ## Exercise: when does `ParallelEnv` pay off?
 #
-# Build `my_collector`: a `Collector` over a `SerialEnv` of **4** Pendulums that runs
-# `policy` and yields batches of **80** frames (so each batch is `[4, 20]`), 160 frames
-# in total. Say what it should do about the transforms the policy needs
-# (`auto_register_policy_transforms`), so that it does not warn.
+# Measure it. `ex.make_slow_pendulum` builds a Pendulum whose every step takes 50 ms
+# longer, as if a physics engine ran behind it. For both factories, `make_pendulum` and
+# `ex.make_slow_pendulum`, build a `SerialEnv(4, ...)` and a `ParallelEnv(4, ...,
+# mp_start_method=start_method)`, reset each once, then time `env.rollout(20, policy)`
+# alone (not the start-up) with `time.perf_counter()`. Put the seconds in `seconds`,
+# keyed `("serial", "pendulum")`, `("parallel", "pendulum")`, `("serial", "slow")` and
+# `("parallel", "slow")`, and set `why` to the letter of the sentence below that
+# explains your four numbers. Close the environments when you are done.
 
 # %%
-my_collector = None  # TODO: Collector(SerialEnv(4, make_pendulum), policy, ...)
+for letter, reason in ex.REASONS.items():
+    print(f"{letter}) {reason}")
+seconds = None  # TODO: a dict of four timings, in seconds
+why = None  # TODO: "a", "b", "c" or "d"
 
 # %%
-ex.check_collector(my_collector)
+ex.check_parallel_timing(seconds, why)
 
 # %% [markdown]
 # ## Recap
@@ -496,7 +517,10 @@ ex.check_collector(my_collector)
 #   them from the env's spec *after* moving it. `check_policy` catches a mismatch.
 # - `Collector(env, policy, frames_per_batch=..., total_frames=...)` yields batches;
 #   `auto_register_policy_transforms=True` appends what the policy needs (an LSTM's
-#   `InitTracker` and primer); `num_collectors=` spreads it over processes.
+#   `InitTracker` and primer); `num_collectors=` spreads it over processes. Set a start
+#   method for one env (`mp_start_method=`) or one block (`using_start_method`), never
+#   for the whole kernel. `ParallelEnv` pays off when a step costs more than sending it
+#   to a worker and back.
 # - `DistributedCollector` spreads it over machines: a learner (rank 0) and workers
 #   talking over `torch.distributed`. Env and policy factories must be importable; each
 #   worker keeps its own copy of the weights until `update_policy_weights_()`; pick a

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 from conftest import load_solution
-from torchrl.collectors import Collector
-from torchrl.envs import GymEnv, SerialEnv
+from torchrl.envs import GymEnv, ParallelEnv, SerialEnv
 
 from rltutor.exercises import lesson08 as ex
 from rltutor.policies import make_actor
@@ -34,74 +35,110 @@ def rollout_td(policy):
 
 
 def test_unanswered_is_not_done(rollout_td):
-    assert ex.check_env2_rewards(None, rollout_td).status == "not done yet"
-    assert ex.check_collector(None).status == "not done yet"
+    assert ex.check_best_steps(None, rollout_td).status == "not done yet"
+    assert ex.check_parallel_timing(None, None).status == "not done yet"
 
 
-def test_env2_solution_passes(rollout_td):
-    feedback = ex.check_env2_rewards(sol.solve_env2_rewards(rollout_td), rollout_td)
+# --- exercise 1: the best step of each environment ----------------------------------------
+
+
+def test_best_steps_solution_passes(rollout_td):
+    feedback = ex.check_best_steps(sol.solve_best_steps(rollout_td), rollout_td)
     assert feedback.passed, feedback
-    assert ex.check_env2_rewards(rollout_td["next", "reward"][2, :, 0], rollout_td).passed
+    assert ex.check_best_steps(sol.solve_best_steps(rollout_td).tolist(), rollout_td).passed
 
 
-def test_env2_time_index_is_wrong(rollout_td):
-    feedback = ex.check_env2_rewards(rollout_td["next", "reward"][:, 2], rollout_td)
-    assert feedback.status == "wrong" and "*step* 2" in feedback.message
+def test_best_steps_mistake_reducing_over_environments_is_named(rollout_td):
+    wrong_dim = rollout_td["next", "reward"].squeeze(-1).argmax(dim=0)  # one per step
+    feedback = ex.check_best_steps(wrong_dim, rollout_td)
+    assert feedback.status == "wrong" and "one per *step*" in feedback.message
+    assert "reduce over time" in feedback.hint
 
 
-def test_env2_off_by_one_is_wrong(rollout_td):
-    feedback = ex.check_env2_rewards(rollout_td["next", "reward"][1], rollout_td)
-    assert feedback.status == "wrong" and "environment 1" in feedback.message
+def test_best_steps_mistake_lowest_reward_is_named(rollout_td):
+    lowest = rollout_td["next", "reward"].squeeze(-1).argmin(dim=1)
+    feedback = ex.check_best_steps(lowest, rollout_td)
+    assert feedback.status == "wrong" and "*lowest*" in feedback.message
 
 
-def test_env2_root_reward_or_other_values_are_wrong(rollout_td):
-    feedback = ex.check_env2_rewards(torch.zeros(30), rollout_td)
-    assert feedback.status == "wrong" and "'next'" in feedback.hint
-    assert ex.check_env2_rewards([1.0], rollout_td).status == "wrong"
+def test_best_steps_mistake_the_best_rewards_themselves_are_rejected(rollout_td):
+    values = rollout_td["next", "reward"].squeeze(-1).max(dim=1).values
+    feedback = ex.check_best_steps(values, rollout_td)
+    assert feedback.status == "wrong" and "not step indices" in feedback.message
 
 
-def test_collector_solution_passes(policy):
-    feedback = ex.check_collector(sol.solve_collector(make_pendulum, policy))
-    assert feedback.passed, feedback
+def test_best_steps_nearest_cell_rewards_of_the_plot_are_rejected(rollout_td):
+    # the plot cell's line, copied: all the rewards, [envs, time]
+    rewards = rollout_td["next", "reward"].squeeze(-1)
+    feedback = ex.check_best_steps(rewards, rollout_td)
+    assert feedback.status == "wrong" and "one step index per environment" in feedback.message
+    # and the old exercise's answer, the rewards of environment 2
+    feedback = ex.check_best_steps(rollout_td["next", "reward"][2], rollout_td)
+    assert feedback.status == "wrong"
 
 
-def test_collector_with_three_envs_is_wrong(policy):
-    collector = Collector(SerialEnv(3, make_pendulum), policy, frames_per_batch=60,
-                          total_frames=120, auto_register_policy_transforms=True)
-    feedback = ex.check_collector(collector)
-    assert feedback.status == "wrong" and "SerialEnv(4" in feedback.hint
+# --- exercise 2: SerialEnv against ParallelEnv, timed ----------------------------------
 
 
-def test_collector_with_wrong_batch_size_is_wrong(policy):
-    collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=40,
-                          total_frames=160, auto_register_policy_transforms=False)
-    feedback = ex.check_collector(collector)
-    assert feedback.status == "wrong" and "frames_per_batch=80" in feedback.hint
+def test_parallel_timing_solution_passes(policy):
+    seconds, why = sol.solve_parallel_timing(make_pendulum, policy)
+    feedback = ex.check_parallel_timing(seconds, why)
+    assert feedback.passed, (feedback, seconds)
+    # what the exercise is about: the slow env gains more from workers than Pendulum does
+    assert ex._speedup(seconds, "slow") > ex._speedup(seconds, "pendulum")
 
 
-def test_collector_with_wrong_total_is_wrong(policy):
-    collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=80,
-                          total_frames=240, auto_register_policy_transforms=True)
-    feedback = ex.check_collector(collector)
-    assert feedback.status == "wrong" and "total_frames=160" in feedback.hint
+@pytest.fixture(scope="module")
+def honest():
+    # numbers as this 2-core machine measured them (solve_parallel_timing, 2026-12-05)
+    return {("serial", "pendulum"): 0.23, ("parallel", "pendulum"): 0.72,
+            ("serial", "slow"): 4.46, ("parallel", "slow"): 1.86}
 
 
-def test_collector_that_warns_about_transforms_is_wrong(policy):
-    # the old solution: right shape and totals, but it leaves the transform question open
-    # and prints a FutureWarning
-    with pytest.warns(FutureWarning, match="auto_register_policy_transforms"):
-        collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=80,
-                              total_frames=160)
-    feedback = ex.check_collector(collector)
-    assert feedback.status == "wrong" and "auto_register_policy_transforms" in feedback.hint
+@pytest.mark.parametrize(("why", "expected"), [("a", "does not explain"),
+                                               ("c", "not always faster"),
+                                               ("d", "the workers do wait")])
+def test_parallel_timing_mistake_wrong_reason_is_answered_with_the_numbers(honest, why,
+                                                                          expected):
+    feedback = ex.check_parallel_timing(honest, why)
+    assert feedback.status == "wrong" and expected in feedback.message
+    assert "x as fast" in feedback.message or "s, at least" in feedback.message
 
 
-def test_collector_that_opts_out_passes(policy):
-    collector = Collector(SerialEnv(4, make_pendulum), policy, frames_per_batch=80,
-                          total_frames=160, auto_register_policy_transforms=False)
-    assert ex.check_collector(collector).passed
+def test_parallel_timing_mistake_swapped_or_start_up_timed_is_rejected(honest):
+    swapped = dict(honest)
+    swapped[("serial", "slow")], swapped[("parallel", "slow")] = 4.2, 4.9  # start-up timed
+    feedback = ex.check_parallel_timing(swapped, "b")
+    assert feedback.status == "wrong" and "before the timer" in feedback.hint
 
 
-def test_env_instead_of_collector_is_wrong():
-    feedback = ex.check_collector(SerialEnv(4, make_pendulum))
-    assert feedback.status == "wrong" and "Collector" in feedback.hint
+def test_parallel_timing_mistake_missing_key_or_letter(honest):
+    partial = {k: v for k, v in honest.items() if k[1] == "slow"}
+    assert "should be a dict with the keys" in ex.check_parallel_timing(partial, "b").message
+    assert "pick one letter" in ex.check_parallel_timing(honest, "B").message
+
+
+def test_parallel_timing_nearest_cell_plain_pendulum_everywhere_is_rejected(policy):
+    # the ParallelEnv cell copied with 4 envs, timed, and the same for SerialEnv: the
+    # plain Pendulum stands in for the slow one
+    seconds = {}
+    for kind in ("serial", "parallel"):
+        env = (SerialEnv(4, make_pendulum) if kind == "serial"
+               else ParallelEnv(4, make_pendulum, mp_start_method="fork"))
+        env.reset()
+        start = time.perf_counter()
+        with torch.no_grad():
+            env.rollout(20, policy)
+        seconds[(kind, "pendulum")] = seconds[(kind, "slow")] = time.perf_counter() - start
+        env.close()
+    feedback = ex.check_parallel_timing(seconds, "b")
+    assert feedback.status == "wrong"
+    assert "cannot have run ex.make_slow_pendulum" in feedback.message
+
+
+def test_slow_pendulum_is_slow_and_importable():
+    env = ex.make_slow_pendulum()
+    start = time.perf_counter()
+    env.rollout(3)
+    assert time.perf_counter() - start >= 3 * ex.SLOW_DELAY
+    assert ex.make_slow_pendulum.__module__ == "rltutor.exercises.lesson08"
