@@ -190,11 +190,16 @@ print("with break_when_done=False:", on.batch_size, "| done at steps",
 # `rltutor.plot_rollout` draws the observation (`[0]` cos θ, `[1]` sin θ, `[2]` angular
 # velocity), the action and the reward over time. The weights are random, so don't expect
 # this policy to swing the pendulum up: it just pushes with a torque proportional to what it
-# sees. Look at the action panel: it goes below -2. Nothing in a linear layer knows about
-# the action spec; gymnasium quietly clips the torque, but the rollout records what the
-# policy *asked* for. Exercise 2 fixes that.
+# sees. Look at the action panel, and at the range printed below it: this policy asks for
+# torques beyond -2. Nothing in a linear layer knows about the action spec; gymnasium
+# quietly clips the torque, but the rollout records what the policy *asked* for. (How far
+# it asks depends on the random weights: of the layers that seeds 0-9 draw, four ask for
+# more than 2 in size within these 200 steps.) Exercise 2 fixes that.
 
 # %%
+asked = long_td["action"]
+print(f"torques asked for: {asked.min():+.2f} to {asked.max():+.2f} (the spec allows -2 to 2)")
+assert asked.min() < -2
 rltutor.plot_rollout(long_td)
 
 # %% [markdown]
@@ -209,24 +214,26 @@ rltutor.plot_rollout(long_td)
 rltutor.explorer(env, policy, controls=("seed", "steps"))
 
 # %% [markdown]
-# ## Exercise 1 — read a reward
+# ## Exercise 1 — the score of an episode
 #
-# Set `first_reward` to the reward the environment returned for the **first** action of
-# `rollout_td` (one number). Where do rewards live?
+# An RL agent is judged by its **return**: the sum of every reward it earned in an
+# episode. Set `episode_return` to the return of the 200-step episode in `long_td` (one
+# number). Where do the rewards live, and along which dimension do you add them up?
 
 # %%
-first_reward = None  # TODO: read it from rollout_td
+episode_return = None  # TODO: read it from long_td
 
 # %%
-ex.check_first_reward(first_reward, rollout_td)
+ex.check_episode_return(episode_return, long_td)
 
 # %% [markdown]
 # ## Exercise 2 — a policy that respects the bounds
 #
 # Our linear policy can ask for any torque; Pendulum silently clips it to [-2, 2]. Build
 # `bounded_policy`: a `TensorDictModule` that reads `observation`, writes `action`, and
-# whose torque can never leave [-2, 2], whatever it reads. Any `nn.Module` can go inside:
-# think of `nn.Sequential` and an activation that saturates.
+# whose torque can never leave [-2, 2], whatever it reads, while still reaching the full
+# strength of the motor on large inputs. Any `nn.Module` can go inside: think of
+# `nn.Sequential` and an activation that saturates.
 
 # %%
 bounded_policy = None  # TODO: TensorDictModule(..., in_keys=[...], out_keys=[...])

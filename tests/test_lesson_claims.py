@@ -367,6 +367,42 @@ def test_lesson02_one_frame_shows_where_the_rod_is_not_how_fast_it_swings():
 # ------------------------------------------------------------------ lesson 01 (issue 20)
 
 
+def _lesson01_long_td(seed: int):
+    """Lesson 01's cells up to ``long_td``, with ``seed`` for torch and the env."""
+    from torchrl.envs import GymEnv
+
+    torch.manual_seed(seed)
+    env = GymEnv("Pendulum-v1")
+    env.set_seed(seed)
+    env.reset()
+    policy = TensorDictModule(nn.LazyLinear(out_features=1), in_keys=["observation"],
+                              out_keys=["action"])
+    with torch.no_grad():
+        policy(env.reset())  # the lazy layer draws its weights here, as in the lesson
+        env.rollout(10, policy)
+        return env.rollout(300, policy)
+
+
+def test_lesson01_linear_policies_and_episode_ends_across_seeds():
+    text = prose("01_tensordict_module")
+    assert "this policy asks for torques beyond -2" in text
+    assert ("of the layers that seeds 0-9 draw, four ask for more than 2 in size within "
+            "these 200 steps") in text
+    assert "Asking for 300 steps therefore gives 200, and only the last one is truncated" in text
+    loud = []
+    for seed in SEEDS:
+        long_td = _lesson01_long_td(seed)
+        assert long_td.batch_size == (200,), seed
+        truncated = long_td["next", "truncated"].squeeze(-1)
+        assert truncated.nonzero().flatten().tolist() == [199], seed
+        assert not long_td["next", "terminated"].any(), seed
+        loud.append(bool(long_td["action"].abs().max() > 2))
+        if seed == 0:  # the lesson shows seed 0
+            assert long_td["action"].min() < -2
+    assert sum(loud) == 4, loud
+
+
+
 # ------------------------------------------------------------------ lesson 06 (issue 20)
 
 

@@ -4,9 +4,9 @@ from tensordict.nn import TensorDictModule
 from torch import nn
 
 
-def solve_first_reward(rollout_td):
-    """Rewards come back with the step's result, so they live under 'next'."""
-    return rollout_td["next", "reward"][0]
+def solve_episode_return(long_td):
+    """Each step's reward sits under 'next'; the return sums them over the time dimension."""
+    return long_td["next", "reward"].sum()
 
 
 def solve_bounded_policy():

@@ -1,7 +1,7 @@
 """Checks for lesson 01 (a policy as a TensorDictModule, reading a rollout).
 
     >>> from rltutor.exercises import lesson01 as ex
-    >>> ex.check_first_reward(None, None).status
+    >>> ex.check_episode_return(None, None).status
     'not done yet'
 """
 
@@ -16,10 +16,11 @@ from torch import nn
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = ["check_bounded_policy", "check_first_reward"]
+__all__ = ["check_bounded_policy", "check_episode_return"]
 
 # Pendulum-v1 torques live in [-MAX_TORQUE, MAX_TORQUE]; its observation has 3 entries.
 MAX_TORQUE = 2.0
+FULL_RANGE = 0.95  # a bounded policy reaches this share of the bound on extreme inputs
 OBS_SIZE = 3
 
 
@@ -37,44 +38,69 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-@exercise("set `first_reward` to the reward the environment gave for the first action")
-def check_first_reward(first_reward: Any, rollout_td: TensorDictBase) -> Feedback:
-    """Is ``first_reward`` the reward of step 0 of ``rollout_td``, i.e. ``["next", "reward"][0]``?
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-5 * max(1.0, abs(b))
+
+
+@exercise("set `episode_return` to the sum of the rewards of the episode in `long_td`")
+def check_episode_return(episode_return: Any, long_td: TensorDictBase) -> Feedback:
+    """Is ``episode_return`` the sum of every reward of ``long_td`` (its ``next`` rewards)?
 
     >>> rewards = torch.tensor([[-1.5], [-0.7], [-0.2]])
-    >>> rollout_td = TensorDict({"next": {"reward": rewards}}, batch_size=[3])
-    >>> check_first_reward(rollout_td["next", "reward"][0], rollout_td).status
+    >>> long_td = TensorDict({"next": {"reward": rewards}}, batch_size=[3])
+    >>> check_episode_return(long_td["next", "reward"].sum(), long_td).status
     'correct'
-    >>> print(check_first_reward(rollout_td["next", "reward"][1], rollout_td))
-    ✗ Not yet right: -0.7000 is the reward of step 1, not of the first step
-      Hint: the first step has index 0 along the rollout's batch dimension
+
+    The reward of the first step, what the nearest cell reads, is not the return:
+
+    >>> print(check_episode_return(long_td["next", "reward"][0], long_td))
+    ✗ Not yet right: -1.5000 is the reward of step 0 only; the episode has 3 steps
+      Hint: the return adds up what the environment gave back at every step of the episode
     """
-    rewards = rollout_td["next", "reward"].reshape(-1)
-    if isinstance(first_reward, torch.Tensor) and first_reward.numel() == rewards.numel() > 1:
+    rewards = long_td["next", "reward"].reshape(-1)
+    steps = rewards.numel()
+    if isinstance(episode_return, torch.Tensor) and episode_return.numel() > 1:
         return wrong(
-            f"you gave all {rewards.numel()} rewards of the rollout, not just the first",
-            "index the time dimension (the batch dimension of the rollout) with [0]",
+            f"you gave {episode_return.numel()} numbers; the return is one number",
+            "add the rewards up along the time dimension (the rollout's batch dimension)",
         )
-    value = _as_float(first_reward)
+    value = _as_float(episode_return)
     if value is None:
         return wrong(
-            f"expected one number (a float or a one-element tensor), got {_describe(first_reward)}",
-            "rewards live under the 'next' sub-TensorDict: rollout_td['next', 'reward']",
+            f"expected one number (a float or a one-element tensor), got "
+            f"{_describe(episode_return)}",
+            "rewards live under the 'next' sub-TensorDict, one per step",
         )
-    if abs(value - float(rewards[0])) < 1e-5:
+    total = float(rewards.sum())
+    if _close(value, total):
         return correct(
-            f"{value:.4f}: rewards sit under 'next' because they are the result of an action, "
-            "and step 0's reward is the first row."
+            f"{value:.2f} over {steps} steps: each step's reward sits under 'next', the "
+            "result of that step's action, and the return adds them all up."
         )
-    matches = [i for i, r in enumerate(rewards.tolist()) if abs(r - value) < 1e-5]
-    if matches:
+    if _close(value, total / steps):
         return wrong(
-            f"{value:.4f} is the reward of step {matches[0]}, not of the first step",
-            "the first step has index 0 along the rollout's batch dimension",
+            f"{value:.4f} is the average reward per step, not the return",
+            "the return adds the rewards up; it does not divide by the number of steps",
         )
+    nearest = int((rewards - value).abs().argmin())
+    if _close(value, float(rewards[nearest])):
+        return wrong(
+            f"{value:.4f} is the reward of step {nearest} only; the episode has {steps} steps",
+            "the return adds up what the environment gave back at every step of the episode",
+        )
+    partial = torch.cumsum(rewards, 0).tolist()
+    short = [n + 1 for n, r in enumerate(partial) if _close(value, r)]
+    if short:
+        return wrong(
+            f"{value:.2f} adds up the first {short[0]} of the episode's {steps} rewards",
+            "is this the rollout of the whole episode? use every step of `long_td`",
+        )
+    if _close(value, total - float(rewards[0])):
+        return wrong(f"{value:.2f} leaves out the reward of step 0",
+                     "every step of the episode earned a reward, the first one too")
     return wrong(
-        f"{value:.4f} is not a reward of this rollout",
-        "read it with rollout_td['next', 'reward'][0] (rewards are not at the root)",
+        f"{value:.2f} is not the sum of this episode's rewards",
+        "where does a rollout keep the rewards? add them up over all the steps",
     )
 
 
@@ -130,14 +156,20 @@ def check_bounded_policy(bounded_policy: Any) -> Feedback:
     low, high = float(action.min()), float(action.max())
     if low < -MAX_TORQUE - 1e-6 or high > MAX_TORQUE + 1e-6:
         return wrong(
-            f"actions reach [{low:.2f}, {high:.2f}]; a Linear layer alone is unbounded",
-            "end the network with a layer whose output stays in [-2, 2], e.g. nn.Hardtanh(-2, 2) "
-            "or nn.Tanh() followed by a scaling by 2",
+            f"actions reach [{low:.2f}, {high:.2f}]: nothing in the network limits its output",
+            "a linear layer's output grows with its input: the network needs a last step "
+            "whose output cannot leave [-2, 2]",
         )
     if float(action.std()) < 1e-6:
         return wrong(
             "the action is the same for every observation: that ignores what it reads",
             "keep a (Lazy)Linear layer in front of the squashing layer",
+        )
+    if max(-low, high) < FULL_RANGE * MAX_TORQUE:
+        return wrong(
+            f"even on extreme observations the torque stays within [{low:.2f}, {high:.2f}]: "
+            "the policy can never use the motor's full strength",
+            "the squashing step's output range should match the action spec, [-2, 2]",
         )
     return correct(
         f"on 256 observations, even extreme ones, the torque stays in [{low:.2f}, {high:.2f}]."
