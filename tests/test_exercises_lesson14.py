@@ -9,8 +9,15 @@ from tensordict.nn import NormalParamExtractor, TensorDictModule, TensorDictSequ
 from torch import nn
 from torchrl.data import LazyTensorStorage, ReplayBuffer
 from torchrl.envs.utils import ExplorationType, RandomPolicy, set_exploration_type
-from torchrl.modules import (MLP, AdditiveGaussianModule, OrnsteinUhlenbeckProcessModule,
-                             ProbabilisticActor, TanhModule, TanhNormal, ValueOperator)
+from torchrl.modules import (
+    MLP,
+    AdditiveGaussianModule,
+    OrnsteinUhlenbeckProcessModule,
+    ProbabilisticActor,
+    TanhModule,
+    TanhNormal,
+    ValueOperator,
+)
 from torchrl.objectives import SACLoss
 
 from rltutor.envs import make_env
