@@ -375,10 +375,11 @@ plot_value_along()
 # at step 200, so fewer penalties follow. The value head sees no clock, so it cannot know
 # that; TorchRL's losses handle this with the `truncated` flag.
 #
-# Play: a larger **gamma** looks further ahead (the sums grow, and the target gets harder
-# to fit: at 0.5 and 0.8 the two lines nearly overlap, at 0.9 the estimate is rougher);
-# **seed** picks another unseen rollout. The first time you pick a gamma, a fresh value
-# head is trained for it (about a second).
+# Play: a larger **gamma** looks further ahead: the sums grow, and the target gets harder
+# to fit. Over the first 150 steps, on every seed the slider offers, the estimate misses
+# by under 10 % of the values' size on average; it fits best at 0.5, while 0.8 against 0.9
+# depends on the rollout. **seed** picks another unseen rollout. The first time you pick
+# a gamma, a fresh value head is trained for it (about a second).
 
 # %%
 import ipywidgets as widgets

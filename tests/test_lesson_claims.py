@@ -88,22 +88,55 @@ def test_lesson05_episode_ends_per_epsilon_across_seeds(balancer_panel):
 # ------------------------------------------------------------------ lesson 04
 
 
-def test_lesson04_marked_share_follows_epsilon_for_every_seed():
-    text = prose("04_exploration_modules")
-    assert "for every seed from 0 to 9, the share of marked steps" in text
-    assert "stays within 0.1 of epsilon" in text
+def _lesson04_panel_and_shares():
+    """Lesson 04's explorer, and per (eps, seed) the share of marked steps among the first
+    n steps of a 1000-step rollout, for every n: the steps slider's every value at once
+    (a shorter rollout with the same seed is a prefix of the longer one)."""
+    from rltutor._replaced import record_replaced
+
     env = rltutor.make_env("Pendulum-v1", seed=0)
     policy = rltutor.make_actor(env, num_cells=(32,), seed=0)
-    explorative = TensorDictSequential(
-        policy, EGreedyModule(spec=env.action_spec, eps_init=0.3, eps_end=0.3))
-    panel = rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed"))
-    for eps in (0.0, 0.25, 0.75, 1.0):
-        panel.controls["epsilon"].value = eps
-        shares = [s["explored_fraction"] for s in sweep(panel, "seed", SEEDS).values()]
-        assert max(abs(share - eps) for share in shares) <= 0.1, (eps, shares)
-    panel.controls["exploration"].value = "deterministic"
-    shares = [s["explored_fraction"] for s in sweep(panel, "seed", SEEDS).values()]
-    assert max(shares) == 0.0
+    egreedy = EGreedyModule(spec=env.action_spec, eps_init=0.3, eps_end=0.3)
+    explorative = TensorDictSequential(policy, egreedy)
+
+    def shares(eps: float, seed: int, exploration: str = "random") -> torch.Tensor:
+        egreedy.eps.fill_(eps)
+        with record_replaced(explorative) as recorder, torch.no_grad():
+            td = rltutor.rollout(env, explorative, steps=1000, exploration=exploration,
+                                 seed=seed, break_when_done=False)
+        marked = recorder.result(td).float()
+        return marked.cumsum(0) / torch.arange(1, 1001)  # [n - 1]: share of the first n
+
+    panel = rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed",
+                                                        "steps"))
+    return panel, shares
+
+
+def test_lesson04_marked_share_follows_epsilon_from_200_steps_for_every_seed():
+    text = prose("04_exploration_modules")
+    assert ("at epsilon = 0 no step is marked and at 1 every step is, for any seed and "
+            "length") in text
+    assert ("Across seeds 0-9 and every epsilon, the share stays within 0.1 of epsilon from "
+            "200 steps on; on shorter rollouts it strays further (by up to 0.3 at 20 steps)"
+            ) in text
+    panel, shares = _lesson04_panel_and_shares()
+    worst_long, worst_20 = 0.0, 0.0
+    for eps in (0.25, 0.5, 0.75):
+        for seed in SEEDS:
+            share = shares(eps, seed)
+            worst_long = max(worst_long, float((share[199:] - eps).abs().max()))
+            worst_20 = max(worst_20, abs(float(share[19]) - eps))
+    assert worst_long <= 0.1, worst_long
+    assert 0.2 < worst_20 <= 0.3 + 1e-6, worst_20  # "strays further, by up to 0.3"
+    for seed in SEEDS:
+        assert shares(0.0, seed)[-1] == 0.0
+        assert shares(1.0, seed).min() == 1.0  # every prefix: every step marked
+        assert shares(1.0, seed, "deterministic").max() == 0.0
+    # the widget counts what this test counts (same seed, eps and length)
+    panel.controls["epsilon"].value = 0.5
+    panel.controls["steps"].value = 20
+    panel.controls["seed"].value = 3
+    assert panel.stats["explored_fraction"] == pytest.approx(float(shares(0.5, 3)[19]))
 
 
 # ------------------------------------------------------------------ lesson 03
@@ -493,7 +526,8 @@ def _lesson09_value_fits():
 
 def test_lesson09_value_head_claims_hold_for_every_gamma_and_seed():
     text = prose("09_actor_critic")
-    assert "at 0.5 and 0.8 the two lines nearly overlap, at 0.9 the estimate is rougher" in text
+    assert "misses by under 10 % of the values' size" in text
+    assert "it fits best at 0.5, while 0.8 against 0.9 depends on the rollout" in text
     assert "At the very end the black line climbs above the orange one" in text
     fits = _lesson09_value_fits()
     for seed in range(100, 110):
@@ -502,8 +536,8 @@ def test_lesson09_value_head_claims_hold_for_every_gamma_and_seed():
             truth, estimate = fits[gamma, seed]
             rel[gamma] = ((truth - estimate)[:150].abs().mean() / truth.abs().mean()).item()
             assert truth[-1] > estimate[-1], (gamma, seed)  # the sum stops at step 200
-        print(seed, {g: round(r, 3) for g, r in rel.items()})
-        assert rel[0.9] > max(rel[0.5], rel[0.8]), (seed, rel)
+        assert max(rel.values()) < 0.10, (seed, rel)
+        assert rel[0.5] < min(rel[0.8], rel[0.9]), (seed, rel)
 
 
 def _lesson10_ppo_terms(seed):
@@ -597,3 +631,176 @@ def test_lesson10_soft_update_closes_a_share_tau_of_the_gap(tau):
 
 
 # ------------------------------------------------------------------ lessons 11-12 (issue 20)
+
+
+def test_lesson11_threshold_from_the_registry_and_seeds_from_the_benchmark():
+    """Lesson 11 takes CartPole-v1's threshold from gymnasium (475, not v0's 195), reports
+    held-out numbers, and quotes the seed table that benchmarks/bench_dqn_seeds.py printed
+    (benchmarks/dqn_seeds.txt, its record): the quoted numbers are that table's."""
+    text = prose("11_first_training_loop")
+    source = (LESSONS / "11_first_training_loop.py").read_text()
+    assert rltutor.reward_threshold("CartPole-v1") == 475.0
+    assert "195" not in text and "to balance" not in text.split("What you will learn")[0]
+    assert 'reward_threshold("CartPole-v1")' in source and "rltutor.held_out(" in source
+    assert "SoftUpdate(loss_fn, tau=0.01)" in source and "eps=0.99)" not in source.replace(
+        "`SoftUpdate(eps=0.99)`", "")  # named once, in prose, as the old spelling
+    record = (Path(__file__).resolve().parents[1] / "benchmarks" / "dqn_seeds.txt").read_text()
+    rows = [line.split("|") for line in record.splitlines() if re.match(r"^\s+\d+ \|", line)]
+    assert [int(r[0]) for r in rows] == list(SEEDS), "the record covers seeds 0-9"
+    best = [float(r[1].split("(")[0]) for r in rows]
+    held = [r[3].split() for r in rows]
+    held_mean, held_min = [float(h[0]) for h in held], [float(h[1]) for h in held]
+    quoted = re.search(r"Across seeds 0-9 \(`benchmarks/bench_dqn_seeds.py`\), the best "
+                       r"selection return was ([\d.]+) to ([\d.]+); on 20 held-out episodes "
+                       r"the best checkpoints averaged ([\d.]+) to ([\d.]+), and the worst "
+                       r"held-out episode of any seed lasted ([\d.]+) steps", text)
+    assert quoted, "the lesson quotes the seed table"
+    numbers = [float(x) for x in quoted.groups()]
+    assert numbers == [min(best), max(best), min(held_mean), max(held_mean), min(held_min)]
+
+
+def _lesson12_policy():
+    """Lesson 12's cells up to the wrapped policy, in order (same seeds, same weights)."""
+    from torchrl.data import LazyTensorStorage, ReplayBuffer
+    from torchrl.envs import Compose, RandomCropTensorDict, RenameTransform, Reward2GoTransform
+    from torchrl.modules import (
+        DecisionTransformer,
+        DecisionTransformerInferenceWrapper,
+        DTActor,
+        ProbabilisticActor,
+        TanhDelta,
+    )
+    from torchrl.objectives import DTLoss
+
+    from rltutor import offline
+
+    torch.set_num_threads(1)
+    env = offline.make_low_gravity_pendulum(seed=0)
+    data = offline.make_offline_dataset(env, efforts=(0.25, 0.5, 0.75, 1.0),
+                                        episodes_per_effort=15)
+    data = Reward2GoTransform(gamma=1.0, in_keys=[("next", "reward")],
+                              out_keys=["return_to_go"]).inv(data)
+    keys = ["observation", "action", "return_to_go"]
+    buffer = ReplayBuffer(storage=LazyTensorStorage(len(data)), batch_size=64, transform=Compose(
+        RandomCropTensorDict(4, sample_dim=-1),
+        RenameTransform(in_keys=keys, out_keys=[f"{k}_cat" for k in keys], create_copy=True)))
+    buffer.extend(data)
+    offline.quiet_token_id_warning()
+    torch.manual_seed(1)
+    config = DecisionTransformer.DTConfig(n_embd=64, n_layer=1, n_head=2, n_inner=256,
+                                          n_positions=12, resid_pdrop=0.0, attn_pdrop=0.0)
+    scale = TensorDictModule(lambda rtg: rtg / 100, in_keys=["return_to_go_cat"],
+                             out_keys=["return_to_go_scaled"])
+    net = TensorDictModule(DTActor(state_dim=3, action_dim=1, transformer_config=config),
+                           in_keys=["observation_cat", "action_cat", "return_to_go_scaled"],
+                           out_keys=["param"])
+    actor = ProbabilisticActor(TensorDictSequential(scale, net), in_keys=["param"],
+                               out_keys=["action"], distribution_class=TanhDelta,
+                               distribution_kwargs={"low": -2.0, "high": 2.0})
+    loss_module = DTLoss(actor)
+    optimizer = torch.optim.Adam(loss_module.parameters(), lr=1e-3)
+    for _ in range(500):
+        loss = loss_module(buffer.sample())["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    actor.eval()
+    policy = DecisionTransformerInferenceWrapper(actor, inference_context=4)
+    policy.set_tensor_keys(observation="observation_cat", action="action_cat",
+                           return_to_go="return_to_go_cat")
+    return policy
+
+
+@pytest.fixture(scope="module")
+def dt_policy():
+    with torch.random.fork_rng(devices=[]):
+        return _lesson12_policy()
+
+
+def test_lesson12_what_conditioning_buys_from_starts_0_to_9(dt_policy):
+    from rltutor import offline
+
+    text = prose("12_decision_transformer")
+    for sentence in (
+        "What holds from **every** start: asking for -100 earns more than asking for -600, "
+        "and the mean over the starts rises with the target",
+        "at start 9, asking for -300 earns less than asking for -600, so the chain -600 < "
+        "-300 < -100 of seed 3 holds at 9 starts of 10",
+        "starts 1, 5, 6 and 8 begin near the top: asked for -600 the model still earns -152 "
+        "to -23",
+        "from start 0 it earns about -286 for every target from -300 to 0, and never more "
+        "than -263 for any target the sliders offer",
+    ):
+        assert sentence in text, sentence
+    targets = [-800, -600, -300, -100, 0]  # the lesson's table
+    table = offline.achieved_returns(dt_policy, targets=targets, seeds=SEEDS)
+    at = {t: table[i] for i, t in enumerate(targets)}
+    assert (at[-100] > at[-600]).all()
+    means = table.mean(1)
+    assert (means[1:] > means[:-1]).all(), means
+    chain = (at[-600] < at[-300]) & (at[-300] < at[-100])
+    assert chain.tolist() == [s != 9 for s in SEEDS]
+    high = [s for s in SEEDS if at[-600][s] > -200]
+    assert high == [1, 5, 6, 8]
+    assert round(at[-600][high].min().item()) == -152
+    assert round(at[-600][high].max().item()) == -23
+    # start 0: a ceiling the targets cannot lift (every target of the lesson's sliders)
+    start0 = offline.achieved_returns(dt_policy, targets=range(-800, 401, 50), seeds=[0])
+    assert all(abs(at[t][0].item() + 286) <= 2 for t in (-300, -100, 0))
+    assert round(start0.max().item()) == -263
+
+
+def test_lesson12_slider_at_seed_3_and_the_full_effort_controller(dt_policy):
+    from rltutor import offline
+
+    text = prose("12_decision_transformer")
+    assert "from -800 to -500 the pendulum hangs, at about -790 to -800 whatever the target" \
+        in text
+    assert "from -500 to -100 the achieved return climbs with the target" in text
+    assert "from -100 up it stays at about -108" in text
+    assert ("Across starts 0-9 it earns less than the full-effort controller at 7 starts (by "
+            "up to 34) and more at 3 (starts 0, 1 and 4)") in text
+    slider = list(range(-800, 401, 50))  # both sliders' values
+    at3 = dict(zip(slider, offline.achieved_returns(dt_policy, targets=slider, seeds=[3])[:, 0]
+                   .tolist()))
+    assert all(-810 <= at3[t] <= -780 for t in range(-800, -499, 50))
+    climb = [at3[t] for t in range(-500, -99, 50)]
+    assert all(b > a for a, b in zip(climb, climb[1:])), climb
+    assert all(-112 <= at3[t] <= -104 for t in range(-100, 401, 50))
+    model = offline.achieved_returns(dt_policy, targets=[0], seeds=SEEDS)[0]
+    full = TensorDictModule(offline.FeedbackController(effort=1.0, noise=0.0),
+                            in_keys=["observation"], out_keys=["action"])
+    controller = []
+    for seed in SEEDS:
+        with torch.no_grad():
+            env = offline.make_context_env(0.0, seed=seed)
+            controller.append(env.rollout(100, full)["next", "reward"].sum().item())
+    controller = torch.tensor(controller)
+    assert round(controller[3].item()) == -74 and round(model[3].item()) == -108
+    short = model < controller
+    assert int(short.sum()) == 7
+    assert [s for s in SEEDS if not short[s]] == [0, 1, 4]
+    assert round((controller - model)[short].max().item()) == 34
+
+
+def test_lesson12_explorer_seed_is_the_start(dt_policy):
+    from rltutor import offline
+
+    text = prose("12_decision_transformer")
+    assert "Its **seed** sets the start: try 9 with targets -600 and -300, and 1 or 8, where " \
+           "even -600 earns better than -160" in text
+    panel = rltutor.explorer(offline.make_context_env(-100.0, seed=3), dt_policy,
+                             controls=("target_return", "seed"), steps=100, seed=3)
+    assert set(panel.controls) == {"target_return", "seed"}
+    earned = {}
+    for seed, target in ((9, -600), (9, -300), (1, -600), (8, -600), (3, -100)):
+        panel.controls["seed"].value = seed
+        panel.controls["target_return"].value = target
+        assert panel.last_error is None, panel.last_error
+        earned[seed, target] = panel.stats["total_reward"]
+        # the same start as the lesson's tables: a fresh environment with that seed
+        table = offline.achieved_returns(dt_policy, targets=[target], seeds=[seed])
+        assert abs(earned[seed, target] - table.item()) < 1e-3, (seed, target)
+    assert earned[9, -300] < earned[9, -600]
+    assert earned[1, -600] > -160 and earned[8, -600] > -160
+    assert round(earned[3, -100]) == -108
