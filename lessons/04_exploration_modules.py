@@ -245,8 +245,9 @@ print(f"sigma=5: min {loud_td['action'].min():.2f}, max {loud_td['action'].max()
 # previous one, pulled a little towards 0 (by a fraction `theta·dt` per step: with
 # `theta=0.15` as below and `dt = 0.01` by default that is 0.15 %, so over 200 steps it is
 # close to a random walk), plus a small random kick (of size `sigma·√dt`: `sigma=0.3`
-# kicks by about 0.03). A push to the left tends to *stay* a push to the left for a while,
-# which moves a physical system much further than jitter that averages out. We give it
+# kicks by about 0.03). A push to the left tends to *stay* a push to the left for a while:
+# the pushes add up instead of averaging out. (Whether that swings *this* pendulum further
+# depends on where it starts: over seeds 0-9 it sometimes does, sometimes not.) We give it
 # the same `sigma=0.3` as the Gaussian module above, so the two pictures below compare
 # like with like: the same sigma, but small kicks that add up instead of fresh draws.
 #
