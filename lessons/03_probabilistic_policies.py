@@ -295,6 +295,7 @@ def act(policy, td, exploration_type=None):
         return policy(td.clone())["action"]
 
 
+# %%
 def hundred_calls(policy, td, exploration_type):
     try:
         actions = torch.stack([act(policy, td, exploration_type) for _ in range(100)])
