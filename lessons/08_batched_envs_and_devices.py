@@ -492,8 +492,9 @@ ex.check_best_steps(best_steps, rollout_td)
 # Measure it. `ex.make_slow_pendulum` builds a Pendulum whose every step takes 50 ms
 # longer, as if a physics engine ran behind it. For both factories, `make_pendulum` and
 # `ex.make_slow_pendulum`, build a `SerialEnv(4, ...)` and a `ParallelEnv(4, ...,
-# mp_start_method=start_method)`, reset each once, then time `env.rollout(20, policy)`
-# alone (not the start-up) with `time.perf_counter()`. Put the seconds in `seconds`,
+# mp_start_method=start_method)` (both with `device=device`, where `policy` lives), reset
+# each once, then time `env.rollout(20, policy)` alone (not the start-up) with
+# `time.perf_counter()`. Put the seconds in `seconds`,
 # keyed `("serial", "pendulum")`, `("parallel", "pendulum")`, `("serial", "slow")` and
 # `("parallel", "slow")`, and set `why` to the letter of the sentence below that
 # explains your four numbers. Close the environments when you are done.

@@ -29,11 +29,14 @@
 #   again on that batch
 # - `DQNLoss` on lesson 05's Q-value actor, `ClipPPOLoss` with `GAE` on lesson 03's actor
 #   and lesson 09's value head, `DDPGLoss` with a Q(s, a) network
+# - what PPO's first loss terms say about an untrained critic, and `normalize_advantage`;
+#   what `GAE` computes, by writing it yourself
 # - how to line up what a loss needs against what a batch holds, which module writes each
 #   missing key, and what error you get when one is missing
 # - target networks: `delay_value`, `SoftUpdate` and `HardUpdate`, copies that lag behind
 # - `ReplayBuffer` with `LazyTensorStorage`; uniform sampling, `SamplerWithoutReplacement`,
-#   and `SliceSampler` for whole pieces of trajectories (lesson 06's recurrent replay)
+#   and `SliceSampler` for whole pieces of trajectories (lesson 06's recurrent replay);
+#   whole trajectories side by side, padded, with a mask
 
 # %%
 import logging
@@ -211,6 +214,10 @@ for key in ("loss_objective", "loss_critic"):
           f"normalize_advantage=True {normalized[key].item():+9.4f}")
 
 # %% [markdown]
+# Without an `advantage` in the batch, `ClipPPOLoss` computes one itself with its own
+# estimator (a `GAE` too), on every call. Computing it once per collected batch, before
+# the batch is cut into minibatches, is the usual way; lesson 13 trains PPO like that.
+#
 # ### Exercise 1: GAE by hand
 #
 # `GAE` wrote each `advantage` from four things per step: the reward r_t, the critic's
@@ -234,10 +241,6 @@ gae_by_hand = None  # TODO: def gae_by_hand(reward, value, next_value, done, gam
 ex.check_gae_by_hand(gae_by_hand, ppo_batch_gae)
 
 # %% [markdown]
-# Without an `advantage` in the batch, `ClipPPOLoss` computes one itself with its own
-# estimator (a `GAE` too), on every call. Computing it once per collected batch, before
-# the batch is cut into minibatches, is the usual way; lesson 11 does that.
-#
 # ### Two ways to lose `action_log_prob`
 #
 # Collect with `env.rollout` and you get a deterministic action (no exploration context,
