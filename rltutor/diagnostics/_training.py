@@ -19,7 +19,7 @@ import torch
 from tensordict.nn import InteractionType, set_interaction_type
 from torch import nn
 
-from rltutor._loss_keys import check_loss_module
+from rltutor._loss_keys import check_loss_module, loss_networks
 from rltutor.diagnostics import _training_checks as checks
 from rltutor.diagnostics._actions import check_action_spec
 from rltutor.diagnostics._finding import Finding, Findings
@@ -83,14 +83,44 @@ def _copy_updater(target_updater: Any, loss: Any, loss_c: Any) -> Any:
     if getattr(target_updater, "loss_module", None) is not loss:
         return _Inert()  # an updater of another loss never moves this one's target
     cls = type(target_updater)
+    # a deep copy made after a target copy was swapped into a network (to_module, as a
+    # hand-written TD target does) turns the copied targets into tensors that require
+    # grad; an updater refuses those, and they are never trained anyway
+    for name in dir(loss_c):
+        if name.startswith("target_") and name.endswith("_params"):
+            for value in getattr(loss_c, name).values(True, True):
+                if value.is_leaf:
+                    value.requires_grad_(False)
     if hasattr(target_updater, "value_network_update_interval"):
         return cls(loss_c, value_network_update_interval=
                    target_updater.value_network_update_interval)
     return cls(loss_c, eps=target_updater.eps)
 
 
+def _relink(loss: Any, loss_c: Any) -> None:
+    """Give the copy's networks the copy's parameters, as the original's share them.
+
+    A TorchRL loss keeps its parameters in TensorDicts (``value_network_params``) that
+    share their tensors with the networks (``value_network``). A deep copy loses that
+    sharing, and an update that calls ``loss.value_network`` directly would train tensors
+    the copy's optimizer does not hold.
+    """
+    names = {id(p): name for name, p in loss.named_parameters()}
+    new = dict(loss_c.named_parameters())
+    for attr, network in loss_networks(loss):
+        network_c = getattr(loss_c, attr, None)
+        if not isinstance(network, nn.Module) or not isinstance(network_c, nn.Module):
+            continue
+        for dotted, p in network.named_parameters():
+            name = names.get(id(p))
+            if name in new:
+                owner, _, leaf = dotted.rpartition(".")
+                setattr(network_c.get_submodule(owner), leaf, new[name])
+
+
 def _copies(loss: Any, optimizer: Any, target_updater: Any) -> tuple[Any, Any, Any]:
     loss_c = copy.deepcopy(loss)
+    _relink(loss, loss_c)
     return (loss_c, _copy_optimizer(optimizer, loss, loss_c),
             _copy_updater(target_updater, loss, loss_c))
 
