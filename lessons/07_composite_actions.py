@@ -213,18 +213,24 @@ rltutor.interact_figure(
 rltutor.explorer(env, actor, controls=("exploration", "seed", "steps"), steps=100)
 
 # %% [markdown]
-# ## Exercise: a gentle pusher
+# ## Exercise: a force that needs no squashing
 #
-# Build `my_actor`: an actor for `PuckEnv` that never pushes harder than **0.5**. Its
-# force is a `TanhNormal` squashed into [0, 0.5]; its direction is still a `Categorical`.
-# It must write both parts where the spec wants them and one log-probability per part.
-# Reuse `network` from above. The check samples your actor many times.
+# `TanhNormal` reaches [0, 1] by squashing a Normal and being told the bounds. A **Beta**
+# distribution (`d.Beta`, from `torch.distributions`) lives on [0, 1] by itself: no
+# squashing, no bounds to pass. It takes two parameters, both positive.
+#
+# Build `beta_actor`: an actor for `PuckEnv` whose direction is still a `Categorical` and
+# whose force is drawn from a `Beta`. `CompositeDistribution` hands each part's entries
+# under `("params", <part>)` to that part's distribution **by name**, so your force head
+# must write the names Beta's constructor takes (`help(d.Beta)`), and keep them positive.
+# Reuse `body` and `direction_head`; the force head is yours. Predict first: does the
+# Beta need `extra_kwargs`? The check samples your actor 500 times from one state.
 
 # %%
-my_actor = None  # TODO: ProbabilisticActor(network, ..., distribution_class=CompositeDistribution)
+beta_actor = None  # TODO: ProbabilisticActor(..., distribution_class=CompositeDistribution)
 
 # %%
-ex.check_gentle_actor(my_actor, env)
+ex.check_beta_actor(beta_actor)
 
 # %% [markdown]
 # ## Exercise: the road not taken

@@ -55,39 +55,76 @@ def rollout_td():
         return env.rollout(20, make_actor(high=1.0))
 
 
+def _beta_actor(force_head) -> ProbabilisticActor:
+    network = make_network()  # the lesson's body and direction head
+    body, direction = network[0], network[1]
+    return ProbabilisticActor(
+        TensorDictSequential(body, direction, force_head), in_keys=["params"],
+        out_keys=[("action", "direction"), ("action", "force")],
+        distribution_class=CompositeDistribution,
+        distribution_kwargs={
+            "distribution_map": {"direction": d.Categorical, "force": d.Beta},
+            "name_map": {"direction": ("action", "direction"), "force": ("action", "force")}},
+        return_log_prob=True)
+
+
 def test_unanswered_is_not_done(rollout_td):
-    assert ex.check_gentle_actor(None, PuckEnv()).status == "not done yet"
+    assert ex.check_beta_actor(None).status == "not done yet"
     assert ex.check_flipped_log_prob(None, rollout_td, make_actor()).status == "not done yet"
 
 
-def test_gentle_solution_passes():
-    feedback = ex.check_gentle_actor(sol.solve_gentle_actor(make_network()), PuckEnv())
+def test_beta_actor_solution_passes():
+    network = make_network()
+    feedback = ex.check_beta_actor(sol.solve_beta_actor(network[0], network[1]))
     assert feedback.passed, feedback
+    assert "Beta" in feedback.message
 
 
-def test_lesson_actor_pushing_up_to_one_is_wrong():
-    feedback = ex.check_gentle_actor(make_actor(high=1.0), PuckEnv())
-    assert feedback.status == "wrong" and "above 0.5" in feedback.message
+@pytest.mark.parametrize("high", [1.0, 0.5])
+def test_beta_actor_nearest_cell_tanh_normal_actor_is_wrong(high):
+    # the lesson's actor cell, copied with its bound changed or not: a TanhNormal force
+    feedback = ex.check_beta_actor(make_actor(high=high))
+    assert feedback.status == "wrong" and "TanhNormal, not from a Beta" in feedback.message
 
 
-def test_forgetting_the_bounds_gives_negative_forces():
-    feedback = ex.check_gentle_actor(make_actor(high=None), PuckEnv())
-    assert feedback.status == "wrong" and "negative" in feedback.message
-    assert "extra_kwargs" in feedback.hint
+def test_beta_actor_mistake_loc_and_scale_for_a_beta():
+    # the lesson's force head (loc, scale) kept, only the distribution swapped for a Beta
+    head = TensorDictModule(nn.Sequential(nn.Linear(32, 2), NormalParamExtractor()),
+                            in_keys=["hidden"],
+                            out_keys=[("params", "force", "loc"), ("params", "force", "scale")])
+    feedback = ex.check_beta_actor(_beta_actor(head))
+    assert feedback.status == "wrong", feedback
+    assert "unexpected keyword argument 'loc'" in feedback.message
+    assert "help(d.Beta)" in feedback.hint and "concentration" not in str(feedback)
 
 
-def test_forgetting_name_map_is_wrong():
-    feedback = ex.check_gentle_actor(make_actor(name_map=False), PuckEnv())
-    assert feedback.status == "wrong" and "name_map" in feedback.hint
+class _Halves(nn.Module):
+    def forward(self, x):
+        return x[..., :1], x[..., 1:]
 
 
-def test_forgetting_log_probs_is_wrong():
-    feedback = ex.check_gentle_actor(make_actor(log_prob=False), PuckEnv())
-    assert feedback.status == "wrong" and "return_log_prob" in feedback.hint
+def test_beta_actor_mistake_parameters_not_kept_positive():
+    head = TensorDictModule(nn.Sequential(nn.Linear(32, 2), _Halves()), in_keys=["hidden"],
+                            out_keys=[("params", "force", "concentration1"),
+                                      ("params", "force", "concentration0")])
+    feedback = ex.check_beta_actor(_beta_actor(head))
+    assert feedback.status == "wrong" and "not positive" in feedback.message, feedback
+    assert "always positive" in feedback.hint
 
 
-def test_not_a_module_is_wrong():
-    assert ex.check_gentle_actor(nn.Linear(3, 2), PuckEnv()).status == "wrong"
+def test_beta_actor_mistakes_in_the_wiring():
+    assert "name_map" in ex.check_beta_actor(make_actor(name_map=False)).hint
+    assert "return_log_prob" in ex.check_beta_actor(make_actor(log_prob=False)).hint
+    assert ex.check_beta_actor(nn.Linear(3, 2)).status == "wrong"
+
+
+def test_beta_actor_check_leaves_the_learners_rng_alone():
+    network = make_network()
+    actor = sol.solve_beta_actor(network[0], network[1])
+    torch.manual_seed(3)
+    rng = torch.get_rng_state()
+    assert ex.check_beta_actor(actor).passed
+    assert torch.equal(torch.get_rng_state(), rng)
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +136,15 @@ def sampled():
         return actor, env.rollout(20, actor)
 
 
-def test_flipped_log_prob_solutions_pass(sampled):
+def test_flipped_log_prob_solution_both_ways_pass(sampled):
     actor, rollout_td = sampled
-    for answer in (sol.solve_flipped_log_prob(rollout_td, actor),
-                   sol.solve_flipped_log_prob_by_hand(rollout_td)):
+    for answer in (sol.solve_flipped_log_prob(rollout_td),
+                   sol.solve_flipped_log_prob_by_distribution(rollout_td, actor)):
         feedback = ex.check_flipped_log_prob(answer, rollout_td, actor)
         assert feedback.passed, feedback
 
 
-def test_copying_the_lessons_sum_of_parts_is_wrong(sampled):
+def test_flipped_log_prob_nearest_cell_sum_of_parts_is_wrong(sampled):
     # the cell above the exercise: the log-probability of the action *taken*
     actor, rollout_td = sampled
     parts = rollout_td["action", "direction_log_prob"] + rollout_td["action", "force_log_prob"]
@@ -121,7 +158,7 @@ def test_copying_the_lessons_sum_of_parts_is_wrong(sampled):
         (lambda td: -td["action", "direction_log_prob"] + td["action", "force_log_prob"],
          "negating"),
         (lambda td: torch.log1p(-td["action", "direction_log_prob"].exp()), "direction part"),
-        (lambda td: sol.solve_flipped_log_prob_by_hand(td).sum(), "one per step"),
+        (lambda td: sol.solve_flipped_log_prob(td).sum(), "one per step"),
         (lambda td: td["action", "force_log_prob"], "differ"),
         (lambda td: 1.0, "expected a tensor"),
     ],

@@ -1,12 +1,13 @@
 """Checks for lesson 07 (composite actions with CompositeDistribution).
 
     >>> from rltutor.exercises import lesson07 as ex
-    >>> ex.check_gentle_actor(None, None).status
+    >>> ex.check_beta_actor(None).status
     'not done yet'
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -15,66 +16,108 @@ from tensordict.nn import TensorDictModuleBase
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = ["check_flipped_log_prob", "check_gentle_actor"]
+__all__ = ["check_beta_actor", "check_flipped_log_prob"]
 
-MAX_FORCE = 0.5
 PARTS = ("direction", "force")
+_SAMPLES = 500
 
 
-@exercise("set `my_actor` to a ProbabilisticActor whose force stays in [0, 0.5]")
-def check_gentle_actor(my_actor: Any, env: Any) -> Feedback:
-    """Does ``my_actor`` write both action parts, their log-probs, and push at most 0.5?
+def _part_dist(actor: Any, td: TensorDictBase, part: str) -> Any:
+    """The distribution ``actor`` builds for ``part`` (a CompositeDistribution's member)."""
+    dist = actor.get_dist(td)
+    for key, member in getattr(dist, "dists", {}).items():
+        if (key[-1] if isinstance(key, tuple) else key) == part:
+            return member
+    return None
 
-    >>> from rltutor.toy_envs import PuckEnv
-    >>> print(check_gentle_actor(torch.nn.Linear(3, 2), PuckEnv()))
-    ✗ Not yet right: my_actor is a Linear, not a TensorDict module
+
+def _sample(beta_actor: Any) -> tuple[TensorDictBase | None, Feedback | None]:
+    """500 samples from one PuckEnv state, on a generator of their own."""
+    from torchrl.envs import ExplorationType, set_exploration_type
+
+    from rltutor.toy_envs import PuckEnv
+
+    td = PuckEnv(seed=0).reset().expand(_SAMPLES).clone()  # 500 copies of one state
+    try:
+        with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
+            return beta_actor(td), None
+    except TypeError as error:
+        said = re.search(r"\w+\.__init__\(\) got an unexpected keyword argument '\w+'",
+                         str(error))
+        if said is None:
+            raise
+        return None, wrong(f"CompositeDistribution could not build a part: {said.group(0)}",
+                           "each entry under ('params', <part>) is handed to that part's "
+                           "distribution by name: name them as its constructor does "
+                           "(help(d.Beta))")
+
+
+@exercise("set `beta_actor` to a ProbabilisticActor whose force is drawn from a Beta")
+def check_beta_actor(beta_actor: Any) -> Feedback:
+    """Does ``beta_actor`` sample a Categorical direction and a Beta force, per-part log-probs?
+
+    The check samples the actor on PuckEnv states of its own, with torch's generator
+    forked: the learner's env and random stream are left as they were.
+
+    >>> print(check_beta_actor(torch.nn.Linear(3, 2)))
+    ✗ Not yet right: beta_actor is a Linear, not a TensorDict module
       Hint: build a ProbabilisticActor(network, in_keys=['params'], ...)
     """
     from torchrl.envs import ExplorationType, set_exploration_type
 
-    if not isinstance(my_actor, TensorDictModuleBase):
-        return wrong(f"my_actor is a {type(my_actor).__name__}, not a TensorDict module",
+    from rltutor.toy_envs import PuckEnv
+
+    if not isinstance(beta_actor, TensorDictModuleBase):
+        return wrong(f"beta_actor is a {type(beta_actor).__name__}, not a TensorDict module",
                      "build a ProbabilisticActor(network, in_keys=['params'], ...)")
-    env.set_seed(0)
-    td = env.reset().expand(500).clone()  # 500 copies of one state: many samples at once
-    with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
-        out = my_actor(td)
-    keys = set(out.keys(True, True))
-    for part in PARTS:
-        if ("action", part) not in keys:
-            loose = [k for k in keys if (k[-1] if isinstance(k, tuple) else k) == part]
-            return wrong(f"no ('action', '{part}') in the output"
-                         + (f"; the sample went to {loose[0]!r}" if loose else ""),
-                         "name_map={'direction': ('action', 'direction'), "
-                         "'force': ('action', 'force')}")
-    missing_lp = [p for p in PARTS if ("action", f"{p}_log_prob") not in keys]
-    if missing_lp:
-        return wrong(f"no log-probability for {', '.join(missing_lp)}",
-                     "pass return_log_prob=True: each part gets ('action', '<part>_log_prob')")
-    force = out["action", "force"]
-    direction = out["action", "direction"]
-    if force.min() < 0:
-        return wrong(f"some forces are negative (min {force.min().item():.3f})",
-                     "TanhNormal squashes into [-1, 1] unless told otherwise: "
-                     "extra_kwargs={'force': {'low': 0.0, 'high': 0.5}}")
-    if force.max() > MAX_FORCE + 1e-6:
-        return wrong(f"the force reaches {force.max().item():.3f}, above 0.5",
-                     "set the TanhNormal's high bound: extra_kwargs={'force': {'low': 0.0, "
-                     "'high': 0.5}}")
-    if direction.is_floating_point() or set(direction.unique().tolist()) - {0, 1}:
-        return wrong("direction should be an integer 0 or 1 per step",
-                     "use d.Categorical for the direction, with its 2 logits")
-    if direction.unique().numel() < 2 or force.std() < 1e-4:
-        return wrong("500 random samples all gave the same action",
-                     "sample under set_exploration_type(ExplorationType.RANDOM): is your "
-                     "distribution_map using the network's parameters?")
-    with torch.no_grad():
-        rollout_td = env.rollout(5, my_actor)
-    if rollout_td["action", "force"].max() > MAX_FORCE + 1e-6:
-        return wrong("acting deterministically the force goes above 0.5",
-                     "the bounds must be on the TanhNormal itself (extra_kwargs)")
-    return correct(f"both parts sampled, forces in [{force.min().item():.2f}, "
-                   f"{force.max().item():.2f}], per-part log-probs written.")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        out, problem = _sample(beta_actor)
+        if problem is not None:
+            return problem
+        keys = set(out.keys(True, True))
+        for part in PARTS:
+            if ("action", part) not in keys:
+                loose = [k for k in keys if (k[-1] if isinstance(k, tuple) else k) == part]
+                return wrong(f"no ('action', '{part}') in the output"
+                             + (f"; the sample went to {loose[0]!r}" if loose else ""),
+                             "name_map says where each part's sample is written")
+        missing_lp = [p for p in PARTS if ("action", f"{p}_log_prob") not in keys]
+        if missing_lp:
+            return wrong(f"no log-probability for {', '.join(missing_lp)}",
+                         "pass return_log_prob=True: each part gets "
+                         "('action', '<part>_log_prob')")
+        force_dist = _part_dist(beta_actor, out, "force")
+        if not isinstance(force_dist, torch.distributions.Beta):
+            kind = type(force_dist).__name__ if force_dist is not None else "no distribution"
+            return wrong(f"the force is drawn from {kind}, not from a Beta",
+                         "this exercise asks for torch.distributions.Beta in "
+                         "distribution_map: it lives on [0, 1] with no squashing")
+        force, direction = out["action", "force"], out["action", "direction"]
+        if torch.isnan(force).any() or not bool((force_dist.concentration1 > 0).all()
+                                                and (force_dist.concentration0 > 0).all()):
+            return wrong("some of the Beta's parameters are not positive, so some forces are "
+                         "not numbers",
+                         "end the force head with a function whose output is always positive")
+        if force.min() < 0 or force.max() > 1:
+            return wrong(f"forces reach [{force.min().item():.3f}, {force.max().item():.3f}], "
+                         "outside [0, 1]", "sample the force from the Beta itself")
+        if direction.is_floating_point() or set(direction.unique().tolist()) - {0, 1}:
+            return wrong("direction should be an integer 0 or 1 per step",
+                         "keep d.Categorical for the direction, with its 2 logits")
+        if direction.unique().numel() < 2 or force.std() < 1e-4:
+            return wrong(f"{_SAMPLES} random samples all gave the same action",
+                         "is your distribution_map using the network's parameters?")
+        env = PuckEnv(max_steps=5, seed=0)
+        with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+            greedy = env.rollout(5, beta_actor)["action", "force"]
+    if not bool(((greedy >= 0) & (greedy <= 1)).all()):
+        return wrong("acting deterministically, the force leaves [0, 1]",
+                     "the force must come from the Beta distribution itself")
+    return correct(f"{_SAMPLES} samples from one state: forces in [{force.min().item():.2f}, "
+                   f"{force.max().item():.2f}] around a mean of {force.mean().item():.2f}, "
+                   "drawn from a Beta that lives on [0, 1] by itself: no squashing and no "
+                   "bounds to pass, only two positive parameters, named as Beta names them.")
 
 
 def _flipped(rollout_td: TensorDictBase) -> TensorDictBase:
