@@ -30,7 +30,7 @@
 # - `DQNLoss` on lesson 05's Q-value actor, `ClipPPOLoss` with `GAE` on lesson 03's actor
 #   and lesson 09's value head, `DDPGLoss` with a Q(s, a) network
 # - what PPO's first loss terms say about an untrained critic, and `normalize_advantage`;
-#   what `GAE` computes, by writing it yourself
+#   what `DQNLoss` computes, by writing it yourself
 # - how to line up what a loss needs against what a batch holds, which module writes each
 #   missing key, and what error you get when one is missing
 # - target networks: `delay_value`, `SoftUpdate` and `HardUpdate`, copies that lag behind
@@ -218,29 +218,6 @@ for key in ("loss_objective", "loss_critic"):
 # estimator (a `GAE` too), on every call. Computing it once per collected batch, before
 # the batch is cut into minibatches, is the usual way; lesson 13 trains PPO like that.
 #
-# ### Exercise 1: GAE by hand
-#
-# `GAE` wrote each `advantage` from four things per step: the reward r_t, the critic's
-# value V(s_t), its value of the next state V(s_t+1), and whether the episode ended there.
-# Write `gae_by_hand(reward, value, next_value, done, gamma, lmbda)`, taking `[T, 1]`
-# tensors and returning the `[T, 1]` advantages, from two formulas:
-#
-# - the critic's one-step surprise: δ_t = r_t + γ V(s_t+1) − V(s_t), where V(s_t+1)
-#   counts as 0 if step t ended the episode;
-# - the advantage, going backwards like lesson 09's return-to-go: A_t = δ_t + γ λ A_t+1,
-#   where A_t+1 counts as 0 if step t ended the episode.
-#
-# The check compares your function with `GAE` on five steps of `ppo_batch_gae` and on five
-# made-up steps with an episode end, at two settings of γ and λ. (Five steps cut from the
-# batch get other advantages than inside it: GAE looks at every later step.)
-
-# %%
-gae_by_hand = None  # TODO: def gae_by_hand(reward, value, next_value, done, gamma, lmbda):
-
-# %%
-ex.check_gae_by_hand(gae_by_hand, ppo_batch_gae)
-
-# %% [markdown]
 # ### Two ways to lose `action_log_prob`
 #
 # Collect with `env.rollout` and you get a deterministic action (no exploration context,
@@ -404,6 +381,28 @@ import ipywidgets as widgets
 rltutor.interact_figure(plot_target_lag,
                         tau=widgets.FloatSlider(value=0.1, min=0.02, max=0.5, step=0.02),
                         interval=widgets.IntSlider(value=15, min=2, max=30))
+
+# %% [markdown]
+# ### Exercise 1: the DQN loss by hand
+#
+# Section 1's `dqn_loss(batch)` returned one number. Write `dqn_loss_by_hand(q_actor,
+# batch, gamma)` that returns the same number, and the same gradient, from its parts:
+#
+# - the prediction Q(s, a): the network's `action_value` at the action that was taken
+#   (the one-hot `action` marks it);
+# - the target r + γ · max over a' of Q(s', a'), read from `("next", ...)`, where the max
+#   term counts as 0 after a step that terminated the episode. DQN treats the target as
+#   a fixed number: no gradient flows through it;
+# - the loss: the mean of (prediction − target)², over the batch.
+#
+# The check compares with `DQNLoss` at two values of γ, on `batch` and on a copy whose
+# actions an exploring policy might have taken.
+
+# %%
+dqn_loss_by_hand = None  # TODO: def dqn_loss_by_hand(q_actor, batch, gamma): ...
+
+# %%
+ex.check_dqn_loss_by_hand(dqn_loss_by_hand, q_actor, batch)
 
 # %% [markdown]
 # ## 6. Replay buffers: where batches come from

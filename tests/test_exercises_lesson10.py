@@ -10,11 +10,12 @@ from conftest import load_solution
 from torchrl.collectors import Collector
 from torchrl.data import LazyTensorStorage, ReplayBuffer
 from torchrl.data.replay_buffers import SliceSampler
-from torchrl.modules import MLP, ValueOperator
-from torchrl.objectives.value import GAE
+from torchrl.modules import MLP, QValueActor
+from torchrl.objectives import DQNLoss
 
 from rltutor.exercises import lesson10 as ex
 from rltutor.policies import make_qvalue_policy
+from rltutor.rollouts import rollout
 
 
 @pytest.fixture(scope="module")
@@ -23,86 +24,92 @@ def sol():
 
 
 @pytest.fixture(scope="module")
-def gae_batch(pendulum):
-    """A Pendulum batch after GAE, as the lesson's ppo_batch_gae (random actions)."""
+def q_actor(cartpole):
     torch.manual_seed(0)
-    value = ValueOperator(MLP(in_features=3, out_features=1, num_cells=[8]),
-                          in_keys=["observation"])
+    return QValueActor(MLP(in_features=4, out_features=2, num_cells=[16]),
+                       in_keys=["observation"], spec=cartpole.action_spec)
+
+
+@pytest.fixture(scope="module")
+def batch(cartpole, q_actor):
     with torch.no_grad():
-        batch = pendulum.rollout(20)
-        return GAE(gamma=0.99, lmbda=0.95, value_network=value)(batch)
+        td = rollout(cartpole, q_actor, steps=64, seed=0, exploration="deterministic",
+                     break_when_done=False)
+    assert bool(td["next", "terminated"].any())  # the check needs episode ends
+    return td
 
 
-# --- exercise 1: GAE by hand -------------------------------------------------------------
+# --- exercise 1: the DQN loss by hand -------------------------------------------------------
 
 
-def test_gae_by_hand_unanswered_is_not_done(gae_batch):
-    assert ex.check_gae_by_hand(None, gae_batch).status == "not done yet"
+def test_dqn_loss_by_hand_unanswered_is_not_done(q_actor, batch):
+    assert ex.check_dqn_loss_by_hand(None, q_actor, batch).status == "not done yet"
 
 
-def test_gae_by_hand_solution_passes(sol, gae_batch):
-    feedback = ex.check_gae_by_hand(sol.solve_gae_by_hand, gae_batch)
+def test_dqn_loss_by_hand_solution_passes(sol, q_actor, batch):
+    feedback = ex.check_dqn_loss_by_hand(sol.solve_dqn_loss_by_hand, q_actor, batch)
     assert feedback.passed, feedback
-    assert ex.check_gae_by_hand(sol.solve_gae_by_hand, None).passed  # made-up steps only
 
 
-def _one_step(reward, value, next_value, done, gamma, lmbda):
-    return reward + gamma * next_value * (~done) - value
+def _with(sol, **changes):
+    """The solution with one slip."""
+    def loss(q_actor, batch, gamma):
+        q = q_actor(batch.clone())["action_value"]
+        q_taken = q.max(-1).values if changes.get("max_taken") else (q * batch["action"]).sum(-1)
+        source = batch.clone() if changes.get("same_state") else batch["next"].clone()
+        if changes.get("attached"):
+            q_next = q_actor(source)["action_value"].max(-1).values
+        else:
+            with torch.no_grad():
+                q_next = q_actor(source)["action_value"].max(-1).values
+        alive = 1.0 if changes.get("no_end") else (~batch["next", "terminated"].squeeze(-1))
+        target = batch["next", "reward"].squeeze(-1) + gamma * q_next * alive
+        return (q_taken - target).pow(2).mean()
+    return loss
 
 
-def test_gae_by_hand_mistake_one_step_delta_is_named(gae_batch):
-    feedback = ex.check_gae_by_hand(_one_step, gae_batch)
-    assert feedback.status == "wrong" and "one-step surprises" in feedback.message
-    assert "gamma * lmbda" in feedback.hint
+@pytest.mark.parametrize(("slip", "expected"), [
+    ("no_end", "after steps that ended the episode"),
+    ("same_state", "over Q(s, .)"),
+    ("max_taken", "not the Q-value of the action that was taken"),
+    ("attached", "your target moves with the network"),
+])
+def test_dqn_loss_by_hand_mistake_is_named(sol, q_actor, batch, slip, expected):
+    feedback = ex.check_dqn_loss_by_hand(_with(sol, **{slip: True}), q_actor, batch)
+    assert feedback.status == "wrong" and expected in feedback.message, feedback
 
 
-def test_gae_by_hand_mistake_ignoring_the_episode_end_is_named(sol, gae_batch):
-    def no_end(reward, value, next_value, done, gamma, lmbda):
-        return sol.solve_gae_by_hand(reward, value, next_value, torch.zeros_like(done),
-                                     gamma, lmbda)
+def test_dqn_loss_by_hand_mistake_without_gradient_is_named(sol, q_actor, batch):
+    def frozen(q_actor, batch, gamma):
+        with torch.no_grad():
+            return sol.solve_dqn_loss_by_hand(q_actor, batch, gamma)
 
-    feedback = ex.check_gae_by_hand(no_end, gae_batch)
-    assert feedback.status == "wrong" and "episode end at step 2" in feedback.message
-    assert "runs on into the next episode" in feedback.message
-
-
-def test_gae_by_hand_mistake_without_lambda_or_value_is_named(sol, gae_batch):
-    def no_lambda(reward, value, next_value, done, gamma, lmbda):
-        return sol.solve_gae_by_hand(reward, value, next_value, done, gamma, 1.0)
-
-    def target(reward, value, next_value, done, gamma, lmbda):
-        return sol.solve_gae_by_hand(reward, value, next_value, done, gamma, lmbda) + value
-
-    assert "without lmbda" in ex.check_gae_by_hand(no_lambda, gae_batch).message
-    assert "value targets" in ex.check_gae_by_hand(target, gae_batch).message
+    feedback = ex.check_dqn_loss_by_hand(frozen, q_actor, batch)
+    assert feedback.status == "wrong" and "carries no gradient" in feedback.message
 
 
-def test_gae_by_hand_nearest_cell_calling_gae_is_rejected(gae_batch):
-    # the GAE cell of section 3, wrapped in a function: right numbers, nothing learnt
-    def wrapped(reward, value, next_value, done, gamma, lmbda):
-        from tensordict import TensorDict
-        td = TensorDict({"state_value": value, "next": {
-            "state_value": next_value, "reward": reward, "done": done, "terminated": done}},
-            batch_size=[len(reward)])
-        return GAE(gamma=gamma, lmbda=lmbda, value_network=None)(td)["advantage"]
+def test_dqn_loss_by_hand_nearest_cell_calling_dqn_loss_is_rejected(cartpole, q_actor, batch):
+    # section 1's loss cell, wrapped in a function: the right number, nothing learnt
+    def wrapped(q_actor, batch, gamma):
+        loss = DQNLoss(q_actor, action_space=cartpole.action_spec, delay_value=False)
+        loss.make_value_estimator(gamma=gamma)
+        return loss(batch)["loss"]
 
-    feedback = ex.check_gae_by_hand(wrapped, gae_batch)
-    assert feedback.status == "wrong" and "calls TorchRL's GAE" in feedback.message
-    # and the cell's output itself, a tensor, is not a function
-    tensor = ex.check_gae_by_hand(gae_batch["advantage"], gae_batch)
-    assert tensor.status == "wrong" and "is a tensor" in tensor.message
+    feedback = ex.check_dqn_loss_by_hand(wrapped, q_actor, batch)
+    assert feedback.status == "wrong" and "calls TorchRL's DQNLoss" in feedback.message
+    # and the cell's output itself, a number, is not a function
+    value = DQNLoss(q_actor, action_space=cartpole.action_spec, delay_value=False)(batch)
+    feedback = ex.check_dqn_loss_by_hand(value["loss"], q_actor, batch)
+    assert feedback.status == "wrong" and "is a value" in feedback.message
 
 
-def test_gae_by_hand_wrong_shape_and_the_rng_are_handled(sol, gae_batch):
-    def scalar(reward, value, next_value, done, gamma, lmbda):
-        return reward.sum()
-
-    assert "returned 1 numbers" in ex.check_gae_by_hand(scalar, gae_batch).message
+def test_dqn_loss_by_hand_check_leaves_grads_and_rng_alone(sol, q_actor, batch):
     torch.manual_seed(7)
     expected = torch.rand(2)
     torch.manual_seed(7)
-    ex.check_gae_by_hand(sol.solve_gae_by_hand, gae_batch)
+    ex.check_dqn_loss_by_hand(sol.solve_dqn_loss_by_hand, q_actor, batch)
     assert torch.equal(torch.rand(2), expected)
+    assert all(p.grad is None for p in q_actor.parameters())
 
 
 # --- exercise 2: whole episodes, side by side ---------------------------------------------

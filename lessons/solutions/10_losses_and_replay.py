@@ -7,16 +7,14 @@ from tensordict import TensorDictBase
 from torchrl.collectors.utils import split_trajectories
 
 
-def solve_gae_by_hand(reward: torch.Tensor, value: torch.Tensor, next_value: torch.Tensor,
-                      done: torch.Tensor, gamma: float, lmbda: float) -> torch.Tensor:
-    """One-step surprises, then lesson 09's backward sum over them, cut at episode ends."""
-    alive = (~done).to(reward.dtype)
-    delta = reward + gamma * next_value * alive - value
-    advantage, running = torch.zeros_like(reward), torch.zeros_like(reward[0])
-    for t in reversed(range(len(reward))):
-        running = delta[t] + gamma * lmbda * alive[t] * running
-        advantage[t] = running
-    return advantage
+def solve_dqn_loss_by_hand(q_actor, batch: TensorDictBase, gamma: float) -> torch.Tensor:
+    """Q(s, a) of the taken action against r + gamma * max Q(s', .), a fixed target."""
+    q_taken = (q_actor(batch.clone())["action_value"] * batch["action"]).sum(-1)
+    with torch.no_grad():  # the target is a number to chase, not a path for gradients
+        q_next = q_actor(batch["next"].clone())["action_value"].max(dim=-1).values
+    ended = batch["next", "terminated"].squeeze(-1)
+    target = batch["next", "reward"].squeeze(-1) + gamma * q_next * (~ended)
+    return (q_taken - target).pow(2).mean()
 
 
 def solve_episodes(data: TensorDictBase) -> TensorDictBase:

@@ -1,143 +1,132 @@
 """Checks for lesson 10 (losses and replay).
 
 >>> from rltutor.exercises import lesson10 as ex
->>> ex.check_gae_by_hand(None, None).status
+>>> ex.check_dqn_loss_by_hand(None, None, None).status
 'not done yet'
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
 import torch
-from tensordict import TensorDict, TensorDictBase
-from torchrl.objectives.value import GAE
+from tensordict import TensorDictBase
+from torchrl.objectives import DQNLoss
 
 from rltutor._kinds import is_replay_buffer
 from rltutor.exercises import Feedback, correct, exercise, wrong
 
-__all__ = ["check_episodes", "check_gae_by_hand", "gae_cases"]
+__all__ = ["check_dqn_loss_by_hand", "check_episodes"]
 
-STEPS = 5
-SETTINGS = ((0.99, 0.95), (0.9, 0.5))  # (gamma, lmbda): the lesson's, and one more
+GAMMAS = (0.99, 0.5)  # the loss's default, and one more so no constant passes
 MASK_KEY = ("collector", "mask")
 TRAJ_KEY = ("collector", "traj_ids")
 
 
-def _gae(reward: torch.Tensor, value: torch.Tensor, next_value: torch.Tensor,
-         done: torch.Tensor, gamma: float, lmbda: float) -> torch.Tensor:
-    """TorchRL's GAE on precomputed values (no value network): the reference answer."""
-    td = TensorDict({"state_value": value,
-                     "next": {"state_value": next_value, "reward": reward, "done": done,
-                              "terminated": done}}, batch_size=[len(reward)])
-    return GAE(gamma=gamma, lmbda=lmbda, value_network=None)(td)["advantage"]
+def _reference(q_actor: Any, batch: TensorDictBase, gamma: float) -> torch.Tensor:
+    """TorchRL's DQNLoss (no target copy) at this gamma: the number to match."""
+    loss = DQNLoss(q_actor, action_space="one_hot", delay_value=False)
+    loss.make_value_estimator(gamma=gamma)
+    return loss(batch.clone())["loss"]
 
 
-def gae_cases(batch: TensorDictBase | None = None) -> list[dict[str, Any]]:
-    """The inputs the check feeds ``gae_by_hand``: 5 steps of ``batch`` and 5 made-up steps
-    with an episode end at step 2, each at two (gamma, lmbda) settings.
-
-    Args:
-        batch: a batch with ``state_value`` and ``("next", "state_value")`` (GAE's output).
-
-    >>> [case["done"].flatten().tolist() for case in gae_cases()][0]
-    [False, False, True, False, False]
-    """
-    with torch.random.fork_rng():  # the learner's random stream stays as it was
-        torch.manual_seed(0)
-        made_up = {"reward": torch.randn(STEPS, 1), "value": torch.randn(STEPS, 1),
-                   "next_value": torch.randn(STEPS, 1),
-                   "done": torch.tensor([[False], [False], [True], [False], [False]])}
-    inputs = [made_up]
-    if batch is not None:
-        inputs.insert(0, {"reward": batch["next", "reward"][:STEPS],
-                          "value": batch["state_value"][:STEPS],
-                          "next_value": batch["next", "state_value"][:STEPS],
-                          "done": batch["next", "done"][:STEPS]})
-    return [dict(case, gamma=gamma, lmbda=lmbda) for case in inputs
-            for gamma, lmbda in SETTINGS]
-
-
-def _variants(case: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """The answers of typical mistakes, for one case."""
-    r, v, nv, d = case["reward"], case["value"], case["next_value"], case["done"]
-    gamma, lmbda = case["gamma"], case["lmbda"]
-    delta = r + gamma * nv * (~d) - v
+def _variants(q_actor: Any, batch: TensorDictBase, gamma: float) -> dict[str, torch.Tensor]:
+    """The numbers that typical slips give, for naming a wrong answer."""
+    with torch.no_grad():
+        q = q_actor(batch.clone())["action_value"]
+        q_next = q_actor(batch["next"].clone())["action_value"].max(-1).values
+    q_taken = (q * batch["action"]).sum(-1)
+    reward = batch["next", "reward"].squeeze(-1)
+    alive = (~batch["next", "terminated"].squeeze(-1)).to(q.dtype)
+    target = reward + gamma * alive * q_next
     return {
-        "delta": delta,
-        "no_lambda": _gae(r, v, nv, d, gamma, 1.0),
-        "no_done": _gae(r, v, nv, torch.zeros_like(d), gamma, lmbda),
-        "value_target": _gae(r, v, nv, d, gamma, lmbda) + v,
+        "no_terminated": (q_taken - (reward + gamma * q_next)).pow(2).mean(),
+        "same_state": (q_taken - (reward + gamma * alive * q.max(-1).values)).pow(2).mean(),
+        "max_not_taken": (q.max(-1).values - target).pow(2).mean(),
+        "not_squared": (q_taken - target).abs().mean(),
     }
 
 
 _MISTAKES = {
-    "delta": ("these are the one-step surprises delta_t alone",
-              "the advantage also adds the later deltas: A_t = delta_t + gamma * lmbda * "
-              "A_(t+1), going backwards"),
-    "no_lambda": ("later deltas are weighted by gamma per step, without lmbda",
-                  "each step back multiplies by gamma * lmbda, not gamma alone"),
-    "no_done": ("right where no episode ends, wrong before an end: your sum runs on into the "
-                "next episode",
-                "after a step whose done is True, count the next value and the later "
-                "advantage as 0"),
-    "value_target": ("these are value targets (advantage + value), what the critic should "
-                     "have predicted",
-                     "the advantage is how much better than the critic's value: subtract it"),
+    "no_terminated": ("your target adds gamma * max Q(s', a') after steps that ended the "
+                      "episode", "after a terminated step nothing follows: count that term "
+                      "as 0 there (('next', 'terminated'))"),
+    "same_state": ("your target's max is taken over Q(s, .), the state the action was taken "
+                   "in", "the target looks one step ahead: the Q-values of next.observation"),
+    "max_not_taken": ("your prediction is the best Q-value in s, not the Q-value of the "
+                      "action that was taken", "pick the action_value entry that the "
+                      "one-hot 'action' marks"),
+    "not_squared": ("that is the mean absolute difference", "DQNLoss's default is the mean "
+                    "of the squared differences"),
 }
 
 
-@exercise("set `gae_by_hand` to your function gae_by_hand(reward, value, next_value, done, "
-          "gamma, lmbda)")
-def check_gae_by_hand(gae_by_hand: Any, batch: TensorDictBase | None) -> Feedback:
-    """Does the learner's function give TorchRL's ``GAE`` advantages, ends included?
+def _grads(loss: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    grads = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=True)
+    return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
 
-    >>> check_gae_by_hand(torch.zeros(5, 1), None).status
+
+@exercise("set `dqn_loss_by_hand` to your function dqn_loss_by_hand(q_actor, batch, gamma)")
+def check_dqn_loss_by_hand(dqn_loss_by_hand: Any, q_actor: Any,
+                           batch: TensorDictBase) -> Feedback:
+    """Does the learner's function give DQNLoss's number, and its gradient, at two gammas?
+
+    >>> check_dqn_loss_by_hand(torch.tensor(1.0), None, None).status
     'wrong'
     """
-    if isinstance(gae_by_hand, (torch.Tensor, TensorDictBase)):
-        return wrong("`gae_by_hand` is a tensor; the exercise asks for a function that "
-                     "computes advantages from rewards and values",
-                     "def gae_by_hand(reward, value, next_value, done, gamma, lmbda): ...")
-    if not isinstance(gae_by_hand, Callable):
-        return wrong(f"`gae_by_hand` is a {type(gae_by_hand).__name__}, not a function",
-                     "def gae_by_hand(reward, value, next_value, done, gamma, lmbda): ...")
-    refused = RuntimeError("the check replaced GAE while your function ran")
-    for case in gae_cases(batch):
-        truth = _gae(**case)
-        with mock.patch.object(GAE, "forward", side_effect=refused):
-            try:
-                answer = gae_by_hand(**{k: v.clone() if isinstance(v, torch.Tensor) else v
-                                        for k, v in case.items()})
-            except RuntimeError as error:
-                if error is not refused:
-                    raise
-                return wrong("your function calls TorchRL's GAE; the exercise asks you to "
-                             "compute the advantage yourself, then compare with GAE",
-                             "two formulas: delta_t, then A_t backwards")
-        if not isinstance(answer, torch.Tensor) or answer.numel() != truth.numel():
+    if isinstance(dqn_loss_by_hand, (torch.Tensor, TensorDictBase, float)):
+        return wrong("`dqn_loss_by_hand` is a value; the exercise asks for a function that "
+                     "computes the loss from the network and the batch",
+                     "def dqn_loss_by_hand(q_actor, batch, gamma): ...")
+    if not callable(dqn_loss_by_hand):
+        return wrong(f"`dqn_loss_by_hand` is a {type(dqn_loss_by_hand).__name__}, not a "
+                     "function", "def dqn_loss_by_hand(q_actor, batch, gamma): ...")
+    params = [p for p in q_actor.parameters() if p.requires_grad]
+    refused = RuntimeError("the check replaced DQNLoss while your function ran")
+    exploring = batch.clone()  # other actions at every other step, as an exploring policy's
+    exploring["action"][::2] = exploring["action"][::2].roll(1, dims=-1)
+    for batch, gamma in [(batch, g) for g in GAMMAS] + [(exploring, GAMMAS[0])]:
+        with torch.random.fork_rng():
+            truth = _reference(q_actor, batch, gamma)
+            with mock.patch.object(DQNLoss, "forward", side_effect=refused):
+                try:
+                    answer = dqn_loss_by_hand(q_actor, batch.clone(), gamma)
+                except RuntimeError as error:
+                    if error is not refused:
+                        raise
+                    return wrong("your function calls TorchRL's DQNLoss; the exercise asks "
+                                 "you to compute the loss from its parts, then compare",
+                                 "Q(s, a) of the taken action, the target, their squared gap")
+        if not isinstance(answer, torch.Tensor) or answer.numel() != 1:
             kind = (f"{answer.numel()} numbers" if isinstance(answer, torch.Tensor)
                     else f"a {type(answer).__name__}")
-            return wrong(f"your function returned {kind}; expected {STEPS} advantages",
-                         "return one advantage per step, shaped like reward")
-        answer = answer.detach().reshape(truth.shape).to(truth.dtype)
-        if torch.allclose(answer, truth, atol=1e-4):
-            continue
-        where = ("the made-up steps with an episode end at step 2" if bool(case["done"].any())
-                 else "the first 5 steps of the batch")
-        setting = f"gamma={case['gamma']}, lmbda={case['lmbda']}"
-        for name, variant in _variants(case).items():
-            if torch.allclose(answer, variant, atol=1e-4):
-                message, hint = _MISTAKES[name]
-                return wrong(f"on {where} ({setting}): {message}", hint)
-        bad = (~torch.isclose(answer, truth, atol=1e-4)).flatten().nonzero().flatten()
-        return wrong(f"on {where} ({setting}): wrong at steps {bad.tolist()}",
-                     "delta_t = r_t + gamma * V(s_t+1) * (not done) - V(s_t); go backwards")
-    return correct(f"your advantages match TorchRL's GAE on {len(gae_cases(batch))} cases, "
-                   "episode end included: GAE is lesson 09's backward sum, run over the "
-                   "critic's surprises instead of the rewards.")
+            return wrong(f"your function returned {kind}; a loss is one number",
+                         "average over the batch: .mean()")
+        where = (f"at gamma={gamma}" if batch is not exploring
+                 else "on the batch with exploring actions")
+        if not torch.allclose(answer.reshape(()).detach(), truth.detach(), atol=1e-4):
+            for name, variant in _variants(q_actor, batch, gamma).items():
+                if torch.allclose(answer.reshape(()).detach(), variant, atol=1e-4):
+                    message, hint = _MISTAKES[name]
+                    return wrong(f"{where}: {message}", hint)
+            return wrong(f"{where} your loss is {answer.item():.4f}, DQNLoss's "
+                         f"{truth.item():.4f}",
+                         "target = r + gamma * max Q(s', .) (0 after a terminated step); "
+                         "loss = mean of (Q(s, a) - target) ** 2")
+        if not answer.requires_grad:
+            return wrong("the number is right, but it carries no gradient: an optimiser "
+                         "could not learn from it", "compute Q(s, a) with gradients; only "
+                         "the target is computed without")
+        mine, theirs = _grads(answer.reshape(()), params), _grads(truth, params)
+        if not all(torch.allclose(a, b, atol=1e-5) for a, b in zip(mine, theirs)):
+            return wrong("the number is right, but the gradient differs from DQNLoss's: "
+                         "your target moves with the network",
+                         "DQN treats the target as a fixed number: torch.no_grad() or "
+                         ".detach() around it")
+    return correct("the same number and the same gradient as DQNLoss, at gamma = 0.99 and "
+                   "0.5 and with exploring actions: Q(s, a) chases a target that the "
+                   "gradient does not touch.")
 
 
 def _trajectories(data: TensorDictBase) -> list[tuple[int, int, int]]:
@@ -175,20 +164,24 @@ def check_episodes(episodes: Any, data: TensorDictBase) -> Feedback:
         return wrong("no mask under ('collector', 'mask'): nothing says which entries are "
                      "real steps and which are padding",
                      "a boolean [trajectories, time] entry, True on real steps")
-    if width != longest:
-        return wrong(f"rows are {width} steps long; the longest trajectory has {longest}",
-                     "pad every row to the longest trajectory, no further")
     mask = episodes[MASK_KEY].reshape(rows, width).bool()
-    if not torch.equal(mask, mask.cummin(dim=1).values):
-        return wrong("the mask has gaps: padding sits between real steps",
-                     "real steps first, then padding, in every row")
-    by_id = {traj: (start, length) for traj, start, length in trajectories}
+    row_ids = []
     for row in range(rows):
         ids = episodes[TRAJ_KEY][row][mask[row]].reshape(-1).unique().tolist()
         if len(ids) != 1:
             return wrong(f"row {row} holds steps of trajectories {ids}",
                          "each row must hold exactly one trajectory")
-        start, length = by_id.get(ids[0], (0, -1))
+        row_ids.append(ids[0])
+    if width != longest:
+        return wrong(f"rows are {width} steps long; the longest trajectory has {longest}",
+                     "pad every row to the longest trajectory, no further")
+    if not torch.equal(mask, mask.cummin(dim=1).values):
+        return wrong("the mask has gaps: padding sits between real steps",
+                     "real steps first, then padding, in every row")
+    by_id = {traj: (start, length) for traj, start, length in trajectories}
+    for row, traj in enumerate(row_ids):
+        ids = [traj]
+        start, length = by_id.get(traj, (0, -1))
         real = episodes["observation"][row][mask[row]]
         if (len(real) != length
                 or not torch.equal(real, data["observation"][start:start + length])):
