@@ -494,10 +494,10 @@ ex.check_best_steps(best_steps, rollout_td)
 # `ex.make_slow_pendulum`, build a `SerialEnv(4, ...)` and a `ParallelEnv(4, ...,
 # mp_start_method=start_method)` (both with `device=device`, where `policy` lives), reset
 # each once, then time `env.rollout(20, policy)` alone (not the start-up) with
-# `time.perf_counter()`. Put the seconds in `seconds`,
-# keyed `("serial", "pendulum")`, `("parallel", "pendulum")`, `("serial", "slow")` and
-# `("parallel", "slow")`, and set `why` to the letter of the sentence below that
-# explains your four numbers. Close the environments when you are done.
+# `time.perf_counter()`. Put the seconds in `seconds`, keyed `("serial", "pendulum")`,
+# `("parallel", "pendulum")`, `("serial", "slow")` and `("parallel", "slow")`, and set
+# `why` to the letter of the sentence below that explains your four numbers. Close the
+# environments when you are done.
 
 # %%
 for letter, reason in ex.REASONS.items():
