@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.rltutor-installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBMAKE_WORKERS ?= 2
 
-.PHONY: help venv lab test unit lint sync-check doctest lessons sync bench lock clean site site-test
+.PHONY: help venv lab quick test unit lint sync-check doctest lessons sync bench lock clean site site-test
 
 help:
 	@echo "make lab    open the lessons in JupyterLab (http://127.0.0.1:8888, token auth)"
+	@echo "make quick  lint, lesson sync check, the unit tests that start no kernel or browser (~1-2 min)"
 	@echo "make test   lint, unit tests, browser test, lesson sync check, every lesson via nbmake"
 	@echo "make sync   rewrite each lessons/*.ipynb from its edited .py twin"
 	@echo "make bench  run the benchmarks and print one table"
@@ -39,6 +40,11 @@ sync-check: $(STAMP)
 # unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
 	$(PY) -m pytest -n $(NBMAKE_WORKERS) --doctest-modules rltutor tools tests
+
+# A contributor's fast path while editing rltutor/ or a checker: no kernel, browser, worker
+# processes, training or seed sweeps (tests/conftest.py marks those `slow`).
+quick: lint sync-check
+	$(PY) -m pytest -q -n $(NBMAKE_WORKERS) -m "not slow" --doctest-modules rltutor tools tests
 
 doctest: $(STAMP)
 	$(PY) -m pytest --doctest-modules rltutor tools

@@ -45,3 +45,24 @@ def cartpole() -> GymEnv:
     env = GymEnv("CartPole-v1")
     env.set_seed(0)
     return env
+
+
+# `make quick` runs everything but these: tests that start a Jupyter kernel or a browser,
+# spawn worker processes, train, or sweep a lesson's claims over seeds 0-9. `make unit`
+# (and `make test`) run them all.
+SLOW_FILES = {
+    "test_lessons.py::test_lesson_prints_the_same_on_a_second_run", "test_panel_still.py",
+    "test_site.py", "test_browser.py", "test_distributed.py", "test_cuda.py",
+    "test_lesson_claims.py", "test_lesson13_claims.py", "test_lesson14_claims.py",
+    "test_lesson15_claims.py", "test_exercises_lesson11.py", "test_exercises_lesson12.py",
+    "test_exercises_lesson13.py", "test_exercises_lesson14.py", "test_exercises_lesson15.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow tests (see ``SLOW_FILES``) so that ``-m "not slow"`` leaves them out."""
+    for item in items:
+        name = Path(str(item.fspath)).name
+        function = f"{name}::{getattr(item, 'originalname', item.name)}"
+        if name in SLOW_FILES or function in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
