@@ -14,7 +14,7 @@ shows it once, where the cell returns it)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from matplotlib.figure import Figure
@@ -24,8 +24,8 @@ from tensordict import TensorDictBase
 from rltutor.offline import CONTEXT_KEYS
 from rltutor.widgets import figure_png
 
-__all__ = ["LessonFigure", "plot_context_tokens", "plot_dataset_returns", "plot_target_rollouts"]
-
+__all__ = ["LessonFigure", "plot_achieved_vs_target", "plot_context_tokens",
+           "plot_dataset_returns", "plot_target_rollouts"]
 
 
 class LessonFigure(Figure):
@@ -171,5 +171,66 @@ def plot_target_rollouts(
     ax.set_ylabel("|angle| from upright (rad)")
     ax.set_title(title or "0 = upright, 3.14 = hanging", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
+    fig.tight_layout()
+    return fig
+
+
+def plot_achieved_vs_target(
+    targets: Sequence[float],
+    achieved: torch.Tensor,
+    *,
+    data_returns: torch.Tensor,
+    seeds: Sequence[int] | None = None,
+    highlight: int | None = None,
+    title: str = "",
+) -> Figure:
+    """Return achieved against return asked for, over several starts: what conditioning does.
+
+    Draws the mean over the starts with a min-max band, one faint line per start, the line
+    y = x (the policy earns exactly what it is asked for) and, shaded, the range of
+    episode returns in the training data.
+
+    Args:
+        targets: the target returns asked for (the x values).
+        achieved: ``[len(targets), starts]`` returns, e.g. from
+            :func:`rltutor.offline.achieved_returns`.
+        data_returns: the returns of the training episodes (their range is shaded).
+        seeds: the starts' names for the title (default ``0 .. starts-1``).
+        highlight: a start drawn as a solid line of its own (e.g. the lesson's start).
+        title: the figure's title.
+
+    >>> fig = plot_achieved_vs_target([-300.0, -100.0], torch.tensor([[-300.0], [-90.0]]),
+    ...                               data_returns=torch.tensor([-500.0, 0.0]))
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('target return (asked for)', 'return achieved')
+    """
+    achieved = torch.as_tensor(achieved, dtype=torch.float32)
+    if achieved.dim() != 2 or achieved.shape[0] != len(targets) or len(targets) < 2:
+        raise ValueError(f"achieved must be [targets, starts] with one row per target "
+                         f"({len(targets)} targets, at least 2), got {tuple(achieved.shape)}")
+    seeds = list(range(achieved.shape[1])) if seeds is None else list(seeds)
+    x = [float(t) for t in targets]
+    fig = LessonFigure(figsize=(7.5, 4.0), dpi=96)
+    ax = fig.add_subplot()
+    low, high = float(data_returns.min()), float(data_returns.max())
+    ax.axhspan(low, high, color="#bbbbbb", alpha=0.25, lw=0,
+               label=f"returns in the data ({low:.0f} to {high:.0f})")
+    edge = [min(x + [low]), max(x + [high])]
+    ax.plot(edge, edge, ls="--", color="k", lw=1, label="y = x: earns what it asks for")
+    for column in achieved.T:
+        ax.plot(x, column.numpy(), color="C0", lw=0.6, alpha=0.3)
+    ax.fill_between(x, achieved.amin(1).numpy(), achieved.amax(1).numpy(), color="C0",
+                    alpha=0.18, lw=0, label=f"min to max over {len(seeds)} starts")
+    ax.plot(x, achieved.mean(1).numpy(), color="C0", lw=2.2, marker="o", ms=3,
+            label="mean over the starts")
+    if highlight is not None:
+        ax.plot(x, achieved[:, seeds.index(highlight)].numpy(), color="C3", lw=1.6,
+                label=f"start (seed) {highlight}")
+    ax.set_xlabel("target return (asked for)")
+    ax.set_ylabel("return achieved")
+    starts = f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else seeds
+    ax.set_title(title or f"starts {starts}: return achieved for each target", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig

@@ -29,6 +29,7 @@ from torch import nn
 __all__ = [
     "CONTEXT_KEYS",
     "FeedbackController",
+    "achieved_returns",
     "episode_returns",
     "make_context_env",
     "make_low_gravity_pendulum",
@@ -217,6 +218,12 @@ def make_context_env(
     >>> env.reset()["observation_cat"].shape
     torch.Size([4, 3])
     """
+    target = _check_number(target_return, "target_return", low=-float("inf"))
+    context = _check_count(context, "context")
+    return _with_context(make_low_gravity_pendulum(steps=steps, seed=seed), target, context)
+
+
+def _with_context(base: Any, target: float, context: int) -> Any:
     from torchrl.envs import (
         CatFrames,
         Compose,
@@ -226,9 +233,6 @@ def make_context_env(
         UnsqueezeTransform,
     )
 
-    target = _check_number(target_return, "target_return", low=-float("inf"))
-    context = _check_count(context, "context")
-    base = make_low_gravity_pendulum(steps=steps, seed=seed)
     keys = list(CONTEXT_KEYS)
     return TransformedEnv(base, Compose(
         TargetReturn(target, out_keys=["return_to_go"]),
@@ -236,6 +240,54 @@ def make_context_env(
         UnsqueezeTransform(-2, in_keys=keys, out_keys=[CONTEXT_KEYS[k] for k in keys]),
         CatFrames(N=context, dim=-2, in_keys=[CONTEXT_KEYS[k] for k in keys]),
     ))
+
+
+def achieved_returns(
+    policy: Any,
+    *,
+    targets: Sequence[float],
+    seeds: Sequence[int],
+    context: int = 4,
+    steps: int = 100,
+) -> torch.Tensor:
+    """The return ``policy`` earns for each target return, from each start.
+
+    For each target, one batched rollout: a ``SerialEnv`` of low-gravity pendulums, the
+    ``i``-th seeded with ``seeds[i]`` (so it starts where :func:`make_context_env` with
+    that seed starts), under the transforms of :func:`make_context_env`. One forward pass
+    of the policy serves all starts at once. No gradients.
+
+    Args:
+        policy: a policy reading the context stacks (a ``DecisionTransformerInferenceWrapper``).
+        targets: the target returns asked for.
+        seeds: the starts (environment seeds) to play from.
+        context: steps in the environment's stacks (the model's window).
+        steps: steps per rollout.
+
+    Returns:
+        A tensor ``[len(targets), len(seeds)]`` of summed rewards.
+
+    >>> still = lambda td: td.set("action", torch.zeros(*td.batch_size, 1))
+    >>> achieved_returns(still, targets=[-100.0, 0.0], seeds=[0, 1], steps=5).shape
+    torch.Size([2, 2])
+    """
+    from functools import partial
+
+    from torchrl.envs import SerialEnv
+
+    if not targets or not seeds:
+        raise ValueError("targets and seeds must be non-empty sequences, e.g. "
+                         "targets=[-600, -300, -100], seeds=range(10)")
+    steps, context = _check_count(steps, "steps"), _check_count(context, "context")
+    out = torch.empty(len(targets), len(seeds))
+    for i, target in enumerate(targets):
+        base = SerialEnv(len(seeds), [partial(make_low_gravity_pendulum, steps=steps,
+                                              seed=int(seed)) for seed in seeds])
+        env = _with_context(base, _check_number(target, "target", low=-float("inf")), context)
+        with torch.no_grad():
+            out[i] = env.rollout(steps, policy)["next", "reward"].sum(dim=(-2, -1))
+        env.close()
+    return out
 
 
 def quiet_token_id_warning() -> None:

@@ -7,16 +7,12 @@ import torch
 from conftest import load_solution
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.data import LazyTensorStorage, ReplayBuffer
+from torchrl.data.replay_buffers import RandomSampler, SliceSampler
 from torchrl.envs import (
-    CatFrames,
     Compose,
     RandomCropTensorDict,
     RenameTransform,
     Reward2GoTransform,
-    TargetReturn,
-    TensorDictPrimer,
-    TransformedEnv,
-    UnsqueezeTransform,
 )
 from torchrl.modules import (
     DecisionTransformer,
@@ -52,17 +48,6 @@ def make_actor(context: int = 4) -> ProbabilisticActor:
                               distribution_kwargs={"low": -2.0, "high": 2.0}).eval()
 
 
-def make_env(target: float = -250.0, *, mode: str = "reduce", primer: bool = True,
-             context: int = 4) -> TransformedEnv:
-    base = offline.make_low_gravity_pendulum(seed=3)
-    transforms = [TargetReturn(target, out_keys=["return_to_go"], mode=mode)]
-    if primer:
-        transforms.append(TensorDictPrimer(base.full_action_spec))
-    transforms += [UnsqueezeTransform(-2, in_keys=KEYS, out_keys=[f"{k}_cat" for k in KEYS]),
-                   CatFrames(N=context, dim=-2, in_keys=[f"{k}_cat" for k in KEYS])]
-    return TransformedEnv(base, Compose(*transforms))
-
-
 def wrap(actor, *, keys: bool = True) -> DecisionTransformerInferenceWrapper:
     policy = DecisionTransformerInferenceWrapper(actor, inference_context=4)
     if keys:
@@ -96,96 +81,123 @@ def make_buffer(data, *, crop: int = 8, batch_size: int = 32, copy: bool = True,
     return buffer
 
 
-# ------------------------------------------------------------------ check_new_target
+# ------------------------------------------------------------------ check_ceiling
+
+FEW_TARGETS = (-600, -100, 400)  # the checker's sweep, made short for the tests
 
 
-def test_unanswered_is_not_done(actor, data):
-    assert ex.check_new_target(None, None, actor=actor).status == "not done yet"
-    assert ex.check_new_target(wrap(actor), None, actor=actor).status == "not done yet"
-    assert ex.check_context_buffer(None, None, data=data).status == "not done yet"
+@pytest.fixture()
+def few_targets(monkeypatch):
+    monkeypatch.setattr(ex, "CEILING_TARGETS", FEW_TARGETS)
 
 
-def test_new_target_solution_passes(actor):
-    policy, env = sol.solve_new_target(actor)
-    feedback = ex.check_new_target(policy, env, actor=actor)
+@pytest.fixture(scope="module")
+def policy(actor):
+    return wrap(actor)
+
+
+@pytest.fixture(scope="module")
+def ceilings(policy):
+    both = {start: ex.ceiling(policy, start=start, targets=FEW_TARGETS)[0] for start in (0, 3)}
+    assert abs(both[0] - both[3]) > 2 * ex.CEILING_TOLERANCE  # the starts differ: the test bites
+    return both
+
+
+def test_ceiling_unanswered_is_not_done(policy):
+    assert ex.check_ceiling(None, policy=policy).status == "not done yet"
+
+
+def test_ceiling_solution_passes(policy, few_targets, ceilings):
+    feedback = ex.check_ceiling(sol.solve_ceiling(policy, targets=FEW_TARGETS), policy=policy)
     assert feedback.passed, feedback
-    assert "-250" in feedback.message
+    assert "start 0" in feedback.message and "start 3" in feedback.message
 
 
-def test_wrapper_without_tensor_keys_is_wrong(actor):
-    # the most likely slip: the wrapper still reads 'observation', not the stacks
-    feedback = ex.check_new_target(wrap(actor, keys=False), make_env(), actor=actor)
-    assert feedback.status == "wrong" and "set_tensor_keys" in feedback.hint
+def test_ceiling_mistake_start_3s_ceiling_fails(policy, few_targets, ceilings):
+    # the likeliest slip: the lesson's start (seed 3) measured, not start 0
+    feedback = ex.check_ceiling(ceilings[3], policy=policy)
+    assert feedback.status == "wrong" and "lesson's start" in feedback.message
+    assert f"{ceilings[0]:.0f}" not in str(feedback)  # the answer is not handed over
 
 
-def test_target_in_scaled_units_is_wrong(actor):
-    feedback = ex.check_new_target(wrap(actor), make_env(-2.5), actor=actor)
-    assert feedback.status == "wrong" and "divides by 100" in feedback.message
+def test_ceiling_mistake_a_target_not_a_return_fails(policy, few_targets, ceilings):
+    assert "above 0" in ex.check_ceiling(400, policy=policy).message
+    feedback = ex.check_ceiling(ceilings[0] + 100, policy=policy)
+    assert feedback.status == "wrong" and "sum of its rewards" in feedback.hint
+    feedback = ex.check_ceiling(ceilings[0] - 100, policy=policy)
+    assert feedback.status == "wrong" and "higher targets" in feedback.hint
 
 
-def test_constant_target_is_wrong(actor):
-    feedback = ex.check_new_target(wrap(actor), make_env(mode="constant"), actor=actor)
-    assert feedback.status == "wrong" and "reduce" in feedback.hint
+def test_ceiling_nearest_cell_fails(policy, few_targets, ceilings):
+    # the nearest cells: the lesson's three targets played from seed 3 (play's default),
+    # or the starts table read at column 3, adapted to "the most it earns"
+    copied = offline.achieved_returns(policy, targets=[-600, -300, -100], seeds=[3]).max().item()
+    feedback = ex.check_ceiling(copied, policy=policy)
+    assert feedback.status == "wrong" and "seed 3" in feedback.message
 
 
-def test_missing_primer_is_wrong(actor):
-    feedback = ex.check_new_target(wrap(actor), make_env(primer=False), actor=actor)
-    assert feedback.status == "wrong"
+# ------------------------------------------------------------------ check_slice_windows
 
 
-def test_other_context_length_is_wrong(actor):
-    feedback = ex.check_new_target(wrap(actor), make_env(context=8), actor=actor)
-    assert feedback.status == "wrong" and "CatFrames(N=4" in feedback.hint
+def slice_buffer(data, *, sampler=None, flat: bool = True) -> ReplayBuffer:
+    stored = data.reshape(-1) if flat else data
+    buffer = ReplayBuffer(storage=LazyTensorStorage(len(stored)), batch_size=64,
+                          sampler=sampler if sampler is not None else SliceSampler(slice_len=4))
+    buffer.extend(stored)
+    return buffer
 
 
-def test_actor_itself_or_another_actor_is_wrong(actor):
-    assert "DecisionTransformerInferenceWrapper" in ex.check_new_target(
-        actor, make_env(), actor=actor).message
-    feedback = ex.check_new_target(wrap(make_actor()), make_env(), actor=actor)
-    assert feedback.status == "wrong" and "another actor" in feedback.message
+def renamed(windows):
+    for key in KEYS:
+        windows[f"{key}_cat"] = windows[key]
+    return windows
 
 
-# ------------------------------------------------------------------ check_context_buffer
+def test_slice_windows_unanswered_is_not_done(data):
+    assert ex.check_slice_windows(None, None, data=data).status == "not done yet"
+    assert ex.check_slice_windows(slice_buffer(data), None, data=data).status == "not done yet"
 
 
-def test_buffer_solution_passes(data):
-    buffer, tokens = sol.solve_context_buffer(data)
-    feedback = ex.check_context_buffer(buffer, tokens, data=data)
+def test_slice_windows_solution_passes(data):
+    buffer, to_windows = sol.solve_slice_windows(data)
+    feedback = ex.check_slice_windows(buffer, to_windows, data=data)
     assert feedback.passed, feedback
 
 
-def test_right_buffer_without_token_count_is_not_done(data):
-    assert ex.check_context_buffer(make_buffer(data), None, data=data).status == "not done yet"
+def test_slice_windows_nearest_cell_fails(data):
+    # the lesson's buffer cell with its numbers changed: whole episodes, cropped
+    feedback = ex.check_slice_windows(make_buffer(data, crop=4, batch_size=16),
+                                      lambda sample: sample, data=data)
+    assert feedback.status == "wrong" and "one per episode" in feedback.message
+    assert "SliceSampler" not in str(feedback)  # named by what it does, not handed over
 
 
-def test_counting_steps_not_tokens_is_wrong(data):
-    feedback = ex.check_context_buffer(make_buffer(data), 8, data=data)
-    assert feedback.status == "wrong" and "three tokens" in feedback.hint
+def test_slice_windows_mistake_random_steps_fails(data):
+    buffer = slice_buffer(data, sampler=RandomSampler())
+    feedback = ex.check_slice_windows(buffer, lambda s: renamed(s.reshape(16, 4)), data=data)
+    assert feedback.status == "wrong" and "RandomSampler" in feedback.message
 
 
-def test_old_window_length_is_wrong(data):
-    feedback = ex.check_context_buffer(make_buffer(data, crop=4), 24, data=data)
-    assert feedback.status == "wrong" and "RandomCropTensorDict(8" in feedback.hint
+@pytest.mark.parametrize(
+    ("to_windows", "expected"),
+    [
+        (lambda s: renamed(s.reshape(4, 16)), "not (16, 4)"),  # time and slices swapped
+        (lambda s: s.reshape(16, 4), "no ['observation_cat'"),  # not renamed
+        (lambda s: renamed(s.reshape(16, 4)[torch.randperm(16)][:, torch.tensor([1, 0, 2, 3])]),
+         "consecutive"),  # steps out of order
+        (lambda s: s["observation"], "not a TensorDict"),
+        (42, "not a function"),
+    ],
+)
+def test_slice_windows_mistake_in_to_windows_fails(data, to_windows, expected):
+    feedback = ex.check_slice_windows(slice_buffer(data), to_windows, data=data)
+    assert feedback.status == "wrong" and expected in str(feedback), feedback
 
 
-def test_rename_without_copy_loses_the_target(data):
-    feedback = ex.check_context_buffer(make_buffer(data, copy=False), 24, data=data)
-    assert feedback.status == "wrong" and "create_copy=True" in feedback.hint
-
-
-def test_wrong_batch_size_is_wrong(data):
-    feedback = ex.check_context_buffer(make_buffer(data, batch_size=64), 24, data=data)
-    assert feedback.status == "wrong" and "batch_size=32" in feedback.hint
-
-
-def test_windows_across_shuffled_time_are_wrong(data):
-    # same shapes and keys, but the steps of each episode were shuffled: no real windows
-    order = torch.randperm(data.batch_size[1], generator=torch.Generator().manual_seed(0))
-    shuffled = data[:, order]
-    feedback = ex.check_context_buffer(make_buffer(shuffled), 24, data=data)
-    assert feedback.status == "wrong" and "consecutive" in feedback.message
-
-
-def test_not_a_buffer_is_wrong(data):
-    feedback = ex.check_context_buffer(data, 24, data=data)
-    assert feedback.status == "wrong" and "ReplayBuffer" in feedback.message
+def test_slice_windows_checker_keeps_the_global_rng(data):
+    buffer, to_windows = sol.solve_slice_windows(data)
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    ex.check_slice_windows(buffer, to_windows, data=data)
+    assert torch.equal(torch.rand(1), expected)

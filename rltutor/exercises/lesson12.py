@@ -1,175 +1,192 @@
-"""Checks for lesson 12 (the Decision Transformer: acting for a target, context windows).
+"""Checks for lesson 12 (the Decision Transformer: what conditioning can reach, and windows).
 
 >>> from rltutor.exercises import lesson12 as ex
->>> ex.check_new_target(None, None, actor=None).status
+>>> ex.check_ceiling(None, policy=None).status
 'not done yet'
->>> ex.check_context_buffer(None, None, data=None).status
+>>> ex.check_slice_windows(None, None, data=None).status
 'not done yet'
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from tensordict import TensorDictBase
 
 from rltutor.exercises import Feedback, correct, exercise, is_unanswered, not_done, wrong
-from rltutor.offline import CONTEXT_KEYS
+from rltutor.offline import CONTEXT_KEYS, make_context_env
 
-__all__ = ["LESSON_SEED", "NEW_TARGET", "check_context_buffer", "check_new_target"]
+__all__ = ["CEILING_START", "CEILING_TARGETS", "LESSON_SEED", "WINDOWS", "ceiling",
+           "check_ceiling", "check_slice_windows"]
 
-NEW_TARGET = -250.0  # exercise 1's target return
-LESSON_SEED = 3  # the start the lesson's slider uses (make_dt_env's seed)
-_KEYS_HINT = ("policy.set_tensor_keys(observation='observation_cat', action='action_cat', "
-              "return_to_go='return_to_go_cat')")
-
-
-def _model_context(actor: Any) -> int | None:
-    """The window length the actor's GPT-2 accepts (its positions / 3 tokens per step)."""
-    for module in actor.modules():
-        config = getattr(module, "config", None)
-        if config is not None and hasattr(config, "n_positions"):
-            return int(config.n_positions) // 3
-    return None
+LESSON_SEED = 3  # the start the lesson's rollouts and sliders use (make_dt_env's seed)
+CEILING_START = 0  # exercise 1's start
+# the checker's sweep: the high half of the sliders' range, where ceilings are reached
+CEILING_TARGETS = (-400, -200, 0, 200, 400)
+CEILING_TOLERANCE = 15.0  # the plateau is flat to a few units; a coarser sweep is fine
+WINDOWS, WINDOW_STEPS = 16, 4  # exercise 2: 16 windows of 4 steps per sample
 
 
-@exercise("set `new_policy` to a DecisionTransformerInferenceWrapper around `actor`")
-def check_new_target(new_policy: Any, new_env: Any, *, actor: Any) -> Feedback:
-    """Do ``new_policy`` and ``new_env`` ask the trained ``actor`` for a return of -250?
+def ceiling(policy: Any, *, start: int, targets: Sequence[float] | None = None,
+            context: int = 4) -> tuple[float, float]:
+    """The most ``policy`` earns from ``start`` over ``targets``, and the target that earns it.
 
     Args:
-        new_policy: the learner's inference wrapper.
-        new_env: the learner's environment (target return -250, context stacks).
-        actor: the lesson's trained actor (the one the wrapper must hold).
+        policy: the lesson's wrapped Decision Transformer.
+        start: the environment seed (the starting state).
+        targets: the target returns tried (default :data:`CEILING_TARGETS`).
+        context: the environment's window (the model's).
 
-    The likeliest slip, handing over the trained actor itself, is caught first:
-
-    >>> from torchrl.envs import GymEnv
-    >>> print(check_new_target(torch.nn.Linear(3, 1), GymEnv("Pendulum-v1"), actor=None))
-    ✗ Not yet right: new_policy is a Linear, not a DecisionTransformerInferenceWrapper
-      Hint: new_policy = DecisionTransformerInferenceWrapper(actor, inference_context=K)
+    >>> still = lambda td: td.set("action", torch.zeros(1))
+    >>> earned, at = ceiling(still, start=0, targets=[0.0])
+    >>> earned < 0, at
+    (True, 0.0)
     """
-    from torchrl.modules import DecisionTransformerInferenceWrapper
-
-    if is_unanswered(new_env):
-        return not_done("set `new_env` to an environment whose TargetReturn asks for -250")
-    if not isinstance(new_policy, DecisionTransformerInferenceWrapper):
-        return wrong(f"new_policy is a {type(new_policy).__name__}, not a "
-                     "DecisionTransformerInferenceWrapper",
-                     "new_policy = DecisionTransformerInferenceWrapper(actor, inference_context=K)")
-    if new_policy.td_module is not actor:
-        return wrong("the wrapper holds another actor than the one trained above",
-                     "pass the trained `actor` itself: "
-                     "DecisionTransformerInferenceWrapper(actor, ...)")
-    keys = {"observation": new_policy.observation_key, "action": new_policy.action_key,
-            "return_to_go": new_policy.return_to_go_key}
-    if keys != CONTEXT_KEYS:
-        return wrong(f"the wrapper reads {keys}, not the environment's stacks", _KEYS_HINT)
-    if not hasattr(new_env, "rollout"):
-        return wrong(f"new_env is a {type(new_env).__name__}, not a TorchRL environment",
-                     "build it like make_dt_env(...) with TargetReturn(-250.0, ...)")
-    start = new_env.reset()
-    missing = [k for k in CONTEXT_KEYS.values() if k not in start.keys()]
-    if "return_to_go" not in start.keys() or missing:
-        return wrong(f"the environment's reset has no {missing or ['return_to_go']}",
-                     "use the four transforms of make_dt_env: TargetReturn, TensorDictPrimer, "
-                     "UnsqueezeTransform, CatFrames")
-    first = start["return_to_go"].reshape(-1)[0].item()
-    if abs(first - NEW_TARGET) > 1e-3:
-        scaled = " (the actor divides by 100 itself: give the return in the reward's units)"
-        return wrong(f"the target at reset is {first:g}, not {NEW_TARGET:g}"
-                     + (scaled if abs(first * 100 - NEW_TARGET) < 1e-2 else ""),
-                     "TargetReturn(-250.0, out_keys=['return_to_go'])")
-    window = start[CONTEXT_KEYS["observation"]].shape[-2]
-    expected = _model_context(actor)
-    if expected is not None and window != expected:
-        return wrong(f"the environment stacks {window} steps, the model was trained on {expected}",
-                     f"CatFrames(N={expected}, ...)")
-    new_env.set_seed(LESSON_SEED)  # the slider's start, whatever reset above did
-    with torch.no_grad():
-        rollout_td = new_env.rollout(100, new_policy)
-    rtg, reward = rollout_td["return_to_go"], rollout_td["next", "reward"]
-    if rollout_td.batch_size[0] > 1 and not torch.allclose(rtg[1:], rtg[:-1] - reward[:-1],
-                                                           atol=1e-3):
-        return wrong("the return-to-go does not shrink by each reward",
-                     "TargetReturn's mode must be 'reduce' (the default), not 'constant'")
-    # the environment's next stack must end with the action just taken
-    last_actions = rollout_td["next", CONTEXT_KEYS["action"]][:, -1]
-    if not torch.allclose(last_actions, rollout_td["action"], atol=1e-6):
-        return wrong("the stack of actions does not hold the previous actions",
-                     "add TensorDictPrimer(base.full_action_spec) before the stacking transforms")
-    achieved = reward.sum().item()
-    return correct(f"asked for {NEW_TARGET:g}, the policy earned {achieved:.0f} in "
-                   f"{rollout_td.batch_size[0]} steps from the slider's start (seed "
-                   f"{LESSON_SEED}), with the same weights as before.")
+    targets = tuple(CEILING_TARGETS if targets is None else targets)
+    # a learner re-runs the check: the same weights need the same rollouts only once
+    weights = tuple(round(p.detach().sum().item(), 6) for p in _parameters(policy))
+    key = (id(policy), weights, start, targets, context)
+    if key not in _CEILINGS:
+        best = (-float("inf"), float("nan"))
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            for target in targets:
+                env = make_context_env(float(target), context=context, seed=start)
+                earned = env.rollout(100, policy)["next", "reward"].sum().item()
+                best = max(best, (earned, float(target)))
+        _CEILINGS[key] = best
+    return _CEILINGS[key]
 
 
-@exercise("set `buffer_8` to a ReplayBuffer whose samples are windows of 8 steps")
-def check_context_buffer(
-    buffer_8: Any, tokens_8: Any, *, data: TensorDictBase, context: int = 8
-) -> Feedback:
-    """Does ``buffer_8`` sample windows of ``context`` consecutive steps of ``data`` episodes?
+_CEILINGS: dict[tuple, tuple[float, float]] = {}
+
+
+def _parameters(policy: Any) -> list[torch.Tensor]:
+    return list(policy.parameters()) if isinstance(policy, torch.nn.Module) else []
+
+
+@exercise("set `ceiling_0` to the most the policy earns from start 0 (a number)")
+def check_ceiling(ceiling_0: Any, *, policy: Any, start: int = CEILING_START) -> Feedback:
+    """Is ``ceiling_0`` the highest return the trained policy earns from ``start``?
+
+    The checker sweeps the targets -400 to 400 (steps of 200) from that start itself.
 
     Args:
-        buffer_8: the learner's replay buffer.
-        tokens_8: the learner's count of tokens the transformer reads per sample.
-        data: the lesson's episodes ``[episodes, time]`` with ``return_to_go``.
-        context: the window length asked for.
+        ceiling_0: the learner's measured ceiling.
+        policy: the lesson's wrapped policy (``DecisionTransformerInferenceWrapper``).
+        start: the start asked about (seed 0).
 
-    A buffer that stores whole episodes but does not crop them samples whole episodes:
+    >>> print(check_ceiling("high", policy=None))
+    ✗ Not yet right: ceiling_0 is a str; expected the return you measured (a number)
+      Hint: play(target, seed=0) for targets from -800 to 400, and keep the best return
+    """
+    if isinstance(ceiling_0, bool) or not isinstance(ceiling_0, numbers.Real):
+        return wrong(f"ceiling_0 is a {type(ceiling_0).__name__}; expected the return you "
+                     "measured (a number)",
+                     f"play(target, seed={start}) for targets from -800 to 400, and keep the "
+                     "best return")
+    if ceiling_0 > 0:
+        return wrong(f"{ceiling_0:g} is above 0: Pendulum's rewards are never positive",
+                     "a return is a sum of rewards, each at most 0")
+    earned, at = ceiling(policy, start=start)
+    if abs(ceiling_0 - earned) <= CEILING_TOLERANCE:
+        lesson, lesson_at = ceiling(policy, start=LESSON_SEED)
+        return correct(f"from start {start} the policy earns at most {earned:.0f} (first at "
+                       f"target {at:g}); from start {LESSON_SEED}, at most {lesson:.0f} (at "
+                       f"{lesson_at:g}). Asking for more than a start allows changes nothing: "
+                       "what is possible depends on where the pendulum starts.")
+    lesson, _ = ceiling(policy, start=LESSON_SEED)
+    if abs(ceiling_0 - lesson) <= CEILING_TOLERANCE:
+        return wrong(f"{ceiling_0:g} is what the policy earns at best from the lesson's start "
+                     f"(seed {LESSON_SEED}), not from start {start}",
+                     f"run the rollouts from start {start}: the starting state changes what "
+                     "can be earned")
+    if ceiling_0 > earned:
+        return wrong(f"the policy never earns {ceiling_0:g} from start {start}: that is more "
+                     "than any target gives",
+                     "keep the return each rollout achieved (the sum of its rewards), not the "
+                     "target you asked for")
+    return wrong(f"{ceiling_0:g} is less than the policy earns from start {start} for some "
+                 "target",
+                 "try higher targets too, up to 400: where does asking for more stop helping?")
+
+
+@exercise("set `slice_buffer` to a ReplayBuffer of single steps with a SliceSampler")
+def check_slice_windows(slice_buffer: Any, to_windows: Any, *, data: TensorDictBase) -> Feedback:
+    """Do ``slice_buffer`` and ``to_windows`` give the training windows from a stream of steps?
+
+    ``slice_buffer`` must store the steps of ``data`` one by one and cut 16 slices of 4
+    consecutive steps per sample (a ``SliceSampler``); ``to_windows(sample)`` must turn
+    a sample into a ``[16, 4]`` batch with the keys the loss reads.
+
+    Args:
+        slice_buffer: the learner's replay buffer.
+        to_windows: the learner's function from a sample to windows.
+        data: the lesson's episodes ``[episodes, time]`` with ``return_to_go``.
+
+    A buffer of whole episodes (the lesson's layout) is not a stream of steps:
 
     >>> from tensordict import TensorDict
     >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
     >>> data = TensorDict(observation=torch.randn(2, 20, 3), batch_size=[2, 20])
     >>> buffer = ReplayBuffer(storage=LazyTensorStorage(2), batch_size=32)
     >>> indices = buffer.extend(data)
-    >>> print(check_context_buffer(buffer, 24, data=data))
-    ✗ Not yet right: a sample has batch size (32, 20): windows of 20 steps, not 8
-      Hint: RandomCropTensorDict(8, sample_dim=-1) cuts 8 steps along time (the last dimension)
+    >>> print(check_slice_windows(buffer, None, data=data))
+    ✗ Not yet right: the buffer holds 2 entries, one per episode; a stream has one per step (40)
+      Hint: store single steps: extend the buffer with the episodes flattened to one dimension
     """
     from torchrl.data import ReplayBuffer
+    from torchrl.data.replay_buffers import SliceSampler
 
-    if not isinstance(buffer_8, ReplayBuffer):
-        return wrong(f"buffer_8 is a {type(buffer_8).__name__}, not a ReplayBuffer",
-                     "ReplayBuffer(storage=LazyTensorStorage(len(data)), batch_size=32, "
-                     "transform=Compose(RandomCropTensorDict(8, sample_dim=-1), "
-                     "RenameTransform(...)))")
-    if len(buffer_8) == 0:
-        return wrong("the buffer is empty", "buffer_8.extend(data)")
-    torch.manual_seed(0)
-    sample = buffer_8.sample()
-    if sample.batch_dims != 2 or sample.batch_size[1] != context:
-        return wrong(f"a sample has batch size {tuple(sample.batch_size)}: windows of "
-                     f"{sample.batch_size[-1]} steps, not {context}",
-                     f"RandomCropTensorDict({context}, sample_dim=-1) cuts {context} steps "
-                     "along time (the last dimension)")
-    if sample.batch_size[0] != 32:
-        return wrong(f"{sample.batch_size[0]} windows per sample, not 32", "batch_size=32")
-    missing = [k for k in (*CONTEXT_KEYS.values(), "action") if k not in sample.keys()]
+    if not isinstance(slice_buffer, ReplayBuffer):
+        return wrong(f"slice_buffer is a {type(slice_buffer).__name__}, not a ReplayBuffer",
+                     "ReplayBuffer(storage=..., sampler=..., batch_size=...)")
+    steps = data.numel()
+    if len(slice_buffer) != steps:
+        what = ("one per episode" if len(slice_buffer) == data.batch_size[0]
+                else "not one per step")
+        return wrong(f"the buffer holds {len(slice_buffer)} entries, {what}; a stream has one "
+                     f"per step ({steps})",
+                     "store single steps: extend the buffer with the episodes flattened to "
+                     "one dimension")
+    if not isinstance(slice_buffer.sampler, SliceSampler):
+        return wrong(f"the buffer samples with a {type(slice_buffer.sampler).__name__}: single "
+                     "steps from anywhere, not runs of consecutive steps",
+                     "lesson 10's sampler that cuts slices of consecutive steps")
+    if is_unanswered(to_windows):
+        return not_done("the buffer is right; now write `to_windows(sample)`")
+    if not callable(to_windows):
+        return wrong(f"to_windows is a {type(to_windows).__name__}, not a function",
+                     "def to_windows(sample): ... return the windows")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        sample = slice_buffer.sample()
+        windows = to_windows(sample.clone())
+    if sample.batch_dims != 1 or sample.numel() != WINDOWS * WINDOW_STEPS:
+        return wrong(f"a sample has batch size {tuple(sample.batch_size)}, not "
+                     f"[{WINDOWS * WINDOW_STEPS}] ({WINDOWS} slices of {WINDOW_STEPS} steps)",
+                     f"batch_size={WINDOWS * WINDOW_STEPS} and slices of {WINDOW_STEPS} steps")
+    if not isinstance(windows, TensorDictBase):
+        return wrong(f"to_windows returned a {type(windows).__name__}, not a TensorDict",
+                     "return the sample, reshaped and renamed")
+    if tuple(windows.batch_size) != (WINDOWS, WINDOW_STEPS):
+        return wrong(f"the windows have batch size {tuple(windows.batch_size)}, not "
+                     f"({WINDOWS}, {WINDOW_STEPS}) = (windows, steps)",
+                     "the sample is the slices one after the other: reshape it")
+    missing = [k for k in (*CONTEXT_KEYS.values(), "action") if k not in windows.keys()]
     if missing:
-        hint = ("RenameTransform(..., create_copy=True) keeps `action` as the loss's target"
-                if missing == ["action"] else
-                "RenameTransform(in_keys=['observation', 'action', 'return_to_go'], out_keys=["
-                "'observation_cat', 'action_cat', 'return_to_go_cat'], create_copy=True)")
-        return wrong(f"a sample has no {missing}", hint)
-    if not _windows_of(sample, data):
-        return wrong("the windows are not consecutive steps of the lesson's episodes",
-                     "extend the buffer with `data` and crop along time (sample_dim=-1)")
-    if is_unanswered(tokens_8):
-        return not_done("the buffer is right; now set `tokens_8` to the number of tokens "
-                        "the transformer reads per sample")
-    if not isinstance(tokens_8, numbers.Integral) or isinstance(tokens_8, bool):
-        return wrong(f"tokens_8 is {tokens_8!r}: give a whole number", "steps x tokens per step")
-    if tokens_8 == context:
-        return wrong(f"{context} is the number of steps, not tokens",
-                     "each step is three tokens: R̂, s and a")
-    if tokens_8 != 3 * context:
-        return wrong(f"{tokens_8} tokens is not what the model reads", "steps x tokens per step")
-    return correct(f"windows of {context} steps, {3 * context} tokens each: the model's "
-                   f"config needs n_positions >= {3 * context} (ours has {3 * 4}), and every "
-                   "update costs more (attention grows with the square of the tokens).")
+        return wrong(f"the windows have no {missing}: the loss reads the `_cat` names and "
+                     "compares with `action`",
+                     "copy the three sequences to the names the model reads, keeping `action`")
+    if not _windows_of(windows, data):
+        return wrong("the windows are not runs of consecutive steps of one episode",
+                     f"reshape to ({WINDOWS}, {WINDOW_STEPS}): slices first, then time")
+    return correct(f"{WINDOWS} windows of {WINDOW_STEPS} consecutive steps, none across an "
+                   "episode end: the same training samples as RandomCropTensorDict gave, cut "
+                   "from a flat stream of steps, the layout real offline datasets come in "
+                   "(episodes of any length, one after the other).")
 
 
 def _windows_of(sample: TensorDictBase, data: TensorDictBase) -> bool:
