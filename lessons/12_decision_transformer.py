@@ -34,7 +34,8 @@
 # - build `DTActor` inside a `ProbabilisticActor` and train it with `DTLoss`;
 # - act with `DecisionTransformerInferenceWrapper` in an environment that keeps the context
 #   (`TargetReturn`, `CatFrames`) — and where that context lives between steps;
-# - move a target-return slider and see where conditioning works, and where it stops.
+# - move a target-return slider and see where conditioning works, and where it stops;
+# - check a claim from ten starts, not one: what is possible depends on the start.
 
 # %%
 import logging
@@ -140,6 +141,12 @@ dt_plots.plot_context_tokens(batch[0])
 # `DTActor` embeds each kind of token with its own linear layer, runs GPT-2 (from
 # `transformers`) over the interleaved sequence, and maps the output at every s token to an
 # action. We make it tiny: 64-wide embeddings, one layer, two heads, no dropout.
+#
+# One difference from the paper that introduced the model (Chen et al., 2021): there,
+# every token also gets an embedding of its **timestep** in the episode. TorchRL's
+# `DTActor` has none. Its only sense of order is GPT-2's position *inside the window*, so
+# it cannot tell step 5 from step 95 of an episode; only the return-to-go, shrinking as
+# rewards arrive, hints at how the episode has gone.
 #
 # Building GPT-2's config makes `transformers` log a note that the *token ids* for
 # begin/end of text (50256) lie outside a vocabulary of size 1. The DT feeds embeddings,
@@ -249,11 +256,14 @@ rltutor.diff(td, policy(td.clone()))
 # return-to-go stack came back as its last entry only. Nothing is stored *in* the
 # wrapper: step after step, `CatFrames` (inside the environment) shifts the window and
 # `TargetReturn` subtracts each reward from what is still to be earned (rewards are
-# negative here, so the number rises towards 0). A short rollout shows both:
+# negative here, so the number rises towards 0). A rollout shows both. We run it in a
+# **fresh** environment: every reset of `dt_env` draws a new start (the `diff` above used
+# its second one), while a fresh environment seeded with 3 starts where every later
+# rollout of this lesson at seed 3 starts, hanging almost straight down.
 
 # %%
 with torch.no_grad():
-    rollout_td = dt_env.rollout(100, policy)
+    rollout_td = make_dt_env(-100.0).rollout(100, policy)  # seed 3's first start
 
 
 def first(key, n, digits=1):
@@ -266,7 +276,7 @@ print("actions, steps 0-2:     ", first("action", 3, 2))
 print("action stack after step 2:", first(("next", "action_cat"), 3, 2)[-4:])
 
 # %% [markdown]
-# ## Ask for more, get more
+# ## Ask for more, get more (from this start)
 #
 # Same model, same starting state (seed 3), three targets: a low one (what the weakest
 # controller earns), a middle one and a high one.
@@ -289,6 +299,32 @@ dt_plots.plot_target_rollouts(rollouts)
 # sinks to the bottom; asked for -300 it climbs slowly; asked for -100 it lifts the
 # pendulum and holds it near the top. The weights are the same: only the number in
 # `return_to_go` changed.
+#
+# ## From ten starts, not one
+#
+# One start can flatter a model, so ask the same questions from starts 0 to 9.
+# `offline.achieved_returns` plays one rollout per target and start (the environment of
+# `make_dt_env`, seeded with the start) and returns a `[targets, starts]` table.
+
+# %%
+targets = [-800, -600, -300, -100, 0]
+by_start = offline.achieved_returns(policy, targets=targets, seeds=range(10))
+for target, row in zip(targets, by_start):
+    print(f"target {target:5d}: starts 0-9 earn", row.round().int().tolist())
+dt_plots.plot_achieved_vs_target(targets, by_start, data_returns=returns, highlight=3)
+
+# %% [markdown]
+# What holds from **every** start: asking for -100 earns more than asking for -600, and
+# the mean over the starts rises with the target. What does not: at start 9, asking for
+# -300 earns less than asking for -600, so the chain -600 < -300 < -100 of seed 3 holds
+# at 9 starts of 10. What is possible depends on the start:
+#
+# - starts 1, 5, 6 and 8 begin near the top: asked for -600 the model still earns -152 to
+#   -23. It cannot do worse on purpose, because no episode in the data shows how;
+# - from start 0 it earns about -286 for every target from -300 to 0, and never more
+#   than -263 for any target the sliders offer: the start sets a ceiling;
+# - the dashed line y = x is where the model would earn exactly what it asks for. The
+#   curves cross it, bend away from it, and go flat: a target is a request, not a promise.
 #
 # ## Play: the target return
 #
@@ -313,10 +349,12 @@ rltutor.interact_figure(target_figure, target_return=widgets.IntSlider(
 # rltutor's explorer offers the same control by itself: it sees that the policy reads what
 # the environment's `TargetReturn` writes (through `CatFrames`), and adds a **target
 # return** slider (around the environment's target, -600 to 400), as it adds an epsilon
-# slider only for a policy with an `EGreedyModule`.
+# slider only for a policy with an `EGreedyModule`. Its **seed** sets the start: try 9
+# with targets -600 and -300, and 1 or 8, where even -600 earns better than -160.
 
 # %%
-rltutor.explorer(make_dt_env(-100.0), policy, controls=("target_return",), steps=100, seed=3)
+rltutor.explorer(make_dt_env(-100.0), policy, controls=("target_return", "seed"), steps=100,
+                 seed=3)
 
 # %% [markdown]
 # ## Where conditioning stops
@@ -345,34 +383,60 @@ for target in (0, 200, 1000):  # 0 is the best return in the data; nothing reach
 # return-to-go looked like the number it reads. (Another seed in the model's cell trains a
 # slightly different model: the climb starts and ends at slightly different targets.)
 #
-# ## Exercise 1 — a new target, a new environment
-#
-# Build `new_policy` and `new_env` to ask the trained `actor` for a return of **-250**: an
-# environment like `make_dt_env`'s (the same four transforms) whose target is -250, and a
-# `DecisionTransformerInferenceWrapper` around `actor` that reads its stacks. The check
-# rolls them out for 100 steps.
+# It also stops **short of the best episodes** in the data. From seed 3, the full-effort
+# controller (here without its noise) earns more than the model does for any target:
 
 # %%
-new_env = None  # TODO: an environment asking for -250
-new_policy = None  # TODO: DecisionTransformerInferenceWrapper(actor, ...) + set_tensor_keys
-
-# %%
-ex.check_new_target(new_policy, new_env, actor=actor)
+full_effort = TensorDictModule(offline.FeedbackController(effort=1.0, noise=0.0),
+                               in_keys=["observation"], out_keys=["action"])
+with torch.no_grad():
+    controller_return = make_dt_env(0.0).rollout(100, full_effort)["next", "reward"].sum()
+print(f"full-effort controller from seed 3: {controller_return.item():.0f}")
+print(f"the model, asked for 0:             {by_start[targets.index(0), 3].item():.0f}")
 
 # %% [markdown]
-# ## Exercise 2 — a longer context
+# Trained to predict the average action of every episode whose return-to-go looked like
+# the target, the model blends the good controllers rather than copying the best one.
+# Across starts 0-9 it earns less than the full-effort controller at 7 starts (by up to
+# 34) and more at 3 (starts 0, 1 and 4), where pushing at full effort is not the best plan.
 #
-# Build `buffer_8`: a replay buffer like `buffer` over the same `data`, but whose samples
-# are windows of **8** steps (batch size 32). Then predict: how many tokens does the
-# transformer read per sample now? Set `tokens_8`; the check's answer says what must change
-# in the model's config for it to accept them.
+# ## Exercise 1 — the ceiling from another start
+#
+# From seed 3, asking for more stops helping at about -108. Is that the model's limit, or
+# the start's? Measure it from **start 0**: the most the policy earns from there, over
+# targets from -800 to 400. Set `ceiling_0` to that return (a number, what the rollouts
+# earned, not a target). The check sweeps the targets itself.
 
 # %%
-buffer_8 = None  # TODO: ReplayBuffer(..., transform=Compose(RandomCropTensorDict(...), ...))
-tokens_8 = None  # TODO: tokens per sample
+ceiling_0 = None  # TODO: the highest return the policy earns from start 0
 
 # %%
-ex.check_context_buffer(buffer_8, tokens_8, data=data, context=8)
+ex.check_ceiling(ceiling_0, policy=policy)
+
+# %% [markdown]
+# ## Exercise 2 — windows from a stream of steps
+#
+# Our data came as a neat `[episodes, time]` block, so `RandomCropTensorDict` could cut
+# windows along time. Real offline datasets are one long stream of steps, episodes of any
+# length one after the other. Cut the same windows from such a stream:
+#
+# - `slice_buffer`: a replay buffer holding the steps of `data` **one by one** (6,000
+#   entries), whose samples are 16 slices of 4 consecutive steps of one episode (64 steps;
+#   lesson 10 showed the sampler that does this; `data` marks each episode's last step
+#   `("next", "done")`);
+# - `to_windows(sample)`: turns a sample into a `[16, 4]` TensorDict with the names the
+#   loss reads (`observation_cat`, `action_cat`, `return_to_go_cat`, and `action`).
+
+# %%
+slice_buffer = None  # TODO: a ReplayBuffer of single steps
+
+
+def to_windows(sample):
+    return None  # TODO: [16, 4] windows with the names the loss reads
+
+
+# %%
+ex.check_slice_windows(slice_buffer, to_windows, data=data)
 
 # %% [markdown]
 # ## Recap
@@ -387,7 +451,11 @@ ex.check_context_buffer(buffer_8, tokens_8, data=data, context=8)
 # - Acting, the environment keeps the context: `TargetReturn` lowers the target by each
 #   reward, `CatFrames` stacks the window; `DecisionTransformerInferenceWrapper` reads the
 #   stacks and returns the last step's action.
-# - Conditioning works inside the range of returns in the data and stops at its edge.
+# - Conditioning works inside the range of returns in the data and stops at its edge;
+#   what a target can buy depends on the start, and the model stays short of the best
+#   episodes. Check such claims from many starts (`offline.achieved_returns`), not one.
+# - TorchRL's `DTActor` has no timestep embedding (the paper's model has one): the model
+#   knows positions inside its window, not in the episode.
 #
 # `rltutor.offline` holds the controllers, the dataset maker and `make_context_env` (the
 # environment above, packaged).
