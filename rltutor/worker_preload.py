@@ -5,10 +5,11 @@ from a helper process instead of starting Python afresh. Whatever that helper ha
 imported and initialised, every worker inherits for free. ``import torch`` and
 ``import torchrl`` are the big part, and so is the first environment a process builds
 (gymnasium's modules and TorchRL's version-dependent code are loaded then), so this
-module builds one Pendulum and one batch of a ``Collector`` and throws them away::
+module builds one Pendulum and one batch of a ``Collector`` and throws them away. The
+lesson names it for the workers it starts, and for those only::
 
-    multiprocessing.set_start_method("forkserver", force=True)
-    multiprocessing.set_forkserver_preload(["rltutor.worker_preload"])
+    with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
+        ...  # build the collector here; the kernel's start method is restored after
 
 Importing it anywhere else costs a fraction of a second and changes nothing.
 """
