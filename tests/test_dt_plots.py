@@ -51,3 +51,25 @@ def test_target_rollouts_label_the_achieved_return():
     assert fig.axes[0].lines[0].get_ydata()[0] == pytest.approx(3.14159, abs=1e-4)
     with pytest.raises(ValueError, match="non-empty dict"):
         dt_plots.plot_target_rollouts({})
+
+
+def test_achieved_vs_target_draws_mean_band_identity_and_data_range():
+    achieved = torch.tensor([[-700.0, -50.0, -300.0], [-100.0, -20.0, -90.0]])
+    fig = dt_plots.plot_achieved_vs_target([-600, -100], achieved,
+                                           data_returns=torch.tensor([-900.0, -5.0]),
+                                           highlight=2)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["returns in the data (-900 to -5)", "y = x: earns what it asks for",
+                      "min to max over 3 starts", "mean over the starts", "start (seed) 2"]
+    mean = next(line for line in ax.lines if line.get_label() == "mean over the starts")
+    assert mean.get_ydata().tolist() == pytest.approx([-350.0, -70.0])
+    identity = next(line for line in ax.lines if line.get_label().startswith("y = x"))
+    assert list(identity.get_xdata()) == list(identity.get_ydata())
+    assert fig._repr_png_()[:4] == b"\x89PNG"
+
+
+def test_achieved_vs_target_names_a_shape_mismatch():
+    with pytest.raises(ValueError, match=r"\[targets, starts\]"):
+        dt_plots.plot_achieved_vs_target([-600, -100], torch.zeros(3, 2),
+                                         data_returns=torch.tensor([-1.0, 0.0]))

@@ -94,3 +94,23 @@ def test_token_id_note_is_dropped_and_nothing_else():
             "(between 0 and 0), got 50256. This may result in unexpected behavior.")
     assert not log.filter(record(note))
     assert log.filter(record("Model config: something else went wrong"))
+
+
+def test_achieved_returns_starts_where_a_seeded_context_env_starts():
+    # a policy that reads the stacks: torque against the last observation's sin θ
+    def push(td):
+        return td.set("action", -td["observation_cat"][..., -1, 1:2].clamp(-2, 2))
+
+    table = offline.achieved_returns(push, targets=[-100.0, 0.0], seeds=[2, 5], steps=20)
+    assert table.shape == (2, 2)
+    for j, seed in enumerate((2, 5)):
+        env = offline.make_context_env(-100.0, steps=20, seed=seed)
+        with torch.no_grad():
+            alone = env.rollout(20, push)["next", "reward"].sum()
+        assert torch.allclose(table[0, j], alone, atol=1e-4)
+    assert not torch.equal(table[:, 0], table[:, 1])  # the starts differ
+
+
+def test_achieved_returns_needs_targets_and_seeds():
+    with pytest.raises(ValueError, match="non-empty"):
+        offline.achieved_returns(lambda td: td, targets=[], seeds=[0])
