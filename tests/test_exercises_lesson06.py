@@ -66,20 +66,20 @@ def test_unanswered_is_not_done(lstm_rollout):
     assert ex.check_gru_policy(gru_policy()[1], None).status == "not done yet"
 
 
-def test_gru_solution_passes():
+def test_gru_policy_solution_passes():
     policy, env = sol.solve_gru_policy(make_pomdp_env())
     feedback = ex.check_gru_policy(policy, env)
     assert feedback.passed, feedback
 
 
-def test_gru_without_primer_is_wrong_and_says_primer():
+def test_gru_policy_mistake_without_primer_says_primer():
     _, policy = gru_policy()
     feedback = ex.check_gru_policy(policy, make_pomdp_env())
     assert feedback.status == "wrong"
     assert "primer" in feedback.message and "make_tensordict_primer" in feedback.hint
 
 
-def test_lstm_instead_of_gru_is_wrong():
+def test_gru_policy_nearest_cell_lstm_copied_is_wrong():
     lstm = LSTMModule(input_size=2, hidden_size=8, in_key="position", out_key="memory")
     policy = TensorDictSequential(
         lstm, TensorDictModule(nn.Linear(8, 1), in_keys=["memory"], out_keys=["action"]))
@@ -89,7 +89,7 @@ def test_lstm_instead_of_gru_is_wrong():
     assert feedback.status == "wrong" and "LSTMModule" in feedback.message
 
 
-def test_reading_the_full_observation_is_wrong():
+def test_gru_policy_mistake_reading_the_full_observation():
     gru, policy = gru_policy(in_key="observation", in_size=3)
     env = make_pomdp_env()
     env.append_transform(gru.make_tensordict_primer())
@@ -97,7 +97,7 @@ def test_reading_the_full_observation_is_wrong():
     assert feedback.status == "wrong" and "velocity" in feedback.message
 
 
-def test_primer_on_another_env_is_wrong():
+def test_gru_policy_mistake_primer_on_another_env():
     gru, policy = gru_policy()
     make_pomdp_env().append_transform(gru.make_tensordict_primer())  # not the env checked
     feedback = ex.check_gru_policy(policy, make_pomdp_env())
@@ -109,57 +109,118 @@ def test_not_a_module_is_wrong():
     assert feedback.status == "wrong" and "TensorDictSequential" in feedback.hint
 
 
-# ------------------------------------------------------------------ check_episode_replay
+# ------------------------------------------------------------------ check_side_by_side
 
 
-def test_replay_solution_passes(two_episodes):
+@pytest.fixture(scope="module")
+def solved(two_episodes):
     policy, _, stored = two_episodes
-    feedback = ex.check_episode_replay(sol.solve_episode_replay(policy, stored), stored, policy)
+    side_by_side, memory = sol.solve_side_by_side(stored, policy)
+    return policy, stored, side_by_side, memory
+
+
+def test_side_by_side_unanswered_is_not_done(solved):
+    policy, stored, side_by_side, _ = solved
+    assert ex.check_side_by_side(None, None, stored, policy).status == "not done yet"
+    assert ex.check_side_by_side(side_by_side, None, stored, policy).status == "not done yet"
+
+
+def test_side_by_side_solution_passes(solved):
+    policy, stored, side_by_side, memory = solved
+    assert tuple(side_by_side.batch_size) == (2, 50) and memory.shape == (2, 50, 16)
+    feedback = ex.check_side_by_side(side_by_side, memory, stored, policy)
     assert feedback.passed, feedback
 
 
-def test_the_check_compares_with_the_memory_the_policy_had_while_acting(two_episodes):
+def test_side_by_side_solution_matches_the_memory_the_policy_had_while_acting(two_episodes,
+                                                                              solved):
     # the reference the check builds by stepping is the rollouts' own 'memory' entry
-    policy, full, stored = two_episodes
-    feedback = ex.check_episode_replay(full["memory"].clone(), stored, policy)
+    _, full, _ = two_episodes
+    policy, stored, side_by_side, _ = solved
+    acted = torch.zeros(2, 50, 16)
+    acted[0], acted[1, :30] = full["memory"][:50], full["memory"][50:]
+    feedback = ex.check_side_by_side(side_by_side, acted, stored, policy)
     assert feedback.passed, feedback
 
 
-def test_replay_in_sequential_mode_is_wrong(two_episodes):
-    # issue 12: without set_recurrent_mode the stored steps are unrelated single steps
-    policy, _, stored = two_episodes
-    with torch.no_grad():
+def test_side_by_side_nearest_cell_replay_pointed_at_two_episodes_is_wrong(solved):
+    # the lesson's replay cell, pointed at the exercise's data: one long sequence
+    policy, stored, _, _ = solved
+    with torch.no_grad(), set_recurrent_mode(True):
         out = policy(stored.clone())["memory"]
-    feedback = ex.check_episode_replay(out, stored, policy)
+    feedback = ex.check_side_by_side(stored, out, stored, policy)
+    assert feedback.status == "wrong" and "one after another" in feedback.message
+    assert "[2, 50]" in feedback.hint
+
+
+def test_side_by_side_nearest_cell_on_one_episode_is_wrong(solved, lstm_rollout):
+    policy, stored, _, _ = solved
+    _, first = lstm_rollout
+    one = first.select("position", "is_init")
+    with torch.no_grad(), set_recurrent_mode(True):
+        out = policy(one.clone())["memory"]
+    feedback = ex.check_side_by_side(one, out, stored, policy)
+    assert feedback.status == "wrong" and "expected [2, 50]" in feedback.message
+
+
+def test_side_by_side_mistake_cut_to_the_shorter_episode(two_episodes, solved):
+    # torch.stack needs equal lengths: cutting the longer episode loses its last steps
+    _, full, _ = two_episodes
+    policy, stored, _, _ = solved
+    cut = torch.stack([full[:30], full[50:]]).select("position", "is_init")
+    with torch.no_grad(), set_recurrent_mode(True):
+        out = policy(cut.clone())["memory"]
+    feedback = ex.check_side_by_side(cut, out, stored, policy)
+    assert feedback.status == "wrong" and "cut" in feedback.message and "pad" in feedback.hint
+
+
+def test_side_by_side_mistake_time_along_the_first_dim(solved):
+    policy, stored, side_by_side, _ = solved
+    flipped = side_by_side.transpose(0, 1).contiguous()
+    with torch.no_grad(), set_recurrent_mode(True):
+        out = policy(flipped.clone())["memory"]
+    feedback = ex.check_side_by_side(flipped, out, stored, policy)
+    assert feedback.status == "wrong" and "first dim" in feedback.message
+    assert "LAST batch dim" in feedback.hint
+
+
+def test_side_by_side_mistake_sequential_mode(solved):
+    policy, stored, side_by_side, _ = solved
+    with torch.no_grad():
+        out = policy(side_by_side.clone())["memory"]
+    feedback = ex.check_side_by_side(side_by_side, out, stored, policy)
     assert feedback.status == "wrong" and "sequential mode" in feedback.message
-    assert "set_recurrent_mode(True)" in feedback.hint
 
 
-def test_copying_the_lessons_replay_of_one_episode_is_wrong(two_episodes, lstm_rollout):
-    policy, first = lstm_rollout
-    _, _, stored = two_episodes
+def test_side_by_side_mistake_ids_that_do_not_follow_the_episodes(solved):
+    # ids from the step index instead of the episode starts: rows are not episodes
+    from torchrl.collectors.utils import split_trajectories
+
+    policy, stored, _, _ = solved
+    with_ids = stored.clone()
+    with_ids["traj_ids"] = (torch.arange(stored.shape[0]) >= 30).long()  # rows of 30, 50
+    wrong_rows = split_trajectories(with_ids, trajectory_key="traj_ids")
     with torch.no_grad(), set_recurrent_mode(True):
-        out = policy(first.select("position", "is_init").clone())["memory"]
-    feedback = ex.check_episode_replay(out, stored, policy)
-    assert feedback.status == "wrong" and "shape" in feedback.message
+        out = policy(wrong_rows.clone())["memory"]
+    feedback = ex.check_side_by_side(wrong_rows, out, stored, policy)
+    assert feedback.status == "wrong" and "mask" in feedback.message, feedback
+    assert "is_init" in feedback.hint
 
 
-def test_replay_that_never_restarts_is_wrong(two_episodes):
-    # one long episode: is_init only at step 0, so the second episode inherits the memory
-    policy, _, stored = two_episodes
-    one_long = stored.clone()
-    one_long["is_init"][1:] = False
-    with torch.no_grad(), set_recurrent_mode(True):
-        out = policy(one_long)["memory"]
-    feedback = ex.check_episode_replay(out, stored, policy)
-    assert feedback.status == "wrong" and "second episode" in feedback.message
+def test_side_by_side_mistake_no_mask(solved):
+    policy, stored, side_by_side, memory = solved
+    no_mask = side_by_side.exclude("mask")
+    assert "no 'mask'" in ex.check_side_by_side(no_mask, memory, stored, policy).message
 
 
-def test_replay_wrong_shape_and_type(two_episodes):
-    policy, _, stored = two_episodes
-    assert "shape" in ex.check_episode_replay(torch.zeros(3, 16), stored, policy).message
-    assert "TensorDict" in ex.check_episode_replay(stored, stored, policy).message
-    assert ex.check_episode_replay(None, stored, policy).status == "not done yet"
+def test_side_by_side_wrong_types_and_shapes(solved):
+    policy, stored, side_by_side, memory = solved
+    assert "not a TensorDict" in ex.check_side_by_side(torch.zeros(2, 50), memory, stored,
+                                                       policy).message
+    assert "shape" in ex.check_side_by_side(side_by_side, memory[:, :10], stored,
+                                            policy).message
+    assert "TensorDict, not the tensor" in ex.check_side_by_side(side_by_side, side_by_side,
+                                                                 stored, policy).message
 
 
 def test_the_lesson_hands_the_exercise_no_recurrent_state():
@@ -168,4 +229,16 @@ def test_the_lesson_hands_the_exercise_no_recurrent_state():
     source = (SOLUTIONS.parent / "06_recurrent_policies.py").read_text()
     assert ('two_episodes = torch.cat([rollout_td, second_td]).select("position", "is_init")'
             in source)
-    assert "ex.check_episode_replay(replayed_memory, two_episodes, policy)" in source
+    assert "ex.check_side_by_side(side_by_side, replayed_memory, two_episodes, policy)" in source
+
+
+def test_gru_policy_check_leaves_the_learners_env_and_rng_alone():
+    policy, env = sol.solve_gru_policy(make_pomdp_env())
+    env.set_seed(3)
+    torch.manual_seed(3)
+    rng = torch.get_rng_state()
+    assert ex.check_gru_policy(policy, env).passed
+    assert torch.equal(torch.get_rng_state(), rng)
+    untouched = make_pomdp_env()
+    untouched.set_seed(3)
+    assert torch.equal(env.reset()["observation"], untouched.reset()["observation"])

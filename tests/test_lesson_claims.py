@@ -85,6 +85,70 @@ def test_lesson05_episode_ends_per_epsilon_across_seeds(balancer_panel):
     panel.controls["exploration"].value = "random"
 
 
+def _lesson05_policies():
+    """The lesson's env, untrained q_policy, balancer and ε-greedy balancer, built in order."""
+    from torchrl.modules import MLP
+
+    env = rltutor.make_env("CartPole-v1", seed=0)
+    torch.manual_seed(0)  # the lesson seeds again right before the value network
+    value_net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[32]),
+                                 in_keys=["observation"], out_keys=["action_value"])
+    q_policy = TensorDictSequential(value_net, QValueModule(spec=env.action_spec))
+    by_hand = nn.Linear(4, 2, bias=False)
+    with torch.no_grad():
+        by_hand.weight.copy_(torch.tensor([[0.0, 0.0, -1.0, -0.5], [0.0, 0.0, 1.0, 0.5]]))
+    balancer = TensorDictSequential(
+        TensorDictModule(by_hand, in_keys=["observation"], out_keys=["action_value"]),
+        QValueModule(spec=env.action_spec))
+    explorative = TensorDictSequential(
+        balancer, EGreedyModule(spec=env.action_spec, eps_init=0.5, eps_end=0.5))
+    return env, q_policy, balancer, explorative
+
+
+def test_lesson05_untrained_falls_balancer_holds_egreedy_falls_when_it_may_for_every_seed():
+    text = prose("05_q_value_actors")
+    assert ('Ours happens to prefer "right" everywhere, so the pole falls after 8 to 11 steps, '
+            "over and over, from every start (seeds 0-9)") in text
+    assert "from starts 0-9 the balancer never drops it in 200 steps" in text
+    assert ("the balancer of this run (seed 0) holds the pole for about a hundred steps, then "
+            "drops it") in text
+    assert ("across seeds 0-9 the first fall comes as early as step 23, or not at all in the "
+            "300 steps") in text
+    env, q_policy, balancer, explorative = _lesson05_policies()
+    first_falls = {}
+    for seed in SEEDS:
+        with torch.no_grad():
+            untrained = rltutor.rollout(env, q_policy, steps=60, seed=seed,
+                                        break_when_done=False)
+            balanced = rltutor.rollout(env, balancer, steps=200, seed=seed,
+                                       break_when_done=False)
+            explored = rltutor.rollout(env, explorative, steps=300, exploration="random",
+                                       seed=seed, break_when_done=False)
+        assert set(untrained["action"].argmax(-1).tolist()) == {1}, seed
+        ends = untrained["next", "done"].squeeze(-1).nonzero().flatten()
+        lengths = torch.diff(ends, prepend=torch.tensor([-1])).tolist()
+        assert min(lengths) >= 8 and max(lengths) <= 11, (seed, lengths)
+        assert not balanced["next", "done"].any(), seed
+        falls = explored["next", "done"].squeeze(-1).nonzero().flatten().tolist()
+        first_falls[seed] = falls[0] if falls else None
+    assert 90 <= first_falls[0] <= 110, first_falls
+    assert min(f for f in first_falls.values() if f is not None) == 23, first_falls
+    assert None in first_falls.values(), first_falls
+
+
+def test_lesson05_plots_name_the_angle_and_angular_velocity():
+    # the prose speaks of the pole's angle and angular velocity: the legends must too
+    source = (LESSONS / "05_q_value_actors.py").read_text()
+    calls = re.findall(r"rltutor\.plot_rollout\(([^)]*)", source)
+    assert len(calls) == 2 and all("env=env" in call for call in calls), calls
+    env, _, balancer, _ = _lesson05_policies()
+    with torch.no_grad():
+        td = rltutor.rollout(env, balancer, steps=20, seed=0)
+    fig = rltutor.plot_rollout(td, env=env)
+    legend = [t.get_text() for t in fig.ax_obs.get_legend().get_texts()]
+    assert legend[2:] == ["pole angle", "pole angular velocity"], legend
+
+
 # ------------------------------------------------------------------ lesson 04
 
 
@@ -338,6 +402,48 @@ def test_lesson07_sampled_pushes_flicker_deterministic_ones_repeat_for_every_see
                 assert [round(x.item(), 3) for x in force.aminmax()] == [0.387, 0.407]
 
 
+def test_lesson07_log_prob_of_the_whole_action_is_the_sum_of_the_parts_for_every_seed():
+    from tensordict.nn import (
+        CompositeDistribution,
+        NormalParamExtractor,
+        set_composite_lp_aggregate,
+    )
+    from torch import distributions as d
+    from torchrl.envs import ExplorationType, set_exploration_type
+    from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
+
+    from rltutor.toy_envs import PuckEnv
+
+    assert ("its log-probability is the **sum** of the two entries"
+            in (LESSONS / "07_composite_actions.py").read_text().replace("\n# ", " "))
+    torch.manual_seed(0)
+    env = PuckEnv(max_steps=50, seed=0)
+    network = TensorDictSequential(
+        TensorDictModule(MLP(in_features=3, out_features=32, num_cells=[32]),
+                         in_keys=["observation"], out_keys=["hidden"]),
+        TensorDictModule(nn.Linear(32, 2), in_keys=["hidden"],
+                         out_keys=[("params", "direction", "logits")]),
+        TensorDictModule(nn.Sequential(nn.Linear(32, 2), NormalParamExtractor()),
+                         in_keys=["hidden"], out_keys=[("params", "force", "loc"),
+                                                       ("params", "force", "scale")]))
+    actor = ProbabilisticActor(
+        network, in_keys=["params"], out_keys=[("action", "direction"), ("action", "force")],
+        distribution_class=CompositeDistribution, return_log_prob=True,
+        distribution_kwargs={
+            "distribution_map": {"direction": d.Categorical, "force": TanhNormal},
+            "name_map": {"direction": ("action", "direction"), "force": ("action", "force")},
+            "extra_kwargs": {"force": {"low": 0.0, "high": 1.0}}})
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        env.set_seed(seed)
+        with set_exploration_type(ExplorationType.RANDOM), torch.no_grad():
+            td = env.rollout(50, actor)
+        parts = td["action", "direction_log_prob"] + td["action", "force_log_prob"]
+        with set_composite_lp_aggregate(True), torch.no_grad():
+            whole = actor.get_dist(td).log_prob(td)
+        assert torch.allclose(parts, whole, atol=1e-4), seed
+
+
 # ------------------------------------------------------------------ lesson 02
 
 
@@ -437,6 +543,78 @@ def test_lesson01_linear_policies_and_episode_ends_across_seeds():
 
 
 # ------------------------------------------------------------------ lesson 06 (issue 20)
+
+
+def _pomdp_env():
+    from torchrl.envs import GymEnv, InitTracker, TransformedEnv, UnaryTransform
+
+    env = TransformedEnv(GymEnv("Pendulum-v1"), InitTracker())
+    env.append_transform(UnaryTransform(in_keys=["observation"], out_keys=["position"],
+                                        fn=lambda obs: obs[..., :2]))
+    return env
+
+
+def _probe_data(env, policy, seed):
+    # the lesson's probe_features: (position, position + memory, true ω) per step
+    env.set_seed(seed)
+    with torch.no_grad():
+        td = env.rollout(100, policy, break_when_any_done=False)
+    position = torch.cat([td["position"], torch.ones(100, 1)], -1)
+    state = [td["next", k].flatten(1) for k in ("recurrent_state_h", "recurrent_state_c")]
+    return position, torch.cat([position, *state], -1), td["observation"][:, 2]
+
+
+def _probe(train, test):
+    """R² of the two ridge probes fitted on ``train`` and scored on ``test``; the errors."""
+    out = []
+    for i in (0, 1):
+        x, y = train[i].double(), train[2].double()[:, None]
+        weights = torch.linalg.solve(x.T @ x + 1e-3 * torch.eye(x.shape[1]), x.T @ y)
+        guess = (test[i].double() @ weights).squeeze(-1).float()
+        r2 = 1 - ((guess - test[2]) ** 2).sum() / ((test[2] - test[2].mean()) ** 2).sum()
+        out.append((r2.item(), (guess - test[2]).abs()))
+    return out
+
+
+def _lstm_policy(init_seed):
+    """The lesson's memory_probe policy and env (hidden_size=16, primer on)."""
+    from torchrl.modules import LSTMModule
+
+    torch.manual_seed(init_seed)
+    lstm = LSTMModule(input_size=2, hidden_size=16, in_key="position", out_key="memory")
+    head = TensorDictModule(nn.Linear(16, 1), in_keys=["memory"], out_keys=["action"])
+    env = _pomdp_env()
+    env.append_transform(lstm.make_tensordict_primer())
+    return env, TensorDictSequential(lstm, head)
+
+
+def test_lesson06_memory_probe_for_every_init_and_its_miss_at_step_0():
+    text = prose("06_recurrent_policies")
+    assert ("for network initialisations 0-9, on these two episodes, the memory probe scores "
+            "R² above 0.9 and the position probe at most 0.05") in text
+    assert ("the memory starts at zero at every episode start (`is_init`), and after one "
+            "position it has seen no motion yet, so at step 0 the probe can only guess. Its "
+            "error there is about ten times its typical error from step 10 on") in text
+    for init in SEEDS:
+        env, policy = _lstm_policy(init)
+        (pos_r2, _), (mem_r2, error) = _probe(_probe_data(env, policy, 0),
+                                             _probe_data(env, policy, 1))
+        assert mem_r2 > 0.9 and pos_r2 <= 0.05, (init, pos_r2, mem_r2)
+        ratio = error[0] / error[10:].median()
+        assert 5 < ratio < 20, (init, ratio.item())
+
+
+def test_lesson06_memory_probe_across_pairs_of_episodes():
+    text = prose("06_recurrent_policies")
+    assert ("fitted on episode s and tested on episode s + 1 (s = 0-9), the position probe "
+            "scores at most 0.05 every time, while the memory probe scores above 0.7 on half "
+            "the pairs and below zero on others") in text
+    env, policy = _lstm_policy(0)  # what the widget builds: memory_probe(16, primer=True)
+    episodes = [_probe_data(env, policy, seed) for seed in range(11)]
+    scores = [_probe(episodes[s], episodes[s + 1]) for s in SEEDS]
+    position, memory = [p for (p, _), _ in scores], [m for _, (m, _) in scores]
+    assert max(position) <= 0.05, position
+    assert sum(m > 0.7 for m in memory) == 5 and min(memory) < 0, memory
 
 
 # ------------------------------------------------------------------ lessons 08-10 (issue 20)

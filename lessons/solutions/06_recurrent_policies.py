@@ -6,6 +6,7 @@ import torch
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
+from torchrl.collectors.utils import split_trajectories
 from torchrl.envs import EnvBase
 from torchrl.modules import GRUModule, set_recurrent_mode
 
@@ -18,8 +19,12 @@ def solve_gru_policy(pomdp_env: EnvBase) -> tuple[TensorDictSequential, EnvBase]
     return TensorDictSequential(gru, head), pomdp_env
 
 
-def solve_episode_replay(policy: TensorDictSequential, two_episodes: TensorDictBase
-                         ) -> torch.Tensor:
-    """The LSTM's output for every stored step, rebuilt in one recurrent-mode call."""
+def solve_side_by_side(two_episodes: TensorDictBase, policy: TensorDictSequential
+                       ) -> tuple[TensorDictBase, torch.Tensor]:
+    """Episodes stored one after another, replayed as a padded [episodes, time] batch."""
+    with_ids = two_episodes.clone()
+    # the id of a step's episode: how many episode starts came up to it
+    with_ids["traj_ids"] = two_episodes["is_init"].squeeze(-1).cumsum(0)
+    side_by_side = split_trajectories(with_ids, trajectory_key="traj_ids")
     with torch.no_grad(), set_recurrent_mode(True):
-        return policy(two_episodes.clone())["memory"]
+        return side_by_side, policy(side_by_side.clone())["memory"]
