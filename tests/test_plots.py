@@ -307,3 +307,22 @@ def test_observation_names(pendulum_td, cartpole_td):
     assert legend(plot_rollout(pendulum_td, observation_names=["a"])) == ["a", "obs[1]", "obs[2]"]
     with pytest.raises(ValueError, match="list of names"):
         plot_rollout(pendulum_td, observation_names="abc")
+
+
+def test_plot_rollout_names_observations_by_the_explorers_rule():
+    # one rule (rltutor.envs.observation_names through names_for): a lesson's plot given
+    # env= carries the names the explorer's figure shows for the same env
+    from rltutor import explorer
+
+    env = make_env("CartPole-v1", seed=0)
+    policy, _ = egreedy_qvalue(env, eps=0.5)
+    panel = explorer(env, policy, controls=("seed",), steps=30)
+
+    def legend(fig):
+        return [t.get_text() for t in fig.ax_obs.get_legend().get_texts()]
+
+    td = rollout(env, policy, steps=30, exploration="random", seed=0, break_when_done=False)
+    assert legend(plot_rollout(td, env=env)) == legend(panel.figure)
+    assert legend(panel.figure) == ["cart position", "cart velocity", "pole angle",
+                                    "pole angular velocity"]
+    assert legend(plot_rollout(td))[2] == "obs[2]"  # no env, no names: only indices
