@@ -81,6 +81,10 @@ def plot_critics_along(
         panels: label -> ``{"return_to_go": [T], "critics": [2, T]}`` (lesson 09's picture,
             once per agent).
         gamma: the discount used for the return-to-go (sets the shaded horizon).
+
+    >>> panel = {"return_to_go": torch.linspace(-50, 0, 20), "critics": torch.zeros(2, 20)}
+    >>> [ax.get_title() for ax in plot_critics_along({"TD3": panel}, gamma=0.9).axes]
+    ['TD3']
     """
     if not panels:
         raise ValueError("panels is empty: pass {label: {'return_to_go': ..., 'critics': ...}}")
@@ -113,6 +117,11 @@ def plot_checkpoints(
         panels: label -> ``{"value_map": [speeds, angles] tensor, "angle": [T],
             "speed": [T], "title": str}`` (angle in radians, 0 upright).
         max_speed: the speed range the map covers, ±max_speed.
+
+    >>> view = {"value_map": torch.zeros(5, 7), "angle": torch.tensor([3.0, -3.0, 0.0]),
+    ...         "speed": torch.zeros(3), "title": "SAC at 1,000 frames"}
+    >>> plot_checkpoints({"SAC": view}).axes[0].get_title()
+    'SAC at 1,000 frames'
     """
     if not panels:
         raise ValueError("panels is empty: pass {label: {'value_map': ..., 'angle': ...}}")

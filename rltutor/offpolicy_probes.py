@@ -123,6 +123,18 @@ def critic_predictions(loss_fn: Any, td: Any) -> torch.Tensor:
 
     Returns:
         A ``[num_critics, T]`` tensor of ``state_action_value``.
+
+    >>> from torchrl.modules import MLP, ValueOperator
+    >>> from torchrl.objectives import TD3Loss
+    >>> from rltutor.envs import make_env
+    >>> from rltutor.policies import make_actor
+    >>> env = make_env("Pendulum-v1", seed=0)
+    >>> actor = make_actor(env, num_cells=8)
+    >>> critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[8]),
+    ...                        in_keys=["observation", "action"])
+    >>> loss_fn = TD3Loss(actor, critic, action_spec=env.action_spec)
+    >>> critic_predictions(loss_fn, env.rollout(5, actor)).shape
+    torch.Size([2, 5])
     """
     for attr in ("qvalue_network", "qvalue_network_params"):
         if not hasattr(loss_fn, attr):
@@ -156,6 +168,18 @@ def value_map(
 
     Returns:
         A ``[speeds, angles]`` tensor: rows are speeds (low to high), columns angles.
+
+    >>> from torchrl.modules import MLP, ValueOperator
+    >>> from torchrl.objectives import TD3Loss
+    >>> from rltutor.envs import make_env
+    >>> from rltutor.policies import make_actor
+    >>> env = make_env("Pendulum-v1", seed=0)
+    >>> actor = make_actor(env, num_cells=8)
+    >>> critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[8]),
+    ...                        in_keys=["observation", "action"])
+    >>> value_map(TD3Loss(actor, critic, action_spec=env.action_spec), actor,
+    ...           angles=5, speeds=3).shape
+    torch.Size([3, 5])
     """
     theta = torch.linspace(-math.pi, math.pi, angles)
     omega = torch.linspace(-max_speed, max_speed, speeds)
@@ -181,6 +205,19 @@ def checkpoint_view(loss_fn: Any, policy: Any, env: Any, *, seed: int = 10_000,
     Returns:
         ``{"value_map", "angle", "speed", "return"}``: the map of :func:`value_map`, the
         angle (0 upright) and speed at each step, and the episode's summed reward.
+
+    >>> from torchrl.modules import MLP, ValueOperator
+    >>> from torchrl.objectives import TD3Loss
+    >>> from rltutor.envs import make_env
+    >>> from rltutor.policies import make_actor
+    >>> env = make_env("Pendulum-v1", seed=0)
+    >>> actor = make_actor(env, num_cells=8)
+    >>> critic = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[8]),
+    ...                        in_keys=["observation", "action"])
+    >>> view = checkpoint_view(TD3Loss(actor, critic, action_spec=env.action_spec), actor,
+    ...                        env, steps=10)
+    >>> sorted(view), len(view["angle"])
+    (['angle', 'return', 'speed', 'value_map'], 10)
     """
     with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
         env.set_seed(seed)
