@@ -17,7 +17,10 @@ from typing import Any
 
 import torch
 
+from rltutor.diagnostics import check_training
+from rltutor.envs import make_env
 from rltutor.exercises import Feedback, correct, exercise, wrong
+from rltutor.training import evaluate
 
 __all__ = ["BEST_RETURN", "FRAMES", "SEEDS", "check_fixed_parts", "mystery_parts", "train"]
 
@@ -52,8 +55,6 @@ def mystery_parts(seed: int = 0) -> dict[str, Any]:
     from torchrl.data import LazyTensorStorage, ReplayBuffer
     from torchrl.modules import MLP, EGreedyModule, QValueModule
     from torchrl.objectives import DQNLoss, SoftUpdate
-
-    from rltutor.envs import make_env
 
     torch.manual_seed(seed)
     env = make_env("CartPole-v1", seed=seed)
@@ -97,9 +98,6 @@ def train(policy: Any, env: Any, exploration: Any, loss: Any, optimizer: Any,
     >>> callable(train)
     True
     """
-    from rltutor.envs import make_env
-    from rltutor.training import evaluate
-
     eval_env, curve, frames = make_env("CartPole-v1"), [], 0
     for batch in collector:
         buffer.extend(batch)
@@ -115,8 +113,6 @@ def train(policy: Any, env: Any, exploration: Any, loss: Any, optimizer: Any,
 
 
 def _run(fixed_parts: Callable[[int], Any], seed: int) -> tuple[Any, list[float] | str]:
-    from rltutor.diagnostics import check_training
-
     parts = fixed_parts(seed)
     if not isinstance(parts, dict):
         return None, (f"fixed_parts({seed}) returned {type(parts).__name__}; it should "
@@ -127,6 +123,9 @@ def _run(fixed_parts: Callable[[int], Any], seed: int) -> tuple[Any, list[float]
     found = check_training(**{k: parts[k] for k in _KEYS}, total_frames=FRAMES)
     if found:
         return found, ""
+    if not getattr(parts["loss"], "double_dqn", False):
+        return None, (f"fixed_parts({seed})['loss'] is not the mystery's double-DQN loss: the "
+                      "exercise is to fix the mystery's loop, not to swap in another one")
     return None, train(**{k: parts[k] for k in _KEYS})
 
 
