@@ -187,20 +187,21 @@ print("with break_when_done=False:", on.batch_size, "| done at steps",
 # %% [markdown]
 # ## Seeing the rollout
 #
-# `rltutor.plot_rollout` draws the observation (`[0]` cos θ, `[1]` sin θ, `[2]` angular
-# velocity), the action and the reward over time. The weights are random, so don't expect
-# this policy to swing the pendulum up: it just pushes with a torque proportional to what it
-# sees. Look at the action panel, and at the range printed below it: this policy asks for
-# torques beyond -2. Nothing in a linear layer knows about the action spec; gymnasium
-# quietly clips the torque, but the rollout records what the policy *asked* for. (How far
-# it asks depends on the random weights: of the layers that seeds 0-9 draw, four ask for
-# more than 2 in size within these 200 steps.) Exercise 2 fixes that.
+# `rltutor.plot_rollout` draws the observation (given `env=`, the legend names its
+# entries: cos θ, sin θ, angular velocity), the action and the reward over time. The
+# weights are random, so don't expect this policy to swing the pendulum up: it just pushes
+# with a torque proportional to what it sees. Look at the action panel, and at the range
+# printed below it: this policy asks for torques beyond -2. Nothing in a linear layer
+# knows about the action spec; gymnasium quietly clips the torque, but the rollout records
+# what the policy *asked* for. (How far it asks depends on the random weights: of the
+# layers that seeds 0-9 draw, four ask for more than 2 in size within these 200 steps.)
+# Exercise 2 fixes that.
 
 # %%
 asked = long_td["action"]
 print(f"torques asked for: {asked.min():+.2f} to {asked.max():+.2f} (the spec allows -2 to 2)")
 assert asked.min() < -2
-rltutor.plot_rollout(long_td)
+rltutor.plot_rollout(long_td, env=env)
 
 # %% [markdown]
 # ## Play with it

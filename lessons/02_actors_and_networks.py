@@ -124,7 +124,7 @@ print("parameters:", sum(p.numel() for p in mlp_actor.parameters()))
 
 # %%
 rollout_td = env.rollout(200, mlp_actor)
-rltutor.plot_rollout(rollout_td)
+rltutor.plot_rollout(rollout_td, env=env)
 
 # %% [markdown]
 # Numbers are one view; the pendulum itself is another. `rltutor.animate` replays the

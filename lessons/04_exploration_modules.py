@@ -83,7 +83,7 @@ assert 0.2 < replaced.float().mean() < 0.4
 # anywhere in Pendulum's range [-2, 2], then comes back to the policy's smooth curve.
 
 # %%
-rltutor.plot_rollout(rollout_td, explored=replaced, greedy_action=clean,
+rltutor.plot_rollout(rollout_td, env=env, explored=replaced, greedy_action=clean,
                      title="Pendulum, ε-greedy with eps = 0.3")
 
 # %% [markdown]
