@@ -329,3 +329,26 @@ def test_bad_input_says_what_is_accepted(dqn):
 
 def test_exported_from_the_top_level():
     assert rltutor.check_training is check_training
+
+
+def test_hand_written_update_on_the_network_itself_has_no_finding(dqn):
+    # lesson 15's update: it calls loss.value_network directly (a copied loss must still
+    # share its parameters with its network) and swaps the target copy in with to_module
+    def target(batch, loss):
+        with torch.no_grad(), loss.target_value_network_params.to_module(loss.value_network):
+            best = loss.value_network(batch["next"].clone())["action_value"].max(-1).values
+        return batch["next", "reward"].squeeze(-1) + 0.99 * best * ~batch[
+            "next", "terminated"].squeeze(-1)
+
+    def by_hand(batch, loss, optimizer, target_updater):
+        values = loss.value_network(batch.clone())["action_value"]
+        taken = (values * batch["action"]).sum(-1)
+        value_loss = torch.nn.functional.smooth_l1_loss(taken, target(batch, loss))
+        optimizer.zero_grad()
+        value_loss.backward()
+        optimizer.step()
+        target_updater.step()
+
+    found = check_training(**dqn, update=by_hand, td_target=target)
+    assert codes(found) == [], found
+    assert codes(check_training(**dqn, update=by_hand)) == []  # after to_module ran

@@ -87,8 +87,9 @@ def _copy_updater(target_updater: Any, loss: Any, loss_c: Any) -> Any:
     # hand-written TD target does) turns the copied targets into tensors that require
     # grad; an updater refuses those, and they are never trained anyway
     for name in dir(loss_c):
-        if name.startswith("target_") and name.endswith("_params"):
-            for value in getattr(loss_c, name).values(True, True):
+        params = getattr(loss_c, name, None) if name.startswith("target_") else None
+        if name.endswith("_params") and hasattr(params, "values"):
+            for value in params.values(True, True):
                 if value.is_leaf:
                     value.requires_grad_(False)
     if hasattr(target_updater, "value_network_update_interval"):
