@@ -13,9 +13,10 @@ environments, the buffer's generator), and prints one row per seed:
   mean and min, the honest number;
 - CartPole-v1's registry threshold (``rltutor.reward_threshold``) for comparison.
 
-Run alone: ``python benchmarks/bench_dqn_seeds.py`` (about 30 s per seed on one core;
-``SEEDS=0,1`` picks seeds). ``run()`` returns the usual benchmark rows (means over the
-seeds) for ``make bench``.
+Run alone: ``python benchmarks/bench_dqn_seeds.py`` (about 30 s per seed on one idle
+core; ``SEEDS=0,1`` picks seeds); ``--write`` also saves the table as
+``benchmarks/dqn_seeds.txt``, the record that lesson 11 quotes and its claims test reads.
+``run()`` returns the usual benchmark rows (means over the seeds) for ``make bench``.
 """
 
 from __future__ import annotations
@@ -143,5 +144,9 @@ if __name__ == "__main__":
     runs = []
     for seed in _seeds():
         runs.append(dqn_run(seed))
-        print(f"seed {seed} done in {runs[-1]['seconds']:.0f} s", file=sys.stderr, flush=True)
-    print(seed_table(runs))
+        print(f"seed {seed} done in {runs[-1]['seconds']:.0f} s: {runs[-1]}", file=sys.stderr,
+              flush=True)
+    table = seed_table(runs)
+    print(table)
+    if "--write" in sys.argv[1:]:  # the record lesson 11's claims test reads
+        (Path(__file__).resolve().parent / "dqn_seeds.txt").write_text(table + "\n")
