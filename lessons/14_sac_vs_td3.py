@@ -329,7 +329,7 @@ for name, panel in panels.items():
 # same (smaller-of-two) targets, they differ only by their first weights (the check
 # below measures the gap). Then read the step-0 numbers printed above: at the hanging
 # start, with the costly swing-up still ahead, how far are the critics from what
-# followed? Bootstrapping carries costs back one step per update, and the start of a
+# followed? Bootstrapping carries costs back a step at a time, and the start of a
 # swing-up is the farthest they have to travel. In the grey band the black line
 # rises towards 0 for a reason the critics cannot see: the episode is cut at 200 steps,
 # and a sum over γ = 0.99 reaches about 100 steps ahead. The critics, trained on
