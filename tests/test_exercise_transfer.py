@@ -27,7 +27,7 @@ CHECK = re.compile(r"\bex\.check_(\w+)\(")
 # Generic names that say nothing about the idea an exercise teaches: a solution that is
 # new only in these is still a copy.
 GENERIC = set(dir(builtins)) | {
-    "item", "clone", "tolist", "detach", "numpy", "shape", "sum", "mean", "to", "cpu",
+    "item", "clone", "tolist", "detach", "numpy", "shape", "mean", "to", "cpu",
     "float", "long", "bool", "append", "get", "keys", "values", "items", "tensor",
     "no_grad", "manual_seed", "stack", "cat", "zeros", "ones", "arange", "annotations",
     "self", "observation", "action", "next", "reward", "done", "spec", "env",

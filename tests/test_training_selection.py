@@ -1,4 +1,4 @@
-"""Selection episodes pick the checkpoint, held-out episodes report it (rltutor.training.selection)."""
+"""Selection episodes pick the checkpoint, held-out ones report it (training/selection.py)."""
 
 from __future__ import annotations
 
