@@ -25,8 +25,9 @@ SOLUTIONS = LESSONS / "solutions"
 TESTS = ROOT / "tests"
 CHECK = re.compile(r"\bex\.check_(\w+)\(")
 # Generic names that say nothing about the idea an exercise teaches: a solution that is
-# new only in these is still a copy.
-GENERIC = set(dir(builtins)) | {
+# new only in these is still a copy. A sum is kept out: summing rewards over time is the
+# idea of a return (lesson 01's first exercise).
+GENERIC = (set(dir(builtins)) - {"sum"}) | {
     "item", "clone", "tolist", "detach", "numpy", "shape", "mean", "to", "cpu",
     "float", "long", "bool", "append", "get", "keys", "values", "items", "tensor",
     "no_grad", "manual_seed", "stack", "cat", "zeros", "ones", "arange", "annotations",
