@@ -166,3 +166,15 @@ def test_every_lesson_seed_passes_the_milestone_and_separate_networks_two_of_thr
     assert all(r["held_out_mean"] >= -200 for r in RESULTS["runs"]["lesson"])
     separate = [r["held_out_mean"] >= -200 for r in RESULTS["runs"]["separate networks"]]
     assert sum(separate) == 2
+
+
+def test_leaving_normalisation_out_costs_what_the_lesson_says():
+    text = prose()
+    assert "Without reward scaling every seed's held-out mean stays below -600" in text
+    assert ("without advantage normalisation the runs still learn, but two of the three "
+            "seeds end below the milestone") in text
+    unscaled = RESULTS["runs"]["no reward scaling"]
+    assert all(r["held_out_mean"] < -600 for r in unscaled)
+    raw_advantages = RESULTS["runs"]["no advantage normalisation"]
+    assert sum(r["held_out_mean"] < -200 for r in raw_advantages) == 2
+    assert all(r["greedy_return"][-1] > r["greedy_return"][0] + 500 for r in raw_advantages)
