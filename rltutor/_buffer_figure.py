@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
 
 from rltutor._buffer_state import BufferState, buffer_summary
-from rltutor._png import encode_png
+from rltutor.plots._picture import Picture
 
 __all__ = ["MAX_SLOTS", "BufferFigure"]
 
@@ -37,7 +35,7 @@ def _colours(state: BufferState, rows: int, cols: int) -> np.ndarray:
     return cells.reshape(rows, cols, 4)
 
 
-class BufferFigure(Figure):
+class BufferFigure(Picture):
     """One cell per storage slot, coloured by trajectory; dots on the last sample's slots.
 
     Redraws in place with :meth:`update` (same axes, same image, same dots).
@@ -51,7 +49,6 @@ class BufferFigure(Figure):
     def __init__(self, state: BufferState, *, title: str | None = None) -> None:
         rows, cols = _grid(state.capacity)
         super().__init__(figsize=(8.5, 0.9 + 0.22 * rows), dpi=96)
-        FigureCanvasAgg(self)
         self._rows, self._cols, self._title = rows, cols, title
         self.ax = self.add_axes((0.03, 0.08, 0.94, 0.62 if rows < 3 else 0.72))
         self.ax.set_xticks([]), self.ax.set_yticks([])
@@ -83,10 +80,3 @@ class BufferFigure(Figure):
         self.suptitle("\n".join(lines), fontsize=8, y=0.98, va="top")
         return self
 
-    def to_png(self) -> bytes:
-        """The figure as PNG bytes (rltutor's one PNG encoder, rltutor._png)."""
-        self.canvas.draw()
-        return encode_png(np.asarray(self.canvas.buffer_rgba())[..., :3])
-
-    def _repr_png_(self) -> bytes:
-        return self.to_png()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 
-__all__ = ["encode_png"]
+__all__ = ["encode_png", "figure_png"]
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
@@ -41,3 +42,34 @@ def encode_png(rgb: np.ndarray) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(rows.data, 1)) + chunk(b"IEND", b""))
+
+
+def figure_png(fig: Any, *, dpi: float | None = None) -> bytes:
+    """A matplotlib figure as PNG bytes, drawn with Agg (no pyplot, works on closed figures).
+
+    The one figure-to-PNG path: plots, panels, the monitor and lesson pictures use it.
+
+    Args:
+        fig: a matplotlib Figure.
+        dpi: pixels per inch of the picture; None keeps the figure's own.
+
+    >>> from matplotlib.figure import Figure
+    >>> figure_png(Figure(figsize=(1, 1)), dpi=20)[:4]
+    b'\\x89PNG'
+    """
+    # matplotlib is imported here, not at the top: rltutor.training imports this module
+    # and must stay light until a picture is asked for
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    own_dpi = fig.dpi
+    if dpi is not None:
+        fig.set_dpi(dpi)
+    try:
+        canvas.draw()
+        return encode_png(np.asarray(canvas.buffer_rgba())[..., :3])
+    finally:
+        fig.set_dpi(own_dpi)
+

@@ -22,21 +22,12 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from tensordict import TensorDictBase
 
 from rltutor.offline import CONTEXT_KEYS
-from rltutor.widgets import figure_png
+from rltutor.plots._picture import Picture
 
-__all__ = ["LessonFigure", "plot_achieved_vs_target", "plot_context_tokens",
+__all__ = ["plot_achieved_vs_target", "plot_context_tokens",
            "plot_dataset_returns", "plot_target_rollouts"]
 
 
-class LessonFigure(Figure):
-    """A matplotlib Figure that Jupyter shows as a PNG (no pyplot involved).
-
-    >>> LessonFigure(figsize=(1, 1))._repr_png_()[:4]
-    b'\\x89PNG'
-    """
-
-    def _repr_png_(self) -> bytes:
-        return figure_png(self, dpi=self.dpi)
 
 
 # matplotlib shapes (not CSS): a rounded token box, an arrow with a filled head, its bend
@@ -61,7 +52,7 @@ def plot_dataset_returns(data: TensorDictBase, *, title: str = "") -> Figure:
         raise ValueError("data must be a TensorDict of batch size [episodes, time]")
     returns = data["next", "reward"].sum(dim=(1, 2))
     efforts = data["effort"][:, 0, 0]
-    fig = LessonFigure(figsize=(7.5, 2.6), dpi=96)
+    fig = Picture(figsize=(7.5, 2.6), dpi=96)
     ax = fig.add_subplot()
     levels = sorted(set(efforts.tolist()))
     jitter = torch.linspace(-0.15, 0.15, steps=max(int((efforts == levels[0]).sum()), 2))
@@ -101,7 +92,7 @@ def plot_context_tokens(window: TensorDictBase, *, step_offset: int = 0) -> Figu
     if missing:
         raise KeyError(f"window has no {missing}; expected the keys {list(CONTEXT_KEYS.values())}")
     context = window.batch_size[0]
-    fig = LessonFigure(figsize=(max(7.5, 1.05 * 3 * context), 2.5), dpi=96)
+    fig = Picture(figsize=(max(7.5, 1.05 * 3 * context), 2.5), dpi=96)
     ax = fig.add_subplot()
     for t in range(context):
         step = step_offset + t
@@ -157,7 +148,7 @@ def plot_target_rollouts(
     """
     if not isinstance(rollouts, Mapping) or not rollouts:
         raise ValueError("rollouts must be a non-empty dict: target return -> rollout TensorDict")
-    fig = LessonFigure(figsize=(9.5, 3.2), dpi=96)
+    fig = Picture(figsize=(9.5, 3.2), dpi=96)
     ax = fig.add_subplot()
     for i, (target, td) in enumerate(sorted(rollouts.items())):
         observation = td["observation"]
@@ -210,7 +201,7 @@ def plot_achieved_vs_target(
                          f"({len(targets)} targets, at least 2), got {tuple(achieved.shape)}")
     seeds = list(range(achieved.shape[1])) if seeds is None else list(seeds)
     x = [float(t) for t in targets]
-    fig = LessonFigure(figsize=(7.5, 4.0), dpi=96)
+    fig = Picture(figsize=(7.5, 4.0), dpi=96)
     ax = fig.add_subplot()
     low, high = float(data_returns.min()), float(data_returns.max())
     ax.axhspan(low, high, color="#bbbbbb", alpha=0.25, lw=0,

@@ -15,6 +15,7 @@ from tensordict.nn import TensorDictModuleBase, TensorDictSequential
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import EGreedyModule, QValueModule
 
+from rltutor.envs import env_id
 from rltutor.exercises import Feedback, correct, exercise, not_done, wrong
 
 __all__ = ["check_index_qvalue_policy", "check_overridden_fraction"]
@@ -68,7 +69,6 @@ def _fresh_env(env_id: str) -> Any:
 def _check_index_env(index_env: Any) -> Feedback | None:
     from torchrl.data import Categorical, OneHot
 
-    from rltutor.envs import env_id
 
     if not hasattr(index_env, "action_spec") or not hasattr(index_env, "rollout"):
         return wrong(f"index_env is a {type(index_env).__name__}, not a TorchRL environment",

@@ -14,6 +14,7 @@ from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModuleBase
 
 from rltutor.diagnostics import check_policy
+from rltutor.envs import env_id
 from rltutor.exercises import Feedback, correct, exercise, is_unanswered, not_done, wrong
 
 __all__ = ["check_gru_policy", "check_side_by_side"]
@@ -26,7 +27,6 @@ def _fresh_copy(env: Any) -> Any:
     """
     from torchrl.envs import GymEnv, TransformedEnv
 
-    from rltutor.envs import env_id
 
     base = GymEnv(env_id(env))
     transform = getattr(env, "transform", None)

@@ -15,6 +15,7 @@ from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModuleBase
 
 from rltutor.exercises import Feedback, correct, exercise, wrong
+from rltutor.toy_envs import PuckEnv
 
 __all__ = ["check_beta_actor", "check_flipped_log_prob"]
 
@@ -35,7 +36,6 @@ def _sample(beta_actor: Any) -> tuple[TensorDictBase | None, Feedback | None]:
     """500 samples from one PuckEnv state, on a generator of their own."""
     from torchrl.envs import ExplorationType, set_exploration_type
 
-    from rltutor.toy_envs import PuckEnv
 
     td = PuckEnv(seed=0).reset().expand(_SAMPLES).clone()  # 500 copies of one state
     try:
@@ -65,7 +65,6 @@ def check_beta_actor(beta_actor: Any) -> Feedback:
     """
     from torchrl.envs import ExplorationType, set_exploration_type
 
-    from rltutor.toy_envs import PuckEnv
 
     if not isinstance(beta_actor, TensorDictModuleBase):
         return wrong(f"beta_actor is a {type(beta_actor).__name__}, not a TensorDict module",

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from rltutor._png import encode_png
 from rltutor.plots._axes import done_xy, finite_range, return_so_far, stable_limits
 from rltutor.plots._band_artists import BandArtists, greedy_label
 from rltutor.plots._bands import band_series
+from rltutor.plots._picture import Picture
 from rltutor.plots._series import RolloutSeries, action_choices, names_for, rollout_series
 
 __all__ = ["RolloutFigure"]
@@ -31,7 +30,7 @@ _LEGEND = {"loc": "lower right", "bbox_to_anchor": (1.0, 0.98), "fontsize": 8,
            "frameon": False, "borderaxespad": 0.0, "handlelength": 1.5}
 
 
-class RolloutFigure(Figure):
+class RolloutFigure(Picture):
     """A rollout figure (observations, actions, reward) that redraws itself in place.
 
     Panels: observations, one per part of the action (discrete parts as the index
@@ -84,7 +83,6 @@ class RolloutFigure(Figure):
         # every tick label on each redraw (about half the cost of a frame).
         super().__init__(figsize=figsize, dpi=dpi)
         self._base_size = (float(figsize[0]), float(figsize[1]))
-        FigureCanvasAgg(self)  # an Agg canvas of its own: no pyplot, no GUI
         self._names = names_for(observation_names, env, td)
         self._choices = action_choices(env)
         self._generation = 0  # bumped whenever the axes are rebuilt

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from rltutor.plots._picture import Picture
 
 __all__ = ["plot_learning_curves"]
 
@@ -40,7 +40,7 @@ def plot_learning_curves(
     ylabel: str = "greedy return",
     figsize: tuple[float, float] = (7.5, 4.2),
     dpi: float = 96,
-) -> Figure:
+) -> Picture:
     """Draw learning curves of several runs per label: mean line, min-max band, each seed.
 
     Args:
@@ -62,8 +62,7 @@ def plot_learning_curves(
     """
     if not curves:
         raise ValueError("curves is empty: pass {label: [[return per point] per seed]}")
-    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)  # a canvas of its own: no pyplot, no GUI
+    fig = Picture(figsize=figsize, dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     for i, (label, runs) in enumerate(curves.items()):
         x = np.asarray(frames[label] if isinstance(frames, Mapping) else frames, dtype=float)

@@ -13,8 +13,9 @@ for exported notebooks.
 from __future__ import annotations
 
 from rltutor._exploration import exploration_modules
+from rltutor._png import figure_png
 from rltutor.widgets._explorer import CONTROL_NAMES, Explorer, explorer
-from rltutor.widgets._figure_controls import FigureControls, figure_png, interact_figure
+from rltutor.widgets._figure_controls import FigureControls, interact_figure
 from rltutor.widgets._panel import LivePanel, short_error
 
 __all__ = ["CONTROL_NAMES", "Explorer", "FigureControls", "LivePanel", "exploration_modules",

@@ -12,36 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from rltutor._png import encode_png
+from rltutor._png import figure_png
 from rltutor.widgets._panel import LivePanel
 
 __all__ = ["FigureControls", "figure_png", "interact_figure"]
-
-
-def figure_png(fig: Any, dpi: float = 100) -> bytes:
-    """The figure as PNG bytes, drawn with Agg (works on figures closed in pyplot).
-
-    Args:
-        fig: a matplotlib Figure.
-        dpi: pixels per inch of the picture (the figure's own dpi is left as it was).
-
-    >>> from matplotlib.figure import Figure
-    >>> figure_png(Figure(figsize=(1, 1)))[:4]
-    b'\\x89PNG'
-    """
-    if not hasattr(fig, "savefig"):
-        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
-    canvas = FigureCanvasAgg(fig)  # a canvas of its own: no pyplot backend involved
-    own_dpi = fig.dpi
-    fig.set_dpi(dpi)
-    try:
-        canvas.draw()
-        return encode_png(np.asarray(canvas.buffer_rgba())[..., :3])
-    finally:
-        fig.set_dpi(own_dpi)
 
 
 class FigureControls(LivePanel):
@@ -88,7 +63,7 @@ class FigureControls(LivePanel):
         fig = self.fn(**self.values())
         if hasattr(fig, "get_layout_engine") and fig.get_layout_engine() is None:
             fig.tight_layout()  # as inline figures are cropped: no axis label cut off
-        self.image.value = figure_png(fig)
+        self.image.value = figure_png(fig, dpi=100)
         self.figure = fig
 
 
