@@ -79,7 +79,8 @@ def plot_learning_curves(
     ax.set_xlabel("frames collected")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", frameon=False)
+    # beside the axes, never over a curve (a flat failed run sits where "best" would put it)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     if title:
         ax.set_title(title)
     return fig
