@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -40,8 +41,8 @@ EVAL_EVERY = 1_000
 SEEDS = tuple(range(10))
 
 
-def dqn_run(seed: int) -> dict:
-    """Lesson 11's sections 1-6 with ``seed`` everywhere the lesson uses 0."""
+def build_dqn(seed: int) -> SimpleNamespace:
+    """Lesson 11's parts, with ``seed`` wherever the lesson uses 0 (bench_training's too)."""
     import logging
 
     import torch
@@ -71,10 +72,23 @@ def dqn_run(seed: int) -> dict:
                           generator=torch.Generator().manual_seed(seed))
     loss_fn = DQNLoss(policy, action_space=train_env.action_spec, delay_value=True)
     loss_fn.make_value_estimator(gamma=0.99)
-    target_updater = SoftUpdate(loss_fn, tau=0.01)
-    optimizer = torch.optim.Adam(loss_fn.parameters(), lr=2.5e-3)
-    checkpoint = rltutor.BestCheckpoint(policy, env=eval_env, episodes=5)
+    return SimpleNamespace(
+        eval_env=eval_env, policy=policy, egreedy=egreedy, collector=collector, buffer=buffer,
+        loss_fn=loss_fn, target_updater=SoftUpdate(loss_fn, tau=0.01),
+        optimizer=torch.optim.Adam(loss_fn.parameters(), lr=2.5e-3),
+        checkpoint=rltutor.BestCheckpoint(policy, env=eval_env, episodes=5))
 
+
+def dqn_run(seed: int) -> dict:
+    """Lesson 11's sections 1-6 with ``seed`` everywhere the lesson uses 0."""
+    import rltutor
+
+    parts = build_dqn(seed)
+    collector, buffer, egreedy, loss_fn = (parts.collector, parts.buffer, parts.egreedy,
+                                           parts.loss_fn)
+    optimizer, target_updater, checkpoint = (parts.optimizer, parts.target_updater,
+                                             parts.checkpoint)
+    eval_env, policy = parts.eval_env, parts.policy
     start = time.perf_counter()
     frames = 0
     for batch in collector:

@@ -29,50 +29,29 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import format_table, row  # noqa: E402
+from bench_dqn_seeds import (  # noqa: E402  (one schedule for both benchmarks)
+    BATCH_SIZE,
+    EVAL_EVERY,
+    FRAMES_PER_BATCH,
+    TOTAL_FRAMES,
+    UPDATES_PER_BATCH,
+    WARMUP_FRAMES,
+)
 
-TOTAL_FRAMES = 10_000
-FRAMES_PER_BATCH = 10
-WARMUP_FRAMES = 1_000
-UPDATES_PER_BATCH = 5
-BATCH_SIZE = 128
-EVAL_EVERY = 1_000
 ROUNDS = 3
 
 
 def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
     """Lesson 11's sections 1-6, as one function. Returns seconds, best return, monitor."""
-    import copy
-    import logging
-
-    import torch
-    from tensordict.nn import TensorDictModule, TensorDictSequential
-    from torchrl.collectors import Collector
-    from torchrl.data import LazyTensorStorage, ReplayBuffer
-    from torchrl.modules import MLP, EGreedyModule, QValueModule
-    from torchrl.objectives import DQNLoss, SoftUpdate
+    from bench_dqn_seeds import build_dqn  # the lesson's parts, built in one place
 
     import rltutor
 
-    logging.getLogger("torchrl").setLevel(logging.WARNING)
-    train_env = rltutor.make_env("CartPole-v1", seed=seed)
-    eval_env = rltutor.make_env("CartPole-v1", seed=seed)
-    torch.manual_seed(seed)
-    value_net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[64, 64]),
-                                 in_keys=["observation"], out_keys=["action_value"])
-    policy = TensorDictSequential(value_net, QValueModule(spec=train_env.action_spec))
-    egreedy = EGreedyModule(spec=train_env.action_spec, eps_init=1.0, eps_end=0.05,
-                            annealing_num_steps=TOTAL_FRAMES)
-    collector = Collector(train_env, TensorDictSequential(policy, egreedy),
-                          frames_per_batch=FRAMES_PER_BATCH, total_frames=TOTAL_FRAMES,
-                          init_random_frames=WARMUP_FRAMES,
-                          auto_register_policy_transforms=False)
-    buffer = ReplayBuffer(storage=LazyTensorStorage(20_000), batch_size=BATCH_SIZE,
-                          generator=torch.Generator().manual_seed(seed))
-    loss_fn = DQNLoss(policy, action_space=train_env.action_spec, delay_value=True)
-    loss_fn.make_value_estimator(gamma=0.99)
-    target_updater = SoftUpdate(loss_fn, eps=0.99)
-    optimizer = torch.optim.Adam(loss_fn.parameters(), lr=2.5e-3)
-    best = {"return": -1.0, "state": None}
+    parts = build_dqn(seed)
+    collector, buffer, egreedy, loss_fn = (parts.collector, parts.buffer, parts.egreedy,
+                                           parts.loss_fn)
+    optimizer, target_updater, checkpoint = (parts.optimizer, parts.target_updater,
+                                             parts.checkpoint)
 
     def gradient_step() -> float:
         loss = loss_fn(buffer.sample())["loss"]
@@ -82,19 +61,14 @@ def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
         target_updater.step()
         return loss.item()
 
-    def evaluate_and_keep_best() -> float:
-        eval_return = rltutor.evaluate(eval_env, policy, episodes=5, seed=1000)
-        if eval_return > best["return"]:
-            best.update({"return": eval_return, "state": copy.deepcopy(policy.state_dict())})
-        return eval_return
-
     monitor = None
     if evaluate_and_monitor:
         # live=True outside Jupyter: it draws every PNG as in a notebook; the panel's
         # text repr goes to a sink.
         with contextlib.redirect_stdout(io.StringIO()):
-            monitor = rltutor.TrainingMonitor(total_frames=TOTAL_FRAMES, live=True,
-                                              target_return=195)
+            monitor = rltutor.TrainingMonitor(
+                total_frames=TOTAL_FRAMES, live=True,
+                target_return=rltutor.reward_threshold("CartPole-v1"))
     start = time.perf_counter()
     frames = 0
     for batch in collector:
@@ -105,7 +79,8 @@ def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
         if frames >= WARMUP_FRAMES:
             loss = [gradient_step() for _ in range(UPDATES_PER_BATCH)][-1]
         if monitor is not None:
-            eval_return = evaluate_and_keep_best() if frames % EVAL_EVERY == 0 else None
+            eval_return = (checkpoint.consider(frames=frames) if frames % EVAL_EVERY == 0
+                           else None)
             monitor.update(frames=frames, loss=loss, epsilon=egreedy.eps.item(),
                            eval_return=eval_return)
     if monitor is not None:
@@ -113,7 +88,8 @@ def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
             monitor.close()
     seconds = time.perf_counter() - start
     collector.shutdown()
-    return {"seconds": seconds, "frames": frames, "best": best["return"], "monitor": monitor}
+    best = checkpoint.best_return if checkpoint.history else float("nan")
+    return {"seconds": seconds, "frames": frames, "best": best, "monitor": monitor}
 
 
 def plain_loop(*, seed: int = 0) -> dict:
@@ -202,8 +178,8 @@ def run() -> list[dict]:
     return [
         row("training: lesson 11 loop, 10k CartPole frames, evals + live monitor", wall,
             unit="s", target="< 30 s"),
-        row(f"  best greedy return (min over runs; load avg {load:.1f})", best,
-            unit="", target=">= 195"),
+        row(f"  best greedy return on selection episodes (min over runs; load avg {load:.1f})",
+            best, unit="", target="a milestone, not 'solved' (registry: 475)"),
         row("training frames/s: lesson's TorchRL loop (no evals, no monitor)", fps, plain_fps,
             unit="frames/s", baseline_name="(gymnasium + PyTorch, cleanrl way)"),
         row(f"training: monitor's share of loop time ({redraws:.0f} redraws)", share,
