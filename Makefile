@@ -39,7 +39,7 @@ sync-check: $(STAMP)
 
 # unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
-	$(PY) -m pytest -n $(NBMAKE_WORKERS) --doctest-modules rltutor tools tests
+	$(PY) -m pytest -n $(NBMAKE_WORKERS) --durations=15 --doctest-modules rltutor tools tests
 
 # A contributor's fast path while editing rltutor/ or a checker: no kernel, browser, worker
 # processes, training or seed sweeps (tests/conftest.py marks those `slow`).

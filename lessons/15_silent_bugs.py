@@ -33,6 +33,7 @@
 
 # %%
 import copy
+import logging
 from functools import partial
 
 import torch
@@ -57,6 +58,7 @@ from rltutor.exercises import lesson15 as ex
 
 # %%
 torch.set_num_threads(1)
+logging.getLogger("torchrl").setLevel(logging.WARNING)  # its INFO lines carry a clock time
 FRAMES, FRAMES_PER_BATCH, WARMUP_FRAMES = 2_000, 10, 500
 UPDATES_PER_BATCH, BATCH_SIZE, LR, GAMMA = 4, 128, 2.5e-3, 0.99
 EVAL_EVERY = 500  # greedy return, 3 seeded episodes, after 500, 1000, 1500 and 2000 frames
