@@ -225,7 +225,8 @@ def test_readme_map_names_every_module():
 # Modules that draw no widget must not load ipywidgets (a heavy import, and a sign that a
 # layer reaches upward): importing them for evaluate(), a plot or a check stays light.
 NO_WIDGETS = ["rltutor.training", "rltutor.plots", "rltutor.diagnostics", "rltutor.display",
-              "rltutor.rollouts", "rltutor.policies", "rltutor.envs", "rltutor.errors"]
+              "rltutor.rollouts", "rltutor.policies", "rltutor.envs", "rltutor.errors",
+              "rltutor.replay"]
 
 
 def _loads_ipywidgets(*modules: str) -> bool:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rltutor._buffer_state import buffer_state
 from rltutor._kinds import is_replay_buffer
 from rltutor.display._nodes import Branch
 from rltutor.display._options import Options
 from rltutor.display._tensordict import build_tensordict
+from rltutor.replay._state import buffer_state
 
 __all__ = ["build_replay_buffer", "is_replay_buffer"]
 

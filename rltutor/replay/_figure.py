@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from matplotlib.colors import to_rgba
 
-from rltutor._buffer_state import BufferState, buffer_summary
 from rltutor.plots._picture import Picture
+from rltutor.replay._state import TRAJ_KEY, BufferState, buffer_state, buffer_summary
 
-__all__ = ["MAX_SLOTS", "BufferFigure"]
+__all__ = ["MAX_SLOTS", "BufferFigure", "plot_buffer"]
 
 MAX_SLOTS = 2000  # slots drawn; a bigger buffer shows its first MAX_SLOTS
 _EMPTY = to_rgba("#e8e8e8")
@@ -41,7 +43,7 @@ class BufferFigure(Picture):
     Redraws in place with :meth:`update` (same axes, same image, same dots).
 
     Args:
-        state: what ``rltutor._buffer_state.buffer_state`` returned.
+        state: what ``rltutor.replay.buffer_state`` returned.
         title: the first title line; ``None`` puts the buffer's summary there, ``""``
             leaves only the colour key (the widget shows the summary above the picture).
     """
@@ -80,3 +82,20 @@ class BufferFigure(Picture):
         self.suptitle("\n".join(lines), fontsize=8, y=0.98, va="top")
         return self
 
+
+
+def plot_buffer(buffer: Any, *, sample: Any = None, traj_key: Any = TRAJ_KEY,
+                title: str | None = None) -> BufferFigure:
+    """Draw ``buffer``'s slots: filled ones coloured by trajectory, sampled ones dotted.
+
+    Args:
+        buffer: a TorchRL ``ReplayBuffer``.
+        sample: the last sample (see :func:`~rltutor.replay.sample_indices`), or None.
+        traj_key: the key of each step's trajectory id, or None to colour all slots alike.
+        title: replaces the one-line summary at the top.
+
+    >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
+    >>> plot_buffer(ReplayBuffer(storage=LazyTensorStorage(20))).to_png()[:4]
+    b'\\x89PNG'
+    """
+    return BufferFigure(buffer_state(buffer, sample=sample, traj_key=traj_key), title=title)

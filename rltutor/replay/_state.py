@@ -1,6 +1,6 @@
 """A replay buffer read into plain values: storage, fill level, sampler, last sample.
 
-The pure layer under ``rltutor.replay`` (no matplotlib, no ipywidgets), so that
+The pure layer of ``rltutor.replay`` (no matplotlib, no ipywidgets), so that
 ``show(buffer)`` stays as light as every other view.
 
     >>> import torch

@@ -1,6 +1,6 @@
 """The replay-buffer widget: a summary line and the buffer's picture, redrawn on ``update``.
 
-``rltutor.replay.watch_buffer`` builds it; ``show(buffer)`` never imports it (no ipywidgets).
+:func:`watch_buffer` builds it; ``show(buffer)`` never imports it (no ipywidgets).
 It is a :class:`~rltutor.widgets.LivePanel` without controls: a training loop calls
 :meth:`BufferView.update` instead of a slider. Like every panel, a bad update shows its
 error in the panel and the last good picture stays; exported without widget state, the
@@ -13,18 +13,24 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from rltutor._buffer_figure import BufferFigure
-from rltutor._buffer_state import buffer_state, buffer_summary, summary_html
+from rltutor.replay._figure import BufferFigure
+from rltutor.replay._state import (
+    TRAJ_KEY,
+    buffer_state,
+    buffer_summary,
+    check_buffer,
+    summary_html,
+)
 from rltutor.widgets import LivePanel
 
-__all__ = ["BufferView"]
+__all__ = ["BufferView", "watch_buffer"]
 
 
 class BufferView(LivePanel):
     """Summary on top, the error area under it, the slots at the bottom.
 
-    State for tests: ``figure`` (the :class:`~rltutor._buffer_figure.BufferFigure`),
-    ``state`` (the latest :class:`~rltutor._buffer_state.BufferState`), ``picture`` (the
+    State for tests: ``figure`` (the :class:`~rltutor.replay.BufferFigure`),
+    ``state`` (the latest :class:`~rltutor.replay.BufferState`), ``picture`` (the
     PNG shown), ``last_error`` and ``error`` (from :class:`~rltutor.widgets.LivePanel`).
 
     Args:
@@ -64,3 +70,24 @@ class BufferView(LivePanel):
     def __repr__(self) -> str:
         # what a notebook without a widget manager (or a test log) shows as text
         return f"BufferView({buffer_summary(self.state)})"
+
+
+def watch_buffer(buffer: Any, *, traj_key: Any = TRAJ_KEY) -> BufferView:
+    """A widget showing ``buffer`` that redraws when told: ``view.update(sample)``.
+
+    Args:
+        buffer: a TorchRL ``ReplayBuffer``; the widget keeps a reference and reads it
+            again on every :meth:`BufferView.update`.
+        traj_key: the key of each step's trajectory id, or None.
+
+    >>> import torch
+    >>> from tensordict import TensorDict
+    >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
+    >>> rb = ReplayBuffer(storage=LazyTensorStorage(10), batch_size=2)
+    >>> view = watch_buffer(rb)
+    >>> _ = rb.extend(TensorDict(obs=torch.zeros(4, 1), batch_size=[4]))  # a collector's batch
+    >>> view.update(rb.sample(return_info=True)).state.filled
+    4
+    """
+    check_buffer(buffer)
+    return BufferView(buffer, traj_key=traj_key)
