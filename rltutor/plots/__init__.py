@@ -11,6 +11,10 @@ that can redraw itself for another rollout in place (same axes, same lines)::
     >>> fig.to_png()[:4]
     b'\\x89PNG'
 
+Lessons draw their own plots with ``make_picture`` (the house style of ``_style``: the
+Okabe-Ito palette, a second cue for every pair, white backgrounds, a description as alt
+text).
+
 Layout: ``_series`` pulls the numbers out of a rollout (pure, no matplotlib), ``_axes``
 places them (steady y limits, episode ends), ``_figure`` draws them; PNG bytes come from
 ``rltutor._png.encode_png``, the encoder widgets and frames use too.
@@ -23,12 +27,16 @@ from typing import Any
 
 from rltutor._png import encode_png
 from rltutor.plots._axes import stable_limits
+from rltutor.plots._describe import describe
 from rltutor.plots._figure import RolloutFigure
 from rltutor.plots._learning import plot_learning_curves
+from rltutor.plots._picture import Picture, make_picture
 from rltutor.plots._series import ActionSeries, RolloutSeries, rollout_series
+from rltutor.plots._style import PALETTE, ROLES, series_style
 
-__all__ = ["ActionSeries", "RolloutFigure", "RolloutSeries", "encode_png",
-           "plot_learning_curves", "plot_rollout", "rollout_series", "stable_limits"]
+__all__ = ["PALETTE", "ROLES", "ActionSeries", "Picture", "RolloutFigure", "RolloutSeries",
+           "describe", "encode_png", "make_picture", "plot_learning_curves", "plot_rollout",
+           "rollout_series", "series_style", "stable_limits"]
 
 
 def plot_rollout(

@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 
 from rltutor.plots._bands import PartBand, ribbon_polygons
 from rltutor.plots._series import ActionSeries
+from rltutor.plots._style import PALETTE
 
 __all__ = ["BandArtists", "greedy_label"]
 
@@ -35,13 +36,13 @@ class BandArtists:
         for ax, part in zip(axes, parts):
             if part.discrete:
                 self.edges.append([])
-                ribbon = PolyCollection([], facecolors="C0", edgecolors="none", alpha=0.22,
+                ribbon = PolyCollection([], facecolors=PALETTE[0], edgecolors="none", alpha=0.22,
                                         zorder=1.5, label=CHOICE_LABEL)
                 ax.add_collection(ribbon)
                 self.ribbons.append(ribbon)
             else:
-                self.edges.append([ax.plot([], [], lw=0.9, ls=":", color=f"C{i // 2 % 10}",
-                                           alpha=0.9, zorder=2)[0]
+                self.edges.append([ax.plot([], [], lw=0.9, ls=":", alpha=0.9, zorder=2,
+                                           color=PALETTE[i // 2 % len(PALETTE)])[0]
                                    for i in range(2 * part.width)])
                 self.ribbons.append(None)
 
@@ -71,7 +72,6 @@ class BandArtists:
                 line.set_label(label)
             shown.append(lines[0] if has else None)
         return shown
-
 
 
 def greedy_label(of: str) -> str:

@@ -18,13 +18,14 @@ from rltutor.plots._band_artists import BandArtists, greedy_label
 from rltutor.plots._bands import band_series
 from rltutor.plots._picture import Picture
 from rltutor.plots._series import RolloutSeries, action_choices, names_for, rollout_series
+from rltutor.plots._style import LINESTYLES, PALETTE, ROLES
 
 __all__ = ["RolloutFigure"]
 
-_EXPLORED_COLOR = "#d62728"
-_REWARD_COLOR = "#2ca02c"
+_EXPLORED_COLOR = ROLES["explored"]  # and a cross marker: never colour alone
+_REWARD_COLOR = ROLES["reward"]
 _EXTRA_PANEL_HEIGHT = 1.5  # inches per action part after the first
-_DONE_COLOR = "#7f7f7f"
+_DONE_COLOR = ROLES["done"]
 # Legends sit above their panel, right-aligned, so they never hide the data.
 _LEGEND = {"loc": "lower right", "bbox_to_anchor": (1.0, 0.98), "fontsize": 8,
            "frameon": False, "borderaxespad": 0.0, "handlelength": 1.5}
@@ -137,7 +138,9 @@ class RolloutFigure(Picture):
         envs = range(s.num_envs)
         # _obs[b][i], _acts[b][p][d], _rewards[b]: the line of env b; env 0 is drawn last,
         # on top of the others.
-        self._obs = [[self.ax_obs.plot([], [], color=f"C{i}", label=name, **_env_style(b))[0]
+        # each observation entry: its colour and its line style (two cues, not one)
+        self._obs = [[self.ax_obs.plot([], [], color=PALETTE[i % len(PALETTE)], label=name,
+                                       ls=LINESTYLES[i % len(LINESTYLES)], **_env_style(b))[0]
                       for i, name in enumerate(s.observation_names)] for b in envs]
         if ndim == 0:
             self.ax_obs.text(0.5, 0.5, "no vector observation", ha="center",
@@ -146,7 +149,7 @@ class RolloutFigure(Picture):
             self.ax_obs.legend(handles=self._obs[0], **_LEGEND, ncols=ndim)
 
         self._acts = [
-            [[ax.plot([], [], color=f"C{d}", label="action taken",
+            [[ax.plot([], [], color=PALETTE[d % len(PALETTE)], label="action taken",
                       # a choice per step as a tick on its row: a line flipping between rows
                       # every step fills the panel solid
                       **({"ls": "none", "marker": "|", "ms": 7} if part.discrete else {}),

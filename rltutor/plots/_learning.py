@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from rltutor.plots._picture import Picture
+from rltutor.plots._style import ROLES, series_style
 
 __all__ = ["plot_learning_curves"]
-
-_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
-
 
 def _as_runs(label: str, runs: Sequence[Sequence[float]], width: int) -> np.ndarray:
     array = np.asarray(runs, dtype=float)
@@ -67,18 +65,20 @@ def plot_learning_curves(
     for i, (label, runs) in enumerate(curves.items()):
         x = np.asarray(frames[label] if isinstance(frames, Mapping) else frames, dtype=float)
         array = _as_runs(label, runs, x.size)
-        colour = _COLOURS[i % len(_COLOURS)]
+        # colour and a line style per label: two cues, so no reader needs the colour
+        style = series_style(i)
+        colour = style["color"]
         for run in array:
             ax.plot(x, run, color=colour, lw=0.7, alpha=0.35)
         ax.fill_between(x, array.min(0), array.max(0), color=colour, alpha=0.15, lw=0)
         seeds = f"{len(array)} seed" + ("s" if len(array) != 1 else "")
-        ax.plot(x, array.mean(0), color=colour, lw=2.2, label=f"{label} ({seeds})")
+        ax.plot(x, array.mean(0), color=colour, ls=style["ls"], marker=style["marker"], ms=4,
+                lw=2.2, label=f"{label} ({seeds})")
     if threshold is not None:
-        ax.axhline(threshold, color="0.35", ls="--", lw=1.2,
+        ax.axhline(threshold, color=ROLES["target"], ls="--", lw=1.2,
                    label=threshold_label or f"threshold {threshold:g}")
     ax.set_xlabel("frames collected")
     ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
     # beside the axes, never over a curve (a flat failed run sits where "best" would put it)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     if title:
