@@ -1,7 +1,7 @@
 """Lesson 08's distributed collector: start-up, frames per second per worker count, memory.
 
 Runs in a fresh Python, as the lesson's kernel does: the "forkserver" start method with
-``rltutor.worker_preload``, 100 frames per worker per batch, importable factories. The
+``rltutor.addons.worker_preload``, 100 frames per worker per batch, importable factories. The
 baseline for frames per second is one plain ``Collector`` in the learner's own process.
 Worker memory is each worker's own peak (VmHWM) just before shutdown, and the part of it
 that is its own (most of a worker's pages are torch's, shared with the fork server it was
@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent('''
     from torchrl.collectors import Collector
     from torchrl.collectors.distributed import DistributedCollector
 
-    from rltutor.distributed import (free_port, frames_per_second, make_pendulum,
+    from rltutor.addons.distributed import (free_port, frames_per_second, make_pendulum,
                                      make_pendulum_actor, shut_down_on_exit)
 
 
@@ -60,7 +60,7 @@ SCRIPT = textwrap.dedent('''
 
     if __name__ == "__main__":
         multiprocessing.set_start_method("forkserver", force=True)
-        multiprocessing.set_forkserver_preload(["rltutor.worker_preload"])
+        multiprocessing.set_forkserver_preload(["rltutor.addons.worker_preload"])
         out = {}
         out["cold"], _ = timed_start(2)
         warm = [timed_start(2) for _ in range(3)]

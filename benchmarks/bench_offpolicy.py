@@ -118,7 +118,7 @@ def train(agent: str, seed: int) -> dict:
     from torchrl.objectives import SoftUpdate
 
     import rltutor
-    from rltutor.offpolicy_probes import action_spread, pendulum_observations
+    from rltutor.addons.offpolicy_probes import action_spread, pendulum_observations
 
     logging.getLogger("torchrl").setLevel(logging.WARNING)
     c = CONFIG

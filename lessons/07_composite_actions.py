@@ -40,7 +40,7 @@ from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
 
 import rltutor
 from rltutor.exercises import lesson07 as ex
-from rltutor.toy_envs import PuckEnv, plot_puck
+from rltutor.addons.toy_envs import PuckEnv, plot_puck
 
 _ = torch.manual_seed(0)
 

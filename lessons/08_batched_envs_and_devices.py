@@ -328,13 +328,13 @@ multi.shutdown()
 # TorchRL 0.14.1 the learner then waits for it with no time limit (`shut_down_on_exit`
 # says which worker died; restart the kernel to get out). The env factory happens to
 # travel by cloudpickle, which copies a notebook function's code, but the same habit
-# serves both. `rltutor.distributed` has the two we
+# serves both. `rltutor.addons.distributed` has the two we
 # need: `make_pendulum(seed)`, a seeded Pendulum whose frames carry the id of the
 # process that stepped them (`worker_pid`), and `make_pendulum_actor(seed)`, the actor
 # of this lesson. The start method is **forkserver**: each worker is forked from a clean
 # helper process, so it inherits none of this kernel's threads and sockets. Whatever the
 # helper loaded first (`preload=`), every worker gets for free: here
-# `rltutor.worker_preload` imports torch and torchrl and builds one Pendulum, so a worker
+# `rltutor.addons.worker_preload` imports torch and torchrl and builds one Pendulum, so a worker
 # skips all of that instead of starting from a bare Python (`make bench` times a cold
 # and a warm start). As above, `using_start_method` sets it only while the workers start.
 
@@ -345,9 +345,9 @@ from functools import partial
 
 from torchrl.collectors.distributed import DistributedCollector
 
-from rltutor.distributed import (free_port, frames_per_second, make_pendulum_actor,
+from rltutor.addons.distributed import (free_port, frames_per_second, make_pendulum_actor,
                                  plot_frames_per_second, plot_workers, shut_down_on_exit)
-from rltutor.distributed import make_pendulum as make_stamped_pendulum
+from rltutor.addons.distributed import make_pendulum as make_stamped_pendulum
 
 # %% [markdown]
 # Every argument below is TorchRL's. Two are about this machine: `launcher="mp"` starts
@@ -360,7 +360,7 @@ from rltutor.distributed import make_pendulum as make_stamped_pendulum
 
 # %%
 def start_workers(num_workers, batches, frames_per_worker=100):
-    with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
+    with using_start_method("forkserver", preload=["rltutor.addons.worker_preload"]):
         return DistributedCollector(
             [partial(make_stamped_pendulum, seed=i) for i in range(num_workers)],  # 1 each
             policy_factory=make_pendulum_actor,  # each worker builds its own copy

@@ -51,7 +51,7 @@ from torchrl.modules import (DecisionTransformer, DecisionTransformerInferenceWr
 from torchrl.objectives import DTLoss
 
 import rltutor
-from rltutor import dt_plots, offline
+from rltutor.addons import dt_plots, offline
 from rltutor.exercises import lesson12 as ex
 
 # %%
@@ -459,5 +459,5 @@ ex.check_slice_windows(slice_buffer, to_windows, data=data)
 # - TorchRL's `DTActor` has no timestep embedding (the paper's model has one): the model
 #   knows positions inside its window, not in the episode.
 #
-# `rltutor.offline` holds the controllers, the dataset maker and `make_context_env` (the
+# `rltutor.addons.offline` holds the controllers, the dataset maker and `make_context_env` (the
 # environment above, packaged).

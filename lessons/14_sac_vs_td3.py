@@ -50,8 +50,8 @@ from torchrl.modules import (MLP, AdditiveGaussianModule, ProbabilisticActor, Ta
 from torchrl.objectives import SACLoss, SoftUpdate, TD3Loss
 
 import rltutor
-from rltutor import offpolicy_plots as plots
-from rltutor import offpolicy_probes as probes
+from rltutor.addons import offpolicy_plots as plots
+from rltutor.addons import offpolicy_probes as probes
 from rltutor.exercises import lesson14 as ex
 
 # %% [markdown]

@@ -29,7 +29,7 @@ OBSERVATION_NAMES: dict[str, tuple[str, ...]] = {
     "MountainCar-v0": ("car position", "car velocity"),
     "MountainCarContinuous-v0": ("car position", "car velocity"),
     "Acrobot-v1": ("cos θ₁", "sin θ₁", "cos θ₂", "sin θ₂", "ω₁", "ω₂"),
-    "PuckEnv": ("position", "velocity", "target"),  # rltutor.toy_envs (lesson 07)
+    "PuckEnv": ("position", "velocity", "target"),  # rltutor.addons.toy_envs (lesson 07)
 }
 
 

@@ -60,7 +60,7 @@ def test_composite_actor_gets_choice_probabilities_and_a_force_band():
     from test_rollouts import composite_actor
 
     from rltutor._action_band import action_bands
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     env = PuckEnv(seed=0)
     actor = composite_actor(env)
@@ -161,7 +161,7 @@ def test_explorer_on_lesson_08s_noise_policy_draws_the_noise_band_not_marks():
 def test_explorer_on_a_composite_actor_draws_a_ribbon_and_a_force_band():
     from test_rollouts import composite_actor
 
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     env = PuckEnv(seed=0)
     panel = rltutor.explorer(env, composite_actor(env), steps=30)

@@ -371,13 +371,13 @@ def composite_actor():
 
 
 def test_composite_actor_reading_params_gives_no_findings() -> None:
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     assert check_policy(composite_actor(), PuckEnv()) == []
 
 
 def test_mean_on_a_composite_with_a_categorical_part_fails_and_is_caught() -> None:
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     env, actor = PuckEnv(), composite_actor()
     with pytest.raises(RuntimeError) as raised, set_exploration_type(ExplorationType.MEAN):

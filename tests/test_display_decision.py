@@ -16,7 +16,7 @@ from torchrl.modules import (
 )
 
 import rltutor
-from rltutor import offline
+from rltutor.addons import offline
 from rltutor.display._decision import dt_wrapper_flow, is_dt_wrapper
 from rltutor.display._modules import module_card
 from rltutor.display._transformer import transformer_details

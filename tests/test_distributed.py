@@ -1,4 +1,4 @@
-"""rltutor.distributed: lesson 08's distributed collector leaves nothing behind.
+"""rltutor.addons.distributed: lesson 08's distributed collector leaves nothing behind.
 
 The shutdown tests run a real ``DistributedCollector`` (2 worker processes, gloo over
 TCP on localhost) in a fresh Python, as the lesson's kernel does, and look for leftovers
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rltutor.distributed import (
+from rltutor.addons.distributed import (
     PID_KEY,
     Cleanup,
     frames_per_second,
@@ -41,7 +41,7 @@ SCRIPT = textwrap.dedent('''
     from torchrl.collectors import Collector
     from torchrl.collectors.distributed import DistributedCollector
 
-    from rltutor.distributed import (make_pendulum, make_pendulum_actor, free_port,
+    from rltutor.addons.distributed import (make_pendulum, make_pendulum_actor, free_port,
                                      shut_down_on_exit)
 
     KERNEL = os.getpid()
@@ -74,7 +74,7 @@ SCRIPT = textwrap.dedent('''
         # as a function defined in a notebook: its module exists only in the learner
         import types
         module = types.ModuleType("only_in_the_learner")
-        exec("from rltutor.distributed import make_pendulum_actor\\n"
+        exec("from rltutor.addons.distributed import make_pendulum_actor\\n"
              "def policy():\\n    return make_pendulum_actor()", module.__dict__)
         sys.modules[module.__name__] = module
         return module.policy
@@ -107,7 +107,7 @@ SCRIPT = textwrap.dedent('''
 
     if __name__ == "__main__":
         multiprocessing.set_start_method("forkserver", force=True)
-        multiprocessing.set_forkserver_preload(["rltutor.worker_preload"])
+        multiprocessing.set_forkserver_preload(["rltutor.addons.worker_preload"])
         for name in sys.argv[1:]:
             run(name)
 ''')

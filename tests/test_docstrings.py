@@ -12,7 +12,7 @@ import pytest
 PUBLIC_MODULES = [
     "rltutor._keys", "rltutor.display", "rltutor.diagnostics", "rltutor.envs",
     "rltutor.frames", "rltutor.plots", "rltutor.policies", "rltutor.rollouts",
-    "rltutor.toy_envs", "rltutor.validation", "rltutor.widgets", "rltutor.exercises",
+    "rltutor.addons.toy_envs", "rltutor.validation", "rltutor.widgets", "rltutor.exercises",
 ]
 
 

@@ -1,4 +1,4 @@
-"""rltutor.dt_plots: lesson 12's pictures are Figures that show as PNGs, bad input is named."""
+"""rltutor.addons.dt_plots: lesson 12's pictures are Figures shown as PNGs; bad input is named."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from tensordict import TensorDict
 
-from rltutor import dt_plots
+from rltutor.addons import dt_plots
 
 
 def window(context: int = 4) -> TensorDict:

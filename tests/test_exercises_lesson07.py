@@ -16,8 +16,8 @@ from torch import nn
 from torchrl.envs import ExplorationType, set_exploration_type
 from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
 
+from rltutor.addons.toy_envs import PuckEnv
 from rltutor.exercises import lesson07 as ex
-from rltutor.toy_envs import PuckEnv
 
 sol = load_solution("07_composite_actions")
 

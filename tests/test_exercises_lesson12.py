@@ -22,7 +22,7 @@ from torchrl.modules import (
     TanhDelta,
 )
 
-from rltutor import offline
+from rltutor.addons import offline
 from rltutor.exercises import lesson12 as ex
 
 KEYS = ["observation", "action", "return_to_go"]

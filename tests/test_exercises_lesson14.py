@@ -20,9 +20,9 @@ from torchrl.modules import (
 )
 from torchrl.objectives import SACLoss
 
+from rltutor.addons.offpolicy_probes import action_spread
 from rltutor.envs import make_env
 from rltutor.exercises import lesson14 as ex
-from rltutor.offpolicy_probes import action_spread
 
 
 @pytest.fixture(scope="module")

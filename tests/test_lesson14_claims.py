@@ -18,8 +18,8 @@ import torch
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.modules import MLP, AdditiveGaussianModule, TanhModule
 
+from rltutor.addons.offpolicy_probes import action_spread, pendulum_observations
 from rltutor.envs import make_env
-from rltutor.offpolicy_probes import action_spread, pendulum_observations
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "14_sac_vs_td3.py"

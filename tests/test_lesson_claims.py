@@ -366,7 +366,7 @@ def test_lesson07_sampled_pushes_flicker_deterministic_ones_repeat_for_every_see
     from torchrl.envs import ExplorationType, set_exploration_type
     from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
 
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     text = prose("07_composite_actions")
     assert ("for every seed from 0 to 9, sampled pushes flicker left and right, while the "
@@ -412,7 +412,7 @@ def test_lesson07_log_prob_of_the_whole_action_is_the_sum_of_the_parts_for_every
     from torchrl.envs import ExplorationType, set_exploration_type
     from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
 
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     assert ("its log-probability is the **sum** of the two entries"
             in (LESSONS / "07_composite_actions.py").read_text().replace("\n# ", " "))
@@ -626,7 +626,7 @@ def test_lesson08_start_methods_are_scoped_and_a_later_parallel_env_spawns():
     from torchrl.collectors import Collector
     from torchrl.envs import ParallelEnv
 
-    from rltutor.distributed import make_pendulum
+    from rltutor.addons.distributed import make_pendulum
     from rltutor.start_methods import using_start_method
 
     text = prose("08_batched_envs_and_devices")
@@ -639,7 +639,7 @@ def test_lesson08_start_methods_are_scoped_and_a_later_parallel_env_spawns():
         multi = Collector(make_pendulum, policy, num_collectors=2, sync=True,
                           frames_per_batch=20, total_frames=20,
                           auto_register_policy_transforms=True)
-    with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
+    with using_start_method("forkserver", preload=["rltutor.addons.worker_preload"]):
         pass
     try:
         assert next(iter(multi)).numel() == 20
@@ -857,7 +857,7 @@ def _lesson12_policy():
     )
     from torchrl.objectives import DTLoss
 
-    from rltutor import offline
+    from rltutor.addons import offline
 
     torch.set_num_threads(1)
     env = offline.make_low_gravity_pendulum(seed=0)
@@ -903,7 +903,7 @@ def dt_policy():
 
 
 def test_lesson12_what_conditioning_buys_from_starts_0_to_9(dt_policy):
-    from rltutor import offline
+    from rltutor.addons import offline
 
     text = prose("12_decision_transformer")
     for sentence in (
@@ -938,7 +938,7 @@ def test_lesson12_what_conditioning_buys_from_starts_0_to_9(dt_policy):
 
 
 def test_lesson12_slider_at_seed_3_and_the_full_effort_controller(dt_policy):
-    from rltutor import offline
+    from rltutor.addons import offline
 
     text = prose("12_decision_transformer")
     assert "from -800 to -500 the pendulum hangs, at about -790 to -800 whatever the target" \
@@ -971,7 +971,7 @@ def test_lesson12_slider_at_seed_3_and_the_full_effort_controller(dt_policy):
 
 
 def test_lesson12_explorer_seed_is_the_start(dt_policy):
-    from rltutor import offline
+    from rltutor.addons import offline
 
     text = prose("12_decision_transformer")
     assert "Its **seed** sets the start: try 9 with targets -600 and -300, and 1 or 8, where " \

@@ -1,4 +1,4 @@
-"""rltutor.offline: the controllers, the offline dataset, the context environment."""
+"""rltutor.addons.offline: the controllers, the offline dataset, the context environment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import pytest
 import torch
 
-from rltutor import offline
+from rltutor.addons import offline
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""rltutor.offpolicy_probes and rltutor.offpolicy_plots: lesson 14's measurements and pictures."""
+"""rltutor.addons.offpolicy_probes and offpolicy_plots: lesson 14's measurements and pictures."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.modules import MLP, AdditiveGaussianModule, TanhModule, ValueOperator
 from torchrl.objectives import TD3Loss
 
-from rltutor import offpolicy_plots as plots
-from rltutor import offpolicy_probes as probes
+from rltutor.addons import offpolicy_plots as plots
+from rltutor.addons import offpolicy_probes as probes
 from rltutor.envs import make_env
 
 

@@ -187,7 +187,7 @@ def test_more_batch_dims_are_flattened(batched_td):
 
 @pytest.fixture(scope="module")
 def puck():
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     env = PuckEnv(seed=0)
     return env, composite_actor(env)

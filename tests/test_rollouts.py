@@ -179,7 +179,7 @@ def test_batched_rollout_explored_per_env_and_step():
 
 
 def test_composite_action_rollout_and_explored_parts():
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     env = PuckEnv(seed=0)
     actor = composite_actor(env)

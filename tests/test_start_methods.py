@@ -23,8 +23,8 @@ def test_the_previous_method_comes_back_even_when_it_was_unset():
 def test_a_failing_block_restores_the_method_and_the_preload():
     before, preload = multiprocessing.get_start_method(allow_none=True), _forkserver_preload()
     with pytest.raises(RuntimeError, match="half-way"):
-        with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
-            assert _forkserver_preload() == ["rltutor.worker_preload"]
+        with using_start_method("forkserver", preload=["rltutor.addons.worker_preload"]):
+            assert _forkserver_preload() == ["rltutor.addons.worker_preload"]
             raise RuntimeError("the block failed half-way")
     assert multiprocessing.get_start_method(allow_none=True) == before
     assert _forkserver_preload() == preload
@@ -35,5 +35,5 @@ def test_bad_arguments_say_what_is_accepted():
         with using_start_method("threads"):
             pass
     with pytest.raises(ValueError, match="for 'forkserver' only"):
-        with using_start_method("fork", preload=["rltutor.worker_preload"]):
+        with using_start_method("fork", preload=["rltutor.addons.worker_preload"]):
             pass

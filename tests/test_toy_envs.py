@@ -9,7 +9,7 @@ from torchrl.data import Bounded, Categorical
 from torchrl.envs import SerialEnv
 from torchrl.envs.utils import check_env_specs
 
-from rltutor.toy_envs import PuckEnv, plot_puck
+from rltutor.addons.toy_envs import PuckEnv, plot_puck
 
 
 def push(env: PuckEnv, td: TensorDict, direction: int, force: float) -> TensorDict:

@@ -250,7 +250,7 @@ def test_explorer_with_egreedy_on_batched_cartpole():
 
 
 def test_explorer_on_composite_actions():
-    from rltutor.toy_envs import PuckEnv
+    from rltutor.addons.toy_envs import PuckEnv
 
     env = PuckEnv(seed=0)
     panel = explorer(env, composite_actor(env), steps=30)

@@ -15,7 +15,7 @@ from torchrl.modules import (
 )
 
 import rltutor
-from rltutor import offline
+from rltutor.addons import offline
 from rltutor.widgets._target import (
     check_target_return,
     set_target_return,

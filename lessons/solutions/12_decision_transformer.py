@@ -10,7 +10,7 @@ from tensordict import TensorDictBase
 from torchrl.data import LazyTensorStorage, ReplayBuffer
 from torchrl.data.replay_buffers import SliceSampler
 
-from rltutor import offline
+from rltutor.addons import offline
 
 
 def solve_ceiling(policy: Any, start: int = 0, targets: Any = range(-800, 401, 50)) -> float:

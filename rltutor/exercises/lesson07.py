@@ -14,8 +14,8 @@ import torch
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModuleBase
 
+from rltutor.addons.toy_envs import PuckEnv
 from rltutor.exercises import Feedback, correct, exercise, wrong
-from rltutor.toy_envs import PuckEnv
 
 __all__ = ["check_beta_actor", "check_flipped_log_prob"]
 

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from tensordict import TensorDictBase
 
+from rltutor.addons.offline import CONTEXT_KEYS, make_context_env
 from rltutor.exercises import Feedback, correct, exercise, is_unanswered, not_done, wrong
-from rltutor.offline import CONTEXT_KEYS, make_context_env
 
 __all__ = ["CEILING_START", "CEILING_TARGETS", "LESSON_SEED", "WINDOWS", "ceiling",
            "check_ceiling", "check_slice_windows"]

@@ -1,7 +1,7 @@
 """Pictures for lesson 14 (SAC against TD3): exploration spread, critics, checkpoints.
 
 Each function takes plain numbers or tensors (measured with
-:mod:`rltutor.offpolicy_probes`) and returns a matplotlib Figure with a canvas of its own
+:mod:`rltutor.addons.offpolicy_probes`) and returns a matplotlib Figure with a canvas of its own
 (no pyplot)::
 
     >>> fig = plot_action_spread({"SAC": [1.2, 0.6, 0.3], "TD3": [0.2, 0.15, 0.12]},
@@ -45,7 +45,7 @@ def plot_action_spread(
 
     Args:
         spreads: label -> one spread per evaluation point (std of the torque, as
-            :func:`rltutor.offpolicy_probes.action_spread` measures it).
+            :func:`rltutor.addons.offpolicy_probes.action_spread` measures it).
         frames: the frames collected at each evaluation point.
         alpha: SAC's entropy coefficient at the same points; drawn in a second panel.
     """

@@ -14,7 +14,7 @@ around it and nothing of the collector itself, so the TorchRL call stays in the 
   group and no listening store behind, whether the block ends normally or fails half-way;
 - :func:`frames_per_second` and :func:`plot_frames_per_second`: the scaling picture.
 
-    >>> from rltutor.distributed import free_port
+    >>> from rltutor.addons.distributed import free_port
     >>> 1024 < free_port() < 65535
     True
 """
@@ -86,7 +86,7 @@ class StampPid(Transform):
 def make_pendulum(seed: int = 0) -> EnvBase:
     """A seeded Pendulum whose frames carry the id of the process that stepped them.
 
-    Importable (``from rltutor.distributed import make_pendulum``), so a worker started
+    Importable (``from rltutor.addons.distributed import make_pendulum``), so a worker started
     with "spawn" or "forkserver" can unpickle it; ``functools.partial(make_pendulum,
     seed=i)`` gives each worker its own seed.
 

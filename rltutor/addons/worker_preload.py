@@ -8,7 +8,7 @@ imported and initialised, every worker inherits for free. ``import torch`` and
 module builds one Pendulum and one batch of a ``Collector`` and throws them away. The
 lesson names it for the workers it starts, and for those only::
 
-    with using_start_method("forkserver", preload=["rltutor.worker_preload"]):
+    with using_start_method("forkserver", preload=["rltutor.addons.worker_preload"]):
         ...  # build the collector here; the kernel's start method is restored after
 
 Importing it anywhere else costs a fraction of a second and changes nothing.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from torchrl.collectors import Collector
 
-from rltutor.distributed import make_pendulum, make_pendulum_actor
+from rltutor.addons.distributed import make_pendulum, make_pendulum_actor
 
 
 def _warm_up() -> None:

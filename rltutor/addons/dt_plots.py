@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from tensordict import TensorDictBase
 
-from rltutor.offline import CONTEXT_KEYS
+from rltutor.addons.offline import CONTEXT_KEYS
 from rltutor.plots._picture import Picture
 
 __all__ = ["plot_achieved_vs_target", "plot_context_tokens",
@@ -78,7 +78,7 @@ def plot_context_tokens(window: TensorDictBase, *, step_offset: int = 0) -> Figu
 
     Args:
         window: one window, batch size ``[context]``, with the keys of
-            :data:`rltutor.offline.CONTEXT_KEYS` (``return_to_go_cat``, ``observation_cat``,
+            :data:`rltutor.addons.offline.CONTEXT_KEYS` (``return_to_go_cat``, ``observation_cat``,
             ``action_cat``).
         step_offset: the episode step of the window's first entry (for the labels).
 
@@ -184,7 +184,7 @@ def plot_achieved_vs_target(
     Args:
         targets: the target returns asked for (the x values).
         achieved: ``[len(targets), starts]`` returns, e.g. from
-            :func:`rltutor.offline.achieved_returns`.
+            :func:`rltutor.addons.offline.achieved_returns`.
         data_returns: the returns of the training episodes (their range is shaded).
         seeds: the starts' names for the title (default ``0 .. starts-1``).
         highlight: a start drawn as a solid line of its own (e.g. the lesson's start).
