@@ -28,12 +28,15 @@ def describe(fig: Any) -> str:
     >>> describe(fig)
     'Plot of value (loss) against step.'
     """
-    title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    titles = [fig.get_suptitle()] if hasattr(fig, "get_suptitle") else []
     panels, xlabels = [], []
     for ax in fig.axes:
-        if not ax.get_visible() or not ax.axison and not ax.get_title():
+        if not ax.get_visible():
             continue
-        name = ax.get_title() or ax.get_ylabel() or ax.get_title(loc="left")
+        titles.append(ax.get_title())
+        if not ax.axison:  # a diagram drawn on hidden axes: its title says what it is
+            continue
+        name = ax.get_ylabel()
         names = _legend_names(ax)
         if names:
             more = len(names) - _MAX_NAMES
@@ -45,11 +48,15 @@ def describe(fig: Any) -> str:
         if xlabel and xlabel not in xlabels:
             xlabels.append(xlabel)
     kind = "Plot" if len(panels) <= 1 else f"{len(panels)} panels"
-    text = f"{kind} of {'; '.join(panels)}" if panels else "A figure"
-    if xlabels:
+    text = f"{kind} of {'; '.join(panels)}" if panels else ""
+    if panels and xlabels:
         text += f" against {' and '.join(xlabels)}"
-    text += "."
-    return f"{title.rstrip('.')}. {text}" if title else text
+    said = []
+    for title in titles:
+        if title and title not in said:
+            said.append(title.rstrip("."))
+    sentences = [*said, text] if text else said
+    return " ".join(". ".join(sentences).split()) + "." if sentences else "A figure."
 
 
 def _legend_names(ax: Any) -> list[str]:
