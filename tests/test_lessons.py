@@ -136,15 +136,29 @@ def _first_run(py: Path) -> nbformat.NotebookNode:
     return _run(py)
 
 
+# A code cell tagged `varies` (jupytext: `# %% tags=["varies"]`) prints what no seed can fix,
+# such as measured times; its text is left out of the comparison. A lesson has at most
+# MAX_VARIES of them, so the check keeps comparing nearly everything a learner reads.
+VARIES, MAX_VARIES = "varies", 2
+
+
+def _varies(cell: nbformat.NotebookNode) -> bool:
+    return VARIES in cell.get("metadata", {}).get("tags", [])
+
+
 def _printed(nb: nbformat.NotebookNode) -> list[str]:
     """The text a learner reads, one string per code cell, of an executed notebook.
 
     Streams are joined per cell: the kernel may deliver one cell's prints in one message
     or in several, depending on timing, and that is not a difference a learner sees.
+    A cell tagged ``varies`` counts as printing ``VARIES`` whatever it printed.
     """
     printed = []
     for cell in nb.cells:
         if cell.cell_type != "code":
+            continue
+        if _varies(cell):
+            printed.append(VARIES)
             continue
         streams = {"stdout": "", "stderr": ""}
         shown = []
@@ -172,6 +186,33 @@ def test_lesson_prints_the_same_on_a_second_run(py: Path) -> None:
         cell, a, b = differing[0]
         pytest.fail(f"{py.name}, code cell {cell} printed differently on a second run:\n"
                     f"{a[:800]}\n--- second run ---\n{b[:800]}")
+
+
+def test_a_varies_cell_is_left_out_of_the_comparison_and_nothing_else() -> None:
+    cells = [nbformat.v4.new_code_cell("print(time.time())", metadata={"tags": [VARIES]}),
+             nbformat.v4.new_code_cell("print(1)")]
+    first, second = nbformat.v4.new_notebook(cells=cells), nbformat.v4.new_notebook(
+        cells=[nbformat.from_dict(c) for c in cells])
+    for nb, clock in ((first, "1.5"), (second, "2.5")):
+        for cell, text in zip(nb.cells, (clock, "1\n"), strict=True):
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    assert _printed(first) == _printed(second) == [VARIES, "1\n\n"]
+    second.cells[1].outputs[0].text = "2\n"  # an untagged cell still counts
+    assert _printed(first) != _printed(second)
+
+
+def test_varies_cells_are_written_in_jupytext_percent_cells() -> None:
+    nb = jupytext.reads('# %% tags=["varies"]\nprint(1)\n\n# %%\nprint(2)\n', fmt="py:percent")
+    assert [_varies(cell) for cell in nb.cells] == [True, False]
+
+
+@pytest.mark.parametrize("path", lesson_files(LESSONS), ids=lambda p: p.stem[:2])
+def test_at_most_two_cells_per_lesson_are_left_out_of_the_comparison(path: Path) -> None:
+    varies = [number for number, cell in enumerate(jupytext.read(path).cells, start=1)
+              if cell.cell_type == "code" and _varies(cell)]
+    assert len(varies) <= MAX_VARIES, (
+        f"{path.name}: cells {varies} are tagged {VARIES!r}; at most {MAX_VARIES} per lesson "
+        "may print what differs between runs (seed the rest)")
 
 
 # A heading written as a comment in a code cell is missing from JupyterLab's and the
