@@ -133,14 +133,92 @@ def test_refuses_what_is_not_a_loss(cartpole, dqn):
         check_loss(dqn[0], {"action": 1})
 
 
-def test_custom_loss_without_in_keys_asks_nothing():
+class HandWrittenDDPGLoss(LossModule):
+    """A DDPG loss written by hand, the way TorchRL's DDPG tutorial writes one: functional
+    copies of the networks with target copies, and no in_keys declared."""
+
+    def __init__(self, actor, value):
+        super().__init__()
+        self.convert_to_functional(actor, "actor_network", create_target_params=True)
+        self.convert_to_functional(value, "value_network", create_target_params=True)
+
+    def forward(self, td):
+        with self.actor_network_params.to_module(self.actor_network):
+            acted = self.actor_network(td.select(*self.actor_network.in_keys).clone())
+        with self.value_network_params.detach().to_module(self.value_network):
+            loss_actor = -self.value_network(acted).get("state_action_value").mean()
+        with self.value_network_params.to_module(self.value_network):
+            predicted = self.value_network(td.clone(False)).get("state_action_value")
+        following = td.get("next").clone(False)
+        with torch.no_grad():
+            with self.target_actor_network_params.to_module(self.actor_network):
+                self.actor_network(following)
+            with self.target_value_network_params.to_module(self.value_network):
+                next_value = self.value_network(following).get("state_action_value")
+        target = following["reward"] + 0.99 * (~following["terminated"]) * next_value
+        return TensorDict(loss_actor=loss_actor,
+                          loss_value=(predicted - target).pow(2).mean())
+
+
+@pytest.fixture
+def hand_written(pendulum):
+    torch.manual_seed(0)
+    actor = Actor(MLP(in_features=3, out_features=1, num_cells=[16]), in_keys=["observation"])
+    value = ValueOperator(MLP(in_features=4, out_features=1, num_cells=[16]),
+                          in_keys=["observation", "action"])
+    return HandWrittenDDPGLoss(actor, value), actor
+
+
+def test_hand_written_loss_is_checked_by_running_it(pendulum, hand_written):
+    loss, actor = hand_written
+    batch = collect(pendulum, actor, 8)
+    loss(batch.clone())  # it runs on a collected batch ...
+    ok = check_loss(loss, batch)
+    assert ok == [] and str(ok).startswith("✓ HandWrittenDDPGLoss declares no in_keys")
+    assert "run once on a copy" in ok._repr_html_()
+    # ... and not on one without actions: found by the same run, named, with its writer
+    with pytest.raises(KeyError):
+        loss(batch.exclude("action"))
+    findings = check_loss(loss, batch.exclude("action"))
+    assert [f.keys for f in findings] == [("action",)]
+    assert "found by running it on a copy" in findings[0].what
+    assert "env.rollout(n, policy)" in findings[0].fix
+
+
+def test_hand_written_loss_on_an_empty_batch_says_nothing_was_checked(pendulum, hand_written):
+    loss, actor = hand_written
+    text = str(check_loss(loss, collect(pendulum, actor, 8)[:0]))
+    assert text.startswith("? nothing could be checked") and "✓" not in text
+
+
+def test_a_loss_that_fails_for_another_reason_is_reported(pendulum, hand_written):
+    loss, actor = hand_written
+    batch = collect(pendulum, actor, 8)
+    batch["observation"] = torch.zeros(8, 5)  # a wider observation than the networks take
+    findings = check_loss(loss, batch)
+    assert [f.code for f in findings] == ["loss-fails-on-batch"]
+    assert "RuntimeError" in findings[0].what
+
+
+def test_the_trial_run_leaves_the_loss_and_the_random_state_alone(pendulum, ppo):
+    loss, actor, _ = ppo
+    batch = collect(pendulum, actor, 8, exploration="random")
+    params = {k: v.clone() for k, v in loss.state_dict().items()}
+    rng = torch.get_rng_state()
+    assert check_loss(loss, batch) == []
+    assert torch.equal(rng, torch.get_rng_state())
+    assert loss._value_estimator is None  # not made on the learner's loss by the trial
+    assert all(torch.equal(v, params[k]) for k, v in loss.state_dict().items())
+
+
+def test_custom_loss_without_in_keys_and_networks():
     class MyLoss(LossModule):
         def forward(self, td):
             return td
 
     assert is_loss_module(MyLoss()) and not is_loss_module(nn.Linear(1, 1))
-    assert check_loss(MyLoss(), TensorDict()) == []
-    assert loss_networks(MyLoss()) == []
+    assert loss_networks(MyLoss()) == [] and batch_keys(MyLoss()) == []
+    assert str(check_loss(MyLoss(), TensorDict())).startswith("✓ MyLoss declares no in_keys")
 
 
 def test_a_reward_at_the_root_is_pointed_out_but_not_the_observation(dqn):

@@ -13,10 +13,11 @@ from torchrl.modules import (
     ActorValueOperator,
     ProbabilisticActor,
     QValueActor,
+    TanhDelta,
     TanhNormal,
     ValueOperator,
 )
-from torchrl.objectives import DQNLoss, LossModule
+from torchrl.objectives import ClipPPOLoss, DQNLoss, DTLoss, LossModule
 
 from rltutor.display import dataflow, show, to_html, to_text
 
@@ -86,6 +87,43 @@ def test_loss_dataflow_runs_the_network_again_on_the_batch():
     assert "observation (batch)" in text and "(env)" not in text
     assert "run again on the batch" in text
     assert "must come from a batch of collected data" in dataflow(_dqn()).to_html()
+
+
+def _ppo():
+    """ClipPPOLoss as TorchRL's PPO scripts build it: a TanhNormal actor, a state-value critic."""
+    torch.manual_seed(0)
+    actor = ProbabilisticActor(
+        TensorDictModule(nn.Sequential(nn.Linear(3, 2), NormalParamExtractor()),
+                         in_keys=["observation"], out_keys=["loc", "scale"]),
+        in_keys=["loc", "scale"], distribution_class=TanhNormal, return_log_prob=True)
+    return ClipPPOLoss(actor, ValueOperator(nn.Linear(3, 1), in_keys=["observation"]))
+
+
+def test_ppo_loss_shows_the_keys_it_reads_only_when_the_batch_brings_them():
+    assert "also reads advantage, value_target when the batch brings them" in to_text(_ppo())
+    details = dict(show(_ppo()).node.details)
+    assert "must bring 'value_target' too" in details["also reads"]
+    flow = dataflow(_ppo()).node
+    estimator, loss = flow.steps[-2:]
+    assert estimator.name == "GAE" and estimator.writes == ("advantage", "value_target")
+    assert estimator.reads[0] == "state_value" and "next.reward" in estimator.reads
+    assert "only when the batch has no 'advantage'" in estimator.note
+    assert {"advantage", "value_target"} <= set(loss.reads)
+    assert "advantage" not in loss.env_reads  # written by the step before, not the batch
+
+
+def test_dt_loss_does_not_list_its_own_prediction_as_a_batch_input():
+    torch.manual_seed(0)
+    net = TensorDictModule(nn.Linear(3, 1), in_keys=["observation_cat"], out_keys=["param"])
+    actor = ProbabilisticActor(net, in_keys=["param"], out_keys=["action"],
+                               distribution_class=TanhDelta,
+                               distribution_kwargs={"low": -2.0, "high": 2.0})
+    loss = DTLoss(actor)
+    loss.set_keys(action_target="action_cat")  # as TorchRL's decision_transformer scripts do
+    card = show(loss).node
+    assert card.env_keys == ("action_cat", "observation_cat")
+    flow = dataflow(loss).node
+    assert "action" not in flow.env_keys and "action_cat" in flow.env_keys
 
 
 def test_custom_loss_without_in_keys_says_so():
