@@ -273,7 +273,7 @@ def test_device_control_moves_exploration_specs():
     policy = TensorDictSequential(mlp_actor(), noise)
     noise._spec = noise.spec.to(torch.float64)  # stands in for "not where the action is"
     moved = []
-    import rltutor.widgets._explorer as explorer_module
+    import rltutor.widgets._explorer_frame as explorer_module  # where the device moves
 
     real = explorer_module.move_to_device
     explorer_module.move_to_device = lambda e, p, d: moved.append(d) or real(e, p, d)
