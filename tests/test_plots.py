@@ -54,11 +54,11 @@ def test_plot_rollout_draws_the_data(pendulum_td):
 
 def test_discrete_actions_shown_as_index_and_explored_marked(cartpole_td):
     s = rollout_series(cartpole_td)
-    assert s.discrete and s.num_actions == 2
-    np.testing.assert_array_equal(s.action, cartpole_td["action"].argmax(-1).numpy())
+    assert s.actions[0].discrete and s.actions[0].num_actions == 2
+    np.testing.assert_array_equal(s.actions[0].values, cartpole_td["action"].argmax(-1).numpy())
     # action_value in the td lets the plot find e-greedy's off-greedy steps
     best = cartpole_td["action_value"].argmax(-1).numpy()
-    np.testing.assert_array_equal(s.explored, s.action != best)
+    np.testing.assert_array_equal(s.explored, s.actions[0].values != best)
     assert 0 < s.explored.sum() < len(s.explored)
     fig = plot_rollout(cartpole_td)
     assert len(fig.explored_line.get_xdata()) == s.explored.sum()
@@ -76,8 +76,8 @@ def test_integer_actions_are_discrete():
         "next": {"reward": torch.ones(4, 1), "done": torch.tensor([[False]] * 3 + [[True]])},
     }, batch_size=[4])
     s = rollout_series(td)
-    assert s.discrete and s.num_actions == 3
-    np.testing.assert_array_equal(s.action, [0, 2, 1, 2])
+    assert s.actions[0].discrete and s.actions[0].num_actions == 3
+    np.testing.assert_array_equal(s.actions[0].values, [0, 2, 1, 2])
     fig = plot_rollout(td)
     x = fig.done_lines[0].get_xdata()
     assert x[0] == x[1] == 3  # one vertical mark at the done step

@@ -7,7 +7,6 @@ keys the policy wrote and the ones it reads get badges, decided by the same data
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -20,7 +19,7 @@ from rltutor.display._options import Options
 from rltutor.display._preview import preview_tensor
 
 __all__ = ["Ragged", "build_tensor", "build_tensordict", "flow_marks", "is_tensor",
-           "is_tensordict", "iter_leaves", "leaf_of", "tensor_leaf", "tensordict_items"]
+           "is_tensordict", "leaf_of", "tensor_leaf", "tensordict_items"]
 
 
 WRITERS = (POLICY, VALUE)
@@ -286,12 +285,3 @@ def build_tensor(tensor: torch.Tensor, opts: Options) -> Leaf:
     if time_dim is None and tensor.dim() >= 1 and tensor.shape[0] >= 8:
         time_dim = 0
     return tensor_leaf(tensor, "tensor", 0, opts, (), time_dim)
-
-
-def iter_leaves(node: Branch, prefix: tuple[str, ...] = ()) -> Iterable[tuple[str, Leaf]]:
-    """Every leaf below ``node`` with its dotted key."""
-    for child in node.children:
-        if isinstance(child, Branch):
-            yield from iter_leaves(child, (*prefix, str(child.key)))
-        else:
-            yield key_str((*prefix, child.key)), child

@@ -64,23 +64,6 @@ class RolloutSeries:
     num_envs: int = 1
     batched: bool = False
 
-    # The whole action when it has one part (or its first part), as before composites.
-    @property
-    def action(self) -> np.ndarray:
-        return self.actions[0].values
-
-    @property
-    def discrete(self) -> bool:
-        return self.actions[0].discrete
-
-    @property
-    def num_actions(self) -> int | None:
-        return self.actions[0].num_actions
-
-    @property
-    def greedy_action(self) -> np.ndarray | None:
-        return self.actions[0].greedy
-
     def per_env(self, array: np.ndarray | None) -> np.ndarray | None:
         """``array`` with a leading env dim, also for a single env's rollout."""
         return array if array is None or self.batched else array[None]
@@ -159,7 +142,7 @@ def rollout_series(
     >>> from rltutor import make_env, make_actor, rollout
     >>> env = make_env("Pendulum-v1")
     >>> s = rollout_series(rollout(env, make_actor(env), steps=20))
-    >>> s.reward.shape, s.observation.shape, s.discrete
+    >>> s.reward.shape, s.observation.shape, s.actions[0].discrete
     ((20,), (20, 3), False)
     """
     if not hasattr(td, "batch_dims") or td.batch_dims < 1:
