@@ -40,7 +40,7 @@ from torchrl.envs import GymEnv, ParallelEnv, SerialEnv
 
 import rltutor
 from rltutor.exercises import lesson08 as ex
-from rltutor.validation import available_devices
+from rltutor.devices import available_devices
 
 _ = torch.manual_seed(0)
 

@@ -7,7 +7,6 @@ torch.Size([3])
 
 from __future__ import annotations
 
-import numbers
 import os
 import re
 from typing import Any
@@ -15,9 +14,9 @@ from typing import Any
 from torchrl.envs import GymEnv
 from torchrl.envs.batched_envs import BatchedEnvBase
 
-from rltutor.validation import check_device, check_env_name
+from rltutor.validation import check_device, check_env_name, check_seed
 
-__all__ = ["OBSERVATION_NAMES", "check_seed", "env_id", "make_env", "observation_names",
+__all__ = ["OBSERVATION_NAMES", "env_id", "make_env", "observation_names",
            "offscreen_rendering"]
 
 # What each observation entry means, for the environments the lessons use (gymnasium's
@@ -44,20 +43,6 @@ def offscreen_rendering() -> None:
     True
     """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-
-
-def check_seed(seed: Any) -> int:
-    """Return ``seed`` as an int if it is a whole number >= 0.
-
-    Args:
-        seed: what the learner passed as a seed.
-
-    >>> check_seed(3)
-    3
-    """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
-    return int(seed)
 
 
 def make_env(

@@ -20,22 +20,24 @@ from torch.nn.parameter import UninitializedParameter
 from torchrl.data import TensorSpec
 from torchrl.envs.utils import set_exploration_type
 
-from rltutor._greedy import action_leaves, explored_mask, is_random_policy, record_greedy
+from rltutor._greedy import explored_mask, is_random_policy
 from rltutor._keys import as_path, env_keys, module_keys, module_steps
 from rltutor._recurrent import missing_state_message
-from rltutor.envs import check_seed
-from rltutor.validation import check_device, check_exploration, check_in_keys, check_steps
+from rltutor.validation import (
+    check_device,
+    check_exploration,
+    check_in_keys,
+    check_seed,
+    check_steps,
+)
 
 __all__ = [
-    "action_leaves",
     "deterministic_actions",
-    "explored_mask",
     "exploratory_steps",
     "materialize_lazy",
     "move_specs",
     "move_to_device",
     "policy_device",
-    "record_greedy",
     "rollout",
 ]
 

@@ -26,15 +26,16 @@ from tensordict import unravel_key
 from tensordict.nn import InteractionType
 
 from rltutor._keys import key_str
+from rltutor.devices import available_devices
 
 __all__ = [
     "EXPLORATION_NAMES",
-    "available_devices",
     "check_device",
     "check_env_name",
     "check_epsilon",
     "check_exploration",
     "check_in_keys",
+    "check_seed",
     "check_steps",
 ]
 
@@ -65,19 +66,18 @@ def check_epsilon(eps: Any) -> float:
     return float(eps)
 
 
-def available_devices() -> list[str]:
-    """The torch devices that exist on this machine: ``cpu``, ``cuda:N`` per GPU, ``mps``.
+def check_seed(seed: Any) -> int:
+    """Return ``seed`` as an int if it is a whole number >= 0.
 
-    >>> available_devices()[0]
-    'cpu'
+    Args:
+        seed: what the learner passed as a seed.
+
+    >>> check_seed(3)
+    3
     """
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        devices.append("mps")
-    return devices
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    return int(seed)
 
 
 def check_device(device: Any) -> torch.device:

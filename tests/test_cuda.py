@@ -14,9 +14,9 @@ from torchrl.envs import GymEnv, SerialEnv
 from torchrl.modules import AdditiveGaussianModule, EGreedyModule
 
 import rltutor
+from rltutor.devices import available_devices
 from rltutor.diagnostics import check_policy, hint_for
 from rltutor.rollouts import move_to_device
-from rltutor.validation import available_devices
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

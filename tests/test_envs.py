@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rltutor.envs import check_seed, make_env
+from rltutor.envs import make_env
+from rltutor.validation import check_seed
 
 
 def test_make_env_defaults_to_seeded_pendulum():

@@ -12,8 +12,8 @@ from torchrl.envs.utils import RandomPolicy
 from torchrl.modules import MLP, EGreedyModule, LSTMModule, QValueModule
 
 import rltutor
-from rltutor._greedy import record_greedy
-from rltutor.rollouts import deterministic_actions, explored_mask
+from rltutor._greedy import explored_mask, record_greedy
+from rltutor.rollouts import deterministic_actions
 
 
 def run(env, policy, exploration, steps=40):

@@ -174,7 +174,7 @@ def resolve(dotted: str) -> object:
 def test_readme_and_lessons_name_rltutor_things():
     refs = public_references()
     assert {"rltutor.show", "rltutor.dataflow", "rltutor.check_policy",
-            "rltutor.validation.available_devices"} <= refs
+            "rltutor.devices.available_devices"} <= refs
 
 
 @pytest.mark.parametrize("dotted", sorted(public_references()))

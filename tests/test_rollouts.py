@@ -7,12 +7,11 @@ import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule, TensorDictSequential
 from torchrl.modules import MLP, EGreedyModule, ProbabilisticActor, QValueModule, TanhNormal
 
+from rltutor._greedy import action_leaves, explored_mask
 from rltutor.envs import make_env
 from rltutor.rollouts import (
-    action_leaves,
     deterministic_actions,
     exploratory_steps,
-    explored_mask,
     move_specs,
     move_to_device,
     policy_device,

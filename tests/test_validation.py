@@ -8,8 +8,8 @@ from tensordict import TensorDict
 from tensordict.nn import InteractionType, TensorDictModule
 from torchrl.envs.utils import ExplorationType
 
+from rltutor.devices import available_devices
 from rltutor.validation import (
-    available_devices,
     check_device,
     check_env_name,
     check_epsilon,

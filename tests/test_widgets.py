@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from test_rollouts import composite_actor, egreedy_qvalue, gaussian_actor, mlp_actor, pendulums
 
+from rltutor.devices import available_devices
 from rltutor.envs import make_env
-from rltutor.validation import available_devices
 from rltutor.widgets import (
     Explorer,
     exploration_modules,

@@ -12,6 +12,11 @@ cell), one page per lesson with previous/next links, the lesson notebooks under
 in ``build/executed/``; a notebook there whose cells match the lesson and that is newer
 than the rltutor package is reused instead of executed again (the reproducibility test
 in ``tests/test_lessons.py`` writes its second run there).
+
+Each lesson runs with ``RLTUTOR_GRID_DIR`` set (``build/grids/``): its live panels draw
+themselves over a grid of their controls' values, and ``tools/build_site_grid.py`` turns
+them into explorables, plain HTML controls that swap the precomputed pictures. A kept run
+made without grids, or whose grids are gone, is executed again.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from tools import build_site_grid as grid
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "site_template"
@@ -211,10 +218,42 @@ def widgets_without_still(nb: nbformat.NotebookNode) -> list[int]:
     return missing
 
 
-def _execute(source: Path, target: Path) -> float:
-    """Run one lesson in a fresh kernel, as tests/test_lessons.py does; write it to target."""
+GRID_DIR_ENV = "RLTUTOR_GRID_DIR"  # as rltutor.widgets._panel reads it
+GRIDS = ROOT / "build" / "grids"
+_PANELS = re.compile(r"\b(?:explorer|interact_figure|watch_buffer)\(")
+
+
+def grids_are_current(nb: nbformat.NotebookNode, *, grids: Path) -> bool:
+    """Whether a run of a lesson made its panels' grids and they are all in ``grids``.
+
+    A lesson with no panel needs none.
+
+    Args:
+        nb: an executed lesson.
+        grids: the grid directory.
+
+    >>> grids_are_current(nbformat.v4.new_notebook(), grids=Path("nowhere"))
+    True
+    """
+    if not any(cell.cell_type == "code" and _PANELS.search(cell.source) for cell in nb.cells):
+        return True
+    if not grid.has_grid_info(nb):
+        return False
+    ids = [output.data[grid.GRID_MIME].get("id") for cell in nb.cells
+           for output in cell.get("outputs", []) if grid.GRID_MIME in output.get("data", {})]
+    return all((grids / i / "grid.json").is_file() for i in ids if i)
+
+
+def _execute(source: Path, target: Path, grids: Path = GRIDS) -> float:
+    """Run one lesson in a fresh kernel, as tests/test_lessons.py does; write it to target.
+
+    Its panels write their grids to ``grids`` (the kernel inherits the environment).
+    """
+    import os
+
     from nbclient import NotebookClient
 
+    os.environ[GRID_DIR_ENV] = str(grids.resolve())
     start = time.perf_counter()
     nb = nbformat.read(source, as_version=4)
     # log_level: the kernel's start-up warnings (plain-TCP transport) are not lesson output
@@ -262,7 +301,8 @@ def kept_run_is_current(*, kept: Path, source: Path, newest_change: float) -> bo
 
 
 def executed_notebooks(
-    sources: list[Path], build: Path, *, workers: int = 2, library: Path | None = None
+    sources: list[Path], build: Path, *, workers: int = 2, library: Path | None = None,
+    grids: Path = GRIDS,
 ) -> dict[Path, str]:
     """Make sure ``build/NN_name.ipynb`` is a current execution of every source.
 
@@ -274,13 +314,15 @@ def executed_notebooks(
     todo = []
     newest = newest_change(library)
     for source in sources:
-        if kept_run_is_current(kept=build / source.name, source=source, newest_change=newest):
+        kept = build / source.name
+        if kept_run_is_current(kept=kept, source=source, newest_change=newest) and \
+                grids_are_current(nbformat.read(kept, as_version=4), grids=grids):
             how[source] = "reused"
         else:
             todo.append(source)
     failed = []
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo) or 1))) as pool:
-        futures = {s: pool.submit(_execute, s, build / s.name) for s in todo}
+        futures = {s: pool.submit(_execute, s, build / s.name, grids) for s in todo}
         for source, future in futures.items():
             try:
                 how[source] = f"executed in {future.result():.0f} s"
@@ -303,8 +345,10 @@ def _one_line(exc: BaseException) -> str:
 def _exporter():
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="rltutor_site",
-                        extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter = HTMLExporter(template_name="rltutor_site",
+                            extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter.register_filter("rlt_alt", grid.alt_text)
+    return exporter
 
 
 def _write_static(exporter, out: Path) -> None:
@@ -316,6 +360,7 @@ def _write_static(exporter, out: Path) -> None:
                          ("static/theme-dark.css", "theme-dark.css")]:
         (static / name).write_text(env.loader.get_source(env, source)[0])
     shutil.copy(TEMPLATE_DIR / "rltutor_site" / "site.css", static / "site.css")
+    grid.write_static(out)
 
 
 def render_page(exporter, nb: nbformat.NotebookNode, *, name: str, site: dict) -> str:
@@ -329,7 +374,7 @@ def render_page(exporter, nb: nbformat.NotebookNode, *, name: str, site: dict) -
 
 def build_site(
     *, lessons_dir: Path, out: Path, build: Path, workers: int = 2,
-    library: Path | None = ROOT / "rltutor",
+    library: Path | None = ROOT / "rltutor", grids: Path = GRIDS,
 ) -> dict:
     """Execute (or reuse) every lesson and write the whole site to ``out``.
 
@@ -340,23 +385,26 @@ def build_site(
         workers: lessons executed at the same time.
         library: a folder whose changes make earlier executions stale (None: only the
             lessons' own cells decide).
+        grids: where the lessons' panels write their grids (``RLTUTOR_GRID_DIR``).
 
     Returns a report: pages written, how each lesson was executed, widgets with no still,
-    total size in bytes.
+    the explorables per lesson (``grids``: count, settings, render seconds, stills and
+    why), total size in bytes.
     """
     sources = lesson_notebooks(lessons_dir)
     if not sources:
         raise FileNotFoundError(f"no lesson notebooks (NN_name.ipynb) in {lessons_dir}")
-    how = executed_notebooks(sources, build, workers=workers, library=library)
+    how = executed_notebooks(sources, build, workers=workers, library=library, grids=grids)
     lessons = [describe_lesson(stem=s.stem, nb=nbformat.read(s, as_version=4)) for s in sources]
     if out.exists():
         shutil.rmtree(out)
     (out / "notebooks").mkdir(parents=True)
     exporter = _exporter()
     _write_static(exporter, out)
-    no_still = {}
+    no_still, grids_report = {}, {}
     for i, (source, lesson) in enumerate(zip(sources, lessons)):
         nb = nbformat.read(build / source.name, as_version=4)
+        grids_report[lesson.stem] = grid.make_explorable(nb, grids=grids, out=out)
         nb.metadata["title"] = lesson.title
         for cell in nb.cells:
             if cell.cell_type == "markdown":
@@ -371,7 +419,7 @@ def build_site(
                                                 name="index", site=home))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {"pages": len(lessons) + 1, "how": {s.stem: how[s] for s in sources},
-            "no_still": no_still, "bytes": size}
+            "no_still": no_still, "grids": grids_report, "bytes": size}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -390,7 +438,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make site: {exc}", file=sys.stderr)
         return 1
     for stem, how in report["how"].items():
-        print(f"  {stem}: {how}")
+        g = report["grids"][stem]
+        made = (f"; {g['explorable']} explorable ({g['settings']} settings, drawn in "
+                f"{g['seconds']:.1f} s)" if g["explorable"] else "")
+        stills = "".join(f"; a still: {why}" for why in g["stills"])
+        print(f"  {stem}: {how}{made}{stills}")
+    settings = sum(g["settings"] for g in report["grids"].values())
+    seconds = sum(g["seconds"] for g in report["grids"].values())
+    print(f"  explorables: {settings} settings, drawn in {seconds:.0f} s in the lesson runs")
     for stem, cells in report["no_still"].items():
         print(f"  warning: {stem}: widget with no image/png still in cell(s) "
               f"{', '.join(f'[{c}]' for c in cells)}", file=sys.stderr)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rltutor._greedy import action_leaves
 from rltutor.envs import observation_names
-from rltutor.rollouts import action_leaves
 
 __all__ = ["MAX_OBSERVATION_LINES", "ActionSeries", "RolloutSeries", "action_choices",
            "names_for", "rollout_series"]
