@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -259,6 +260,7 @@ def fake_display(monkeypatch):
         return _FakeHandle(shown)
 
     monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(monitor_module, "in_notebook", lambda: True)  # as in a kernel
     return shown
 
 
@@ -315,6 +317,62 @@ def test_monitor_redraw_error_shows_in_the_panel_and_training_goes_on(fake_displ
     m.update(frames=10, loss=0.1)  # does not raise
     assert "no room to draw" in m._error.value and m.redraws == 1
     m.update(frames=20, loss=0.1)
+
+
+def test_monitor_return_axis_holds_negative_returns_and_target():
+    # Pendulum: returns far below zero, a target of -200 (lesson 13)
+    m = TrainingMonitor(total_frames=10_000, target_return=-200, live=False)
+    returns = [-1432.0, -1210.5, -830.0, -410.2, -163.9]
+    for frames, value in zip(range(2000, 10_001, 2000), returns):
+        m.update(frames=frames, loss=1.0, eval_return=value)
+    low, high = m.figure().axes[0].get_ylim()
+    assert low <= min(returns) and high >= max(returns) and low < -200 < high
+    assert (low, high) == (-2000.0, 0.0)
+    assert m.png().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("values", "limits"),
+    [([], (0.0, 100.0)), ([195.0], (0.0, 300.0)), ([-200.0], (-300.0, 0.0)),
+     ([-1500.0, 30.0], (-2000.0, 100.0)), ([500.0, 475.0], (0.0, 600.0))],
+)
+def test_return_limits_hold_zero_every_value_and_the_target(values, limits):
+    assert monitor_module.return_limits(values) == limits
+
+
+def test_one_nan_loss_is_an_event_and_the_mean_keeps_the_finite_losses():
+    m = TrainingMonitor(total_frames=1000, live=False)
+    for frames in range(10, 610, 10):  # 60 finite losses
+        m.update(frames=frames, loss=0.5)
+    m.update(frames=610, loss=float("nan"))
+    m.update(frames=620, loss=torch.tensor(0.25))
+    m.figure()
+    xs, means = m._lines["loss_mean"].get_data()
+    assert 610 not in list(xs) and all(math.isfinite(v) for v in means)
+    assert means[-1] == pytest.approx((49 * 0.5 + 0.25) / 50)
+    assert list(m._lines["loss_nan"].get_data()[0]) == [610]  # marked where it happened
+    assert m.nonfinite_losses() == [(610, pytest.approx(float("nan"), nan_ok=True))]
+    assert str(m).endswith(", 1 NaN loss (first at 610 frames)")
+    m.update(frames=630, loss=float("inf"))
+    assert str(m).endswith(", 2 NaN or infinite losses (first at 610 frames)")
+
+
+def test_monitor_live_outside_jupyter_prints_text_lines(capsys, monkeypatch):
+    m = TrainingMonitor(total_frames=100, live=True)  # pytest is no Jupyter kernel
+    for frames in range(10, 101, 10):
+        m.update(frames=frames, loss=0.1, eval_return=float(frames))
+    m.close()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["TrainingMonitor: 0 / 100 frames",
+                     "TrainingMonitor: 100 / 100 frames, best greedy return 100.0 at 100 "
+                     "frames, last loss 0.1"]  # one when it opens, one at close: no HTML
+    assert m.redraws == 0 and m._panel is None
+    monkeypatch.setattr(monitor_module, "_TEXT_EVERY", 0.0)
+    m = TrainingMonitor(total_frames=100, live=True)
+    for frames in (10, 20, 30):
+        m.update(frames=frames)
+    out = capsys.readouterr().out
+    assert out.count("TrainingMonitor:") == 4 and "<" not in out
 
 
 def test_in_notebook_is_false_in_pytest():

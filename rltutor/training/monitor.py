@@ -21,6 +21,9 @@ At :meth:`close` the live panel is replaced by a still PNG of the final curves (
 same output area, through IPython's display ids). So a notebook run with no one
 watching (nbmake, nbconvert) stores one small picture rather than a stream of
 redraws, an exported notebook shows the final curves, and two runs print the same.
+Outside Jupyter, ``live=True`` prints ``str(monitor)`` lines (at most one every
+10 s), never a panel's HTML. A NaN loss is an event: marked, counted
+in ``str(monitor)``, and left out of the running mean.
 
 Why it is not a ``rltutor.widgets.LivePanel``: a live panel is driven by its controls
 (its first refresh raises, later ones show the error) and stays live after its cell;
@@ -44,9 +47,10 @@ from rltutor._png import encode_png
 from rltutor._static import style_tag
 from rltutor.errors import error_html
 
-__all__ = ["TrainingMonitor", "in_notebook"]
+__all__ = ["TrainingMonitor", "in_notebook", "return_limits"]
 
 _SERIES = ("eval_return", "loss", "epsilon")
+_TEXT_EVERY = 10.0  # seconds between two text lines outside Jupyter: a log, not a stream
 
 
 def in_notebook() -> bool:
@@ -77,6 +81,25 @@ def _number(value: Any, name: str) -> float | None:
     return float(value)
 
 
+def return_limits(values: list[float]) -> tuple[float, float]:
+    """The return axis: 0 and every value, each end in coarse steps (a power of ten,
+    >= 100), so it changes rarely and the cached background stays valid.
+
+    Args:
+        values: the returns so far and the target return (any signs).
+
+    >>> return_limits([]), return_limits([42.0, 195.0]), return_limits([-1234.5, -200.0])
+    ((0.0, 100.0), (0.0, 300.0), (-2000.0, 0.0))
+    """
+    def coarse(value: float, rounding: Any) -> float:
+        step = 10.0 ** math.floor(math.log10(max(abs(value), 100.0)))
+        return float(step * rounding(value / step))
+
+    bottom = coarse(min([0.0, *values]) * 1.05, math.floor)
+    top = coarse(max([0.0, *values]) * 1.05, math.ceil)
+    return bottom, top if top > bottom else bottom + 100.0
+
+
 class TrainingMonitor:
     """A progress bar and return / loss / epsilon curves for a training loop.
 
@@ -90,7 +113,8 @@ class TrainingMonitor:
             gets fewer pictures, not a slower loop.
         live: show the live panel. ``None`` (default): only inside a Jupyter kernel.
             With ``live=False`` the monitor only records; show it (or call
-            :meth:`png`) to see the curves.
+            :meth:`png`) to see the curves. Outside Jupyter, ``live=True`` prints text
+            lines instead of a panel, at most one every 10 seconds.
 
     Attributes:
         history: per series (``"eval_return"``, ``"loss"``, ``"epsilon"``), a list of
@@ -128,22 +152,21 @@ class TrainingMonitor:
         self.every = float(every)
         self.max_share = float(max_share)
         self.live = in_notebook() if live is None else bool(live)
+        self._terminal = self.live and not in_notebook()  # text lines, not a panel
         self.history: dict[str, list[tuple[int, float]]] = {k: [] for k in _SERIES}
         self.frames = 0
         self.seconds = 0.0
         self.redraws = 0
         self.closed = False
-        self._fig: Any = None
-        self._background: Any = None
+        self._fig = self._background = self._bar = self._panel = self._handle = None
         self._background_limits: tuple = ()
         self._lines: dict[str, Any] = {}
         self._last_draw = -math.inf
         self._draw_seconds = 0.0  # time spent redrawing during the loop
         self._opened = time.perf_counter()
-        self._bar: Any = None
-        self._panel: Any = None
-        self._handle: Any = None
-        if self.live:
+        if self._terminal:  # a terminal shows text, never a widget's HTML
+            self._print_line()
+        elif self.live:
             self._open_panel()
         self.seconds = time.perf_counter() - self._opened  # opening counts as watching too
         self._opened = time.perf_counter()
@@ -184,7 +207,10 @@ class TrainingMonitor:
         self.frames = int(frames)
         # Two throttles: a pause of `every` seconds, and a budget: redraws so far may
         # have used at most `max_share` of the time since the monitor opened.
-        if (self.live and start - self._last_draw >= self.every
+        if self._terminal:
+            if start - self._last_draw >= _TEXT_EVERY:
+                self._print_line()
+        elif (self.live and start - self._last_draw >= self.every
                 and self._draw_seconds <= self.max_share * (start - self._opened)):
             self._redraw()
         self.seconds += time.perf_counter() - start
@@ -195,7 +221,9 @@ class TrainingMonitor:
         if self.closed:
             return
         self.closed = True
-        if self.live:
+        if self._terminal:
+            self._print_line()
+        elif self.live:
             self._bar.close()
             self._panel.close()  # the widgets' models go; the picture stays
             from IPython.display import Image
@@ -227,10 +255,8 @@ class TrainingMonitor:
     def png(self) -> bytes:
         """The current curves as PNG bytes.
 
-        Axes, ticks and titles are drawn once and kept as a background; a redraw pastes
-        it back and draws only the lines on it. The background is drawn again only
-        when an axis range changes, and ranges move in coarse steps (a return axis
-        topping at a multiple of 50, a loss axis spanning whole decades), so that is rare.
+        Axes and titles are drawn once, as a background the lines are drawn on; it is
+        drawn again only when an axis range changes (coarse steps: that is rare).
         """
         fig = self.figure()
         canvas = fig.canvas
@@ -249,6 +275,10 @@ class TrainingMonitor:
             line.axes.draw_artist(line)
         return encode_png(np.asarray(canvas.buffer_rgba())[..., :3])
 
+    def nonfinite_losses(self) -> list[tuple[int, float]]:
+        """``(frames, value)`` of every loss that was NaN or infinite (events, not numbers)."""
+        return [pair for pair in self.history["loss"] if not math.isfinite(pair[1])]
+
     def __str__(self) -> str:
         text = f"TrainingMonitor: {self.frames:,} / {self.total_frames:,} frames"
         best = self.best()
@@ -256,6 +286,11 @@ class TrainingMonitor:
             text += f", best greedy return {best[1]:.1f} at {best[0]:,} frames"
         if self.history["loss"]:
             text += f", last loss {self.history['loss'][-1][1]:.3g}"
+        bad = self.nonfinite_losses()
+        if bad:
+            kind = "NaN" if all(math.isnan(v) for _, v in bad) else "NaN or infinite"
+            text += (f", {len(bad)} {kind} loss{'es' if len(bad) > 1 else ''} (first at "
+                     f"{bad[0][0]:,} frames)")
         return text
 
     __repr__ = __str__
@@ -266,6 +301,10 @@ class TrainingMonitor:
         return {"text/plain": str(self), "image/png": base64.b64encode(self.png()).decode()}
 
     # -- drawing ------------------------------------------------------------------------
+
+    def _print_line(self) -> None:
+        print(str(self), flush=True)
+        self._last_draw = time.perf_counter()
 
     def _open_panel(self) -> None:
         import ipywidgets as widgets
@@ -299,6 +338,7 @@ class TrainingMonitor:
     def _make_figure(self) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter, NullFormatter
 
         # A bare Figure on its own Agg canvas (no pyplot): never shown twice by the
         # inline backend, never kept alive by pyplot.
@@ -317,14 +357,14 @@ class TrainingMonitor:
         ret_ax.set(title=title + ")", xlabel="frames")
         (self._lines["loss"],) = loss_ax.plot([], [], color="#ff7f0e", lw=0.6, alpha=0.5)
         (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#b35900", lw=1.5)
-        loss_ax.set(title="loss (dark: mean of the last 50)", xlabel="frames", yscale="log")
-        from matplotlib.ticker import NullFormatter
-
+        # a NaN loss has no height: a cross near the top of the panel, at its frames
+        (self._lines["loss_nan"],) = loss_ax.plot([], [], "x", color="#d62728", ms=7, mew=2,
+                                                  transform=loss_ax.get_xaxis_transform())
+        loss_ax.set(title="loss (dark: mean of the last 50; \u00d7 NaN)", xlabel="frames",
+                    yscale="log")
         loss_ax.yaxis.set_minor_formatter(NullFormatter())  # decades only: a calm axis
         (self._lines["epsilon"],) = eps_ax.plot([], [], color="#9467bd")
         eps_ax.set(title="epsilon (exploration)", xlabel="frames", ylim=(-0.03, 1.03))
-        from matplotlib.ticker import FuncFormatter
-
         thousands = FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
         for ax in (ret_ax, loss_ax, eps_ax):
             ax.set_xlim(0, self.total_frames * 1.02)  # room for the last point
@@ -340,17 +380,19 @@ class TrainingMonitor:
         for key in _SERIES:
             pairs = self.history[key]
             self._lines[key].set_data([p[0] for p in pairs], [p[1] for p in pairs])
-        loss = self.history["loss"]
+        loss = [pair for pair in self.history["loss"] if math.isfinite(pair[1])]
         means, total = [], 0.0
-        for i, (_, value) in enumerate(loss):  # running mean over a window of 50
+        for i, (_, value) in enumerate(loss):  # running mean over the last 50 finite losses
             total += value - (loss[i - 50][1] if i >= 50 else 0.0)
             means.append(total / min(i + 1, 50))
         self._lines["loss_mean"].set_data([p[0] for p in loss], means)
+        bad = [frames for frames, _ in self.nonfinite_losses()]
+        self._lines["loss_nan"].set_data(bad, [0.93] * len(bad))
         best = self.best()
         self._lines["best"].set_data([best[0]] if best else [], [best[1]] if best else [])
-        # Coarse ranges: they change rarely, so the cached background stays valid.
-        top = max([v for _, v in self.history["eval_return"]] + [self.target_return or 0, 10])
-        self._axes["eval_return"].set_ylim(0, 100 * math.ceil(top * 1.05 / 100))
+        returns = [v for _, v in self.history["eval_return"] if math.isfinite(v)]
+        target = [] if self.target_return is None else [self.target_return]
+        self._axes["eval_return"].set_ylim(*return_limits(returns + target))
         positive = [v for _, v in loss if v > 0 and math.isfinite(v)]
         if positive:
             low = 10.0 ** math.floor(math.log10(min(positive)))
