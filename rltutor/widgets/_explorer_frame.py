@@ -50,8 +50,9 @@ class ExplorerFrame:
     (:func:`rltutor._rollout_stats.rollout_stats`, plus the ``exploration`` type and,
     where they apply, ``epsilon`` and ``target_return``); ``rows``: the summary's
     ``(label, value)`` rows; ``figure``: the :class:`~rltutor.plots.RolloutFigure`;
-    ``png``: the figure drawn; ``timings``: seconds spent on the ``rollout``, on
-    finding exploratory steps (``explored``) and on the ``redraw``.
+    ``png``: the figure drawn; ``greedy``: the deterministic action per step (None for
+    ``RandomPolicy``); ``timings``: seconds spent on the ``rollout``, on finding
+    exploratory steps (``explored``) and on the ``redraw``.
     """
 
     rollout_td: Any
@@ -59,6 +60,7 @@ class ExplorerFrame:
     rows: list[tuple[str, str]]
     figure: RolloutFigure
     png: bytes
+    greedy: Any = None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -207,7 +209,7 @@ def _draw(env: Any, policy: Any, profile: PolicyProfile, exploration: str, steps
         stats["epsilon"] = float(profile.egreedy[0].eps)
     if targets:
         stats["target_return"] = float(targets[0].target_return)
-    return ExplorerFrame(td, stats, summary_rows(stats, profile), figure, png,
+    return ExplorerFrame(td, stats, summary_rows(stats, profile), figure, png, greedy,
                          {"rollout": rolled - start, "explored": compared - rolled,
                           "redraw": done - compared})
 
