@@ -32,8 +32,8 @@
 
 # %%
 import torch
-from torch import nn
 from tensordict.nn import TensorDictModule
+from torch import nn
 from torchrl.envs import GymEnv
 
 import rltutor
@@ -41,15 +41,18 @@ from rltutor.exercises import lesson01 as ex
 
 torch.manual_seed(0)
 env = GymEnv("Pendulum-v1")
-env.set_seed(0)
+env.set_seed(0)  # seeded where it is made, so every run prints the same numbers
 env
 
 # %% [markdown]
 # ## What the environment hands you
 #
 # Pendulum is a rod hanging from a motor. You apply a torque; the reward is highest when the
-# rod stands upright and still. `env.reset()` starts an episode and returns the first
-# TensorDict. Here is what Python's own `print` makes of it:
+# rod stands upright and still. (Above, `GymEnv` wraps gymnasium's Pendulum and `set_seed`
+# fixes its random starts, so your numbers match these. Lessons 01-03 write those two lines
+# out; from lesson 04 on, `rltutor.make_env("Pendulum-v1", seed=0)` does both in one.)
+# `env.reset()` starts an episode and returns the first TensorDict. Here is what Python's
+# own `print` makes of it:
 
 # %%
 td = env.reset()
@@ -175,14 +178,14 @@ assert long_td.batch_size == (200,) and bool(long_td["next", "done"][-1])
 
 # %%
 env.set_seed(0)
-by_env = env.rollout(300, policy)
+env_td = env.rollout(300, policy)
 env.set_seed(0)
-by_rltutor = rltutor.rollout(env, policy, steps=300)
-print("same steps, same numbers:", by_env.batch_size, (by_env == by_rltutor).all())
-assert (by_env == by_rltutor).all()
-on = rltutor.rollout(env, policy, steps=300, seed=0, break_when_done=False)
-print("with break_when_done=False:", on.batch_size, "| done at steps",
-      on["next", "done"].squeeze(-1).nonzero().flatten().tolist())
+rltutor_td = rltutor.rollout(env, policy, steps=300)
+print("same steps, same numbers:", env_td.batch_size, (env_td == rltutor_td).all())
+assert (env_td == rltutor_td).all()
+nonstop_td = rltutor.rollout(env, policy, steps=300, seed=0, break_when_done=False)
+print("with break_when_done=False:", nonstop_td.batch_size, "| done at steps",
+      nonstop_td["next", "done"].squeeze(-1).nonzero().flatten().tolist())
 
 # %% [markdown]
 # ## Seeing the rollout
@@ -215,7 +218,7 @@ rltutor.plot_rollout(long_td, env=env)
 rltutor.explorer(env, policy, controls=("seed", "steps"))
 
 # %% [markdown]
-# ## Exercise 1 — the score of an episode
+# ## Exercise 1: the score of an episode
 #
 # An RL agent is judged by its **return**: the sum of every reward it earned in an
 # episode. Set `episode_return` to the return of the 200-step episode in `long_td` (one
@@ -228,7 +231,7 @@ episode_return = None  # TODO: read it from long_td
 ex.check_episode_return(episode_return, long_td)
 
 # %% [markdown]
-# ## Exercise 2 — a policy that respects the bounds
+# ## Exercise 2: a policy that respects the bounds
 #
 # Our linear policy can ask for any torque; Pendulum silently clips it to [-2, 2]. Build
 # `bounded_policy`: a `TensorDictModule` that reads `observation`, writes `action`, and

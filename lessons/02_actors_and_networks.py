@@ -30,18 +30,19 @@
 # - how to read pixels from a rendered environment with a `ConvNet` and an MLP head.
 
 # %%
-import matplotlib.pyplot as plt
+import ipywidgets as widgets
 import torch
 from torch import nn
-from torchrl.envs import GymEnv
+from torchrl.envs import Compose, GymEnv, ToTensorImage, TransformedEnv, UnaryTransform
 from torchrl.modules import MLP, Actor, ConvNet
 
 import rltutor
 from rltutor.exercises import lesson02 as ex
+from rltutor.plots import PALETTE, make_picture
 
 torch.manual_seed(0)
 env = GymEnv("Pendulum-v1")
-env.set_seed(0)
+env.set_seed(0)  # GymEnv + set_seed, as in lesson 01 (rltutor.make_env does both)
 env
 
 # %% [markdown]
@@ -150,7 +151,7 @@ rltutor.animate(render_env, mlp_actor, steps=60, downscale=3)
 # bound while the raw output goes on.
 
 # %%
-def loud_actor_torques(gain=1.0, safe=False, seed=0):
+def plot_loud_actor(gain=1.0, safe=False, seed=0):
     torch.manual_seed(seed)
     mlp = MLP(out_features=1, num_cells=[64, 64])
     actor = Actor(mlp, spec=env.action_spec, safe=safe)
@@ -165,22 +166,19 @@ def loud_actor_torques(gain=1.0, safe=False, seed=0):
 
 # %%
 def torque_figure(raw, written, title):
-    fig, ax = plt.subplots(figsize=(8, 2.6), layout="constrained")
+    fig, ax = make_picture(figsize=(8, 2.6))
     ax.plot(raw.squeeze(-1), "k--", lw=1, label="network output")
-    ax.plot(written.squeeze(-1), color="C0", label="action written")
-    ax.axhspan(-2, 2, color="C2", alpha=0.08, label="action spec [-2, 2]")
+    ax.plot(written.squeeze(-1), color=PALETTE[0], label="action written")
+    ax.axhspan(-2, 2, color=PALETTE[2], alpha=0.12, label="action spec [-2, 2]")
     ax.set(xlabel="step", ylabel="torque", title=title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    plt.close(fig)
     return fig
 
 
 # %%
-import ipywidgets as widgets
-
 rltutor.interact_figure(
-    loud_actor_torques, gain=widgets.FloatSlider(1, min=1, max=50, step=1),
-    safe=widgets.Checkbox(False), seed=widgets.IntSlider(0, 0, 9),
+    plot_loud_actor, gain=widgets.FloatSlider(value=1, min=1, max=50, step=1),
+    safe=widgets.Checkbox(value=False), seed=widgets.IntSlider(value=0, min=0, max=9),
 )
 
 # %% [markdown]
@@ -198,9 +196,6 @@ rltutor.interact_figure(
 # (the float conversion then touches 1/64 of the pixels), and keep pixel rollouts short.
 
 # %%
-from torchrl.envs import Compose, ToTensorImage, TransformedEnv, UnaryTransform
-
-
 def shrink(pixels):  # [..., 500, 500, 3] bytes -> [..., 63, 63, 3]: every 8th row and column
     return pixels[..., ::8, ::8, :]
 
@@ -219,12 +214,12 @@ rltutor.show(pixel_td)
 # This is what the network will see: a 63×63 picture of the rod.
 
 # %%
-fig, ax = plt.subplots(figsize=(2.6, 2.6))
+fig, ax = make_picture(figsize=(2.6, 2.6), alt="The 63 by 63 pixel frame the network "
+                       "reads: the pendulum's rod against a white background.")
 ax.imshow(pixel_td["pixels"].permute(1, 2, 0))  # matplotlib wants channels last
 ax.set_title("pixels (3 × 63 × 63)", fontsize=10)
 ax.set_xticks([])
 ax.set_yticks([])
-plt.close(fig)
 fig
 
 # %% [markdown]
@@ -250,12 +245,12 @@ print("image", tuple(pixel_td["pixels"].shape), "-> ConvNet ->", tuple(features.
 # %%
 pixel_actor = Actor(nn.Sequential(cnn, head), in_keys=["pixels"], spec=pixel_env.action_spec)
 with torch.no_grad():
-    pixel_rollout = pixel_env.rollout(5, pixel_actor)
-print(f"5 steps hold {pixel_rollout.bytes() / 1e6:.2f} MB, almost all of it pixels")
-rltutor.show(pixel_rollout, module=pixel_actor)
+    pixel_rollout_td = pixel_env.rollout(5, pixel_actor)
+print(f"5 steps hold {pixel_rollout_td.bytes() / 1e6:.2f} MB, almost all of it pixels")
+rltutor.show(pixel_rollout_td, module=pixel_actor)
 
 # %% [markdown]
-# ## Exercise 1 — an actor that reads two keys
+# ## Exercise 1: an actor that reads two keys
 #
 # Some policies need more than the observation: a *goal-conditioned* policy also reads
 # where it should go. Picture a robot arm with two joints. Its `observation` holds 4
@@ -279,7 +274,7 @@ arm_actor = None  # TODO: a spec for the arm, then Actor(MLP(...), ...)
 ex.check_arm_actor(arm_actor)
 
 # %% [markdown]
-# ## Exercise 2 — a still picture hides the speed
+# ## Exercise 2: a still picture hides the speed
 #
 # `pixel_actor` sees one frame. One frame tells where the rod is, but not how fast or which
 # way it swings, and the right torque depends on both. The usual fix is to show the network

@@ -36,22 +36,22 @@
 # %%
 from contextlib import nullcontext
 
-import matplotlib.pyplot as plt
 import torch
+from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
 from torch.distributions import Normal
-from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torchrl.envs import GymEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import MLP, OneHotCategorical, ProbabilisticActor, TanhNormal
 
 import rltutor
 from rltutor.exercises import lesson03 as ex
+from rltutor.plots import PALETTE, make_picture
 
 # %%
 torch.manual_seed(0)
 env = GymEnv("Pendulum-v1")
-env.set_seed(0)
+env.set_seed(0)  # GymEnv + set_seed, as in lesson 01 (rltutor.make_env does both)
 env
 
 # %% [markdown]
@@ -134,16 +134,15 @@ loc, scale = rollout_td["loc"].detach().flatten(), rollout_td["scale"].detach().
 band = [2 * torch.tanh(loc + z * scale) for z in (-1.645, 1.645)]  # high = 2: bounds [-2, 2]
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3), width_ratios=(3, 1), sharey=True,
-                                  layout="constrained")
-left.fill_between(range(200), *band, color="C0", alpha=0.2, label="5-95 % of the distribution")
+fig, (left, right) = make_picture(1, 2, figsize=(10, 3), width_ratios=(3, 1), sharey=True)
+left.fill_between(range(200), *band, color=PALETTE[0], alpha=0.2,
+                  label="5-95 % of the distribution")
 left.plot(suggested, "k--", lw=1.2, label="suggested (deterministic)")
-left.plot(sampled, "C3.", ms=4, label="sampled")
+left.plot(sampled, ".", color=PALETTE[3], ms=4, label="sampled")
 left.set(xlabel="step", ylabel="torque")
 left.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=3, frameon=False)
-right.hist(sampled, bins=20, orientation="horizontal", color="C3")
+right.hist(sampled, bins=20, orientation="horizontal", color=PALETTE[3])
 right.set(xlabel="count of sampled torques")
-plt.close(fig)
 fig
 
 # %% [markdown]
@@ -184,16 +183,16 @@ for name, a in [("TanhNormal", tanh_actions), ("Normal", normal_actions)]:
 assert (tanh_actions.abs() <= 2).all() and (normal_actions.abs() > 2).any()
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 2.8))
+fig, ax = make_picture(figsize=(7, 2.8))
 bins = torch.linspace(-5, 5, 81)
-ax.hist(normal_actions, bins=bins, alpha=0.6, label="Normal")
-ax.hist(tanh_actions, bins=bins, alpha=0.6, label="TanhNormal")
+ax.hist(normal_actions, bins=bins, color=PALETTE[1], alpha=0.7, label="Normal")
+ax.hist(tanh_actions, bins=bins, color=PALETTE[0], histtype="step", lw=1.8,  # an outline
+        label="TanhNormal")
 for bound in (-2, 2):
     ax.axvline(bound, color="k", linestyle="--", linewidth=1)
 ax.set_xlabel("sampled torque")
 ax.set_ylabel("count")
 ax.legend()
-plt.close(fig)
 fig
 
 # %% [markdown]
@@ -202,7 +201,7 @@ fig
 # happens the same. Notice also where its samples go: what the Normal spreads out beyond
 # ±2, the tanh squeezes into the last stretch before each bound.
 #
-# ## Exercise 1 — two actions, two different ranges
+# ## Exercise 1: two actions, two different ranges
 #
 # A toy car needs two numbers per step: **steering** in [-1, 1] and **throttle** in
 # [0, 1] (it cannot reverse). Its `observation` holds 5 numbers. Build `car_actor`: a
@@ -251,7 +250,7 @@ print("steps:", cartpole_td.batch_size[0], "| terminated at the end:",
 print("first actions:", cartpole_td["action"][:4].tolist())
 
 # %% [markdown]
-# ## Exercise 2 — the keys are the distribution's arguments
+# ## Exercise 2: the keys are the distribution's arguments
 #
 # `ProbabilisticActor` hands each of its `in_keys` to the distribution as a keyword argument:
 # `in_keys=["logits"]` means `OneHotCategorical(logits=...)`. That distribution also accepts
@@ -317,7 +316,7 @@ for t in [None, ExplorationType.RANDOM, ExplorationType.DETERMINISTIC, Explorati
     print(f"{'(none set)' if t is None else t.name:15}{row[0]:22}{row[1]}")
 
 # %% [markdown]
-# ## Exercise 3 — and for a plain `Normal`?
+# ## Exercise 3: and for a plain `Normal`?
 #
 # The table covers the `TanhNormal` actor and the categorical one. `normal_actor`, the
 # `Normal` twin built on the same backbone earlier, is not in it. Set `random_modes` to
@@ -368,11 +367,11 @@ assert torch.allclose(act(actor, obs, ExplorationType.DETERMINISTIC), squashed_l
 assert torch.equal(act(actor, obs), act(actor, obs, ExplorationType.DETERMINISTIC))
 assert act(cartpole_actor, cart_obs, ExplorationType.MEAN).isnan().all()
 with torch.no_grad():
-    plain = env.rollout(20, actor)  # no exploration type set: the actor's default
-greedy = act(actor, plain.select("observation"), ExplorationType.DETERMINISTIC)
+    plain_td = env.rollout(20, actor)  # no exploration type set: the actor's default
+greedy = act(actor, plain_td.select("observation"), ExplorationType.DETERMINISTIC)
 print("default:", actor.default_interaction_type.name, "| env.rollout's actions are the "
-      "deterministic ones:", torch.allclose(plain["action"], greedy, atol=1e-6))
-assert torch.allclose(plain["action"], greedy, atol=1e-6)
+      "deterministic ones:", torch.allclose(plain_td["action"], greedy, atol=1e-6))
+assert torch.allclose(plain_td["action"], greedy, atol=1e-6)
 
 # %% [markdown]
 # The default is yours to choose. Pass `default_interaction_type=ExplorationType.RANDOM`

@@ -38,15 +38,22 @@
 # %%
 import warnings
 
+import numpy as np
 import torch
 from tensordict.nn import TensorDictSequential
 from torchrl.collectors import Collector
+from torchrl.envs import Compose, InitTracker, StepCounter, TransformedEnv
 from torchrl.envs.utils import ExplorationType, exploration_type, set_exploration_type
 from torchrl.modules import AdditiveGaussianModule, EGreedyModule, OrnsteinUhlenbeckProcessModule
 
 import rltutor
+from rltutor.contract import exploration_table, table_to_text
 from rltutor.exercises import lesson04 as ex
+from rltutor.plots import PALETTE, ROLES, make_picture
 
+# %%
+# rltutor.make_env is lesson 01's GymEnv(...) + env.set_seed(0) in one call: seeded where
+# it is made, so every run prints the same numbers
 env = rltutor.make_env("Pendulum-v1", seed=0)
 policy = rltutor.make_actor(env, num_cells=(32,), seed=0)  # the Actor of lesson 02
 rltutor.dataflow(policy)
@@ -79,7 +86,7 @@ print(f"replaced {int(replaced.sum())} of {len(replaced)} actions "
 assert 0.2 < replaced.float().mean() < 0.4
 
 # %% [markdown]
-# In the plot, the red marks are the replaced steps: the action jumps to a random value
+# In the plot, the crosses mark the replaced steps: the action jumps to a random value
 # anywhere in Pendulum's range [-2, 2], then comes back to the policy's smooth curve.
 
 # %%
@@ -147,18 +154,18 @@ with torch.no_grad():
 # %%
 with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
     env.set_seed(0)
-    with_module = env.rollout(200, explorative)
+    explorative_td = env.rollout(200, explorative)
     env.set_seed(0)
-    without = env.rollout(200, policy)
-assert torch.equal(with_module["action"], without["action"])
-print("identical actions over", len(without), "steps:",
-      torch.equal(with_module["action"], without["action"]))
+    plain_td = env.rollout(200, policy)
+assert torch.equal(explorative_td["action"], plain_td["action"])
+print("identical actions over", len(plain_td), "steps:",
+      torch.equal(explorative_td["action"], plain_td["action"]))
 
 # %% [markdown]
 # ## 4. Play with it
 #
 # The explorer below re-runs the rollout when you move a control. Drag **epsilon** from 0
-# to 1 and watch the red marks multiply ("replaced by an exploration module" in the
+# to 1 and watch the crosses multiply ("replaced by an exploration module" in the
 # summary counts them): at epsilon = 0 no step is marked and at 1 every step is, for any
 # seed and length. In between, each step is a coin flip, so the share of marked steps
 # only wanders around epsilon. Across seeds 0-9 and every epsilon, the share stays within
@@ -190,19 +197,15 @@ for _ in range(150):
 assert eps_history[100] == eps_history[-1] and abs(eps_history[100] - 0.1) < 1e-6
 
 # %%
-import matplotlib.pyplot as plt
-
-fig, ax = plt.subplots(figsize=(6, 2.6))
-ax.plot(eps_history, color="#d62728")
-ax.axvline(100, ls=":", color="gray")
+fig, ax = make_picture(figsize=(6, 2.6))
+ax.plot(eps_history, color=PALETTE[0])
+ax.axvline(100, ls=":", color=ROLES["done"])
 ax.set(xlabel="calls to .step()", ylabel="eps", ylim=(0, 1.05),
        title="eps_init=1.0 → eps_end=0.1 over annealing_num_steps=100")
-fig.tight_layout()
-plt.close(fig)
 fig
 
 # %% [markdown]
-# ### Exercise 1: predict ε before you step
+# ## Exercise 1: predict ε before you step
 #
 # First, on paper: what is epsilon of
 # `EGreedyModule(spec, eps_init=1.0, eps_end=0.05, annealing_num_steps=500)` after **250**
@@ -275,9 +278,6 @@ rltutor.show(ou_td[10], module=ou_policy)
 # later. Gaussian noise forgets at once; OU noise still remembers 10 steps on.
 
 # %%
-import numpy as np
-
-
 def noise_of(td):
     with torch.no_grad():
         return (td["action"] - policy(td.select("observation").clone())["action"]).squeeze(-1)
@@ -296,18 +296,16 @@ print(f"autocorrelation at lag 1: Gaussian {gauss_ac[1]:+.2f}, OU {ou_ac[1]:+.2f
 assert abs(gauss_ac[1]) < 0.2 and ou_ac[10] > 0.3
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3), width_ratios=(2, 1))
+fig, (left, right) = make_picture(1, 2, figsize=(10, 3), width_ratios=(2, 1))
 left.plot(gauss_noise, lw=0.8, label="Gaussian noise (sigma=0.3)")
-left.plot(ou_noise, lw=1.8, label="OU noise (sigma=0.3, eps=1)")
+left.plot(ou_noise, lw=1.8, ls="--", label="OU noise (sigma=0.3, eps=1)")
 left.set(xlabel="step", ylabel="noisy − clean action")
 left.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False)
-right.plot(gauss_ac, marker=".", label="Gaussian")
-right.plot(ou_ac, marker=".", label="OU")
-right.axhline(0, color="gray", lw=0.5)
+right.plot(gauss_ac, marker="o", ms=3, label="Gaussian")
+right.plot(ou_ac, marker="s", ms=3, ls="--", label="OU")
+right.axhline(0, color=ROLES["done"], lw=0.5)
 right.set(xlabel="lag (steps)", ylabel="autocorrelation", title="memory of the noise")
 right.legend(fontsize=8)
-fig.tight_layout()
-plt.close(fig)
 fig
 
 # %% [markdown]
@@ -322,8 +320,6 @@ fig
 # easy to see in `_ou_steps`:
 
 # %%
-from torchrl.envs import Compose, InitTracker, StepCounter, TransformedEnv
-
 print(str(caught[0].message).split(". ")[0] + ".")  # what the 200-step rollout above said
 for transforms in ([StepCounter(max_steps=5)], [StepCounter(max_steps=5), InitTracker()]):
     short = TransformedEnv(rltutor.make_env("Pendulum-v1", seed=0), Compose(*transforms))
@@ -339,7 +335,7 @@ assert td["_ou_steps"].tolist() == [1, 2, 3, 4, 5] * 2 + [1, 2]
 # Without `InitTracker` the counter (and the noise) runs on through the episode ends at
 # steps 5 and 10; with it, both restart. So: **always give OU an `InitTracker`**.
 #
-# ### Exercise 2: noise for a throttle
+# ## Exercise 2: noise for a throttle
 #
 # An exploration module needs an action spec, not an environment. Take a throttle whose
 # action lies in **[0, 1]**. Build `throttle_noise`, an `AdditiveGaussianModule` for that
@@ -369,8 +365,6 @@ ex.check_throttle_noise(throttle_noise, measured_std)
 # under `DETERMINISTIC`.
 
 # %%
-from rltutor.contract import exploration_table, table_to_text
-
 td = env.reset()
 columns = {
     "TanhNormal": (rltutor.make_gaussian_actor(env, bounded=True), td),
