@@ -20,10 +20,11 @@ import nbformat
 import pytest
 
 from tools import build_site as site
+from tools import build_site_grid as grid
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT = os.environ.get("RLTUTOR_SITE")
-MAX_BYTES = 20_000_000
+MAX_BYTES = 40_000_000  # issue 27: the whole site, explorables included
 # A 1x1 PNG, the smallest still a widget output can carry.
 PIXEL = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -205,6 +206,133 @@ def test_a_failing_lesson_is_named_with_its_error_line(tmp_path: Path) -> None:
                         library=None)
 
 
+# -- explorables: a panel's precomputed grid as HTML controls ------------------------------
+
+
+def _fake_grid(folder: Path, *, settings: int = 6) -> str:
+    """A grid as a panel writes it: slope (3 values) x dashed (2), pictures of 1 pixel."""
+    controls = [
+        {"name": "slope", "kind": "slider", "description": "slope", "values": [0, 0.5, 1],
+         "labels": ["0.0", "0.5", "1.0"], "index": 1, "min": 0, "max": 1, "step": 0.1},
+        {"name": "dashed", "kind": "checkbox", "description": "dashed",
+         "values": [False, True], "labels": ["off", "on"], "index": 0},
+    ]
+    pngs = [base64.b64decode(PIXEL) + bytes([i]) for i in range(settings)]
+    from rltutor.widgets._panel import write_grid
+
+    return write_grid({"controls": controls, "pngs": pngs, "seconds": 0.5,
+                       "summaries": [f"<b>total {i}</b>" for i in range(settings)],
+                       "alts": [f"Plot of line {i}." for i in range(settings)],
+                       "errors": [None] * settings}, folder)
+
+
+def _gridded_output(info: dict) -> nbformat.NotebookNode:
+    output = _widget_output(still=True)
+    output.data[grid.GRID_MIME] = info
+    output.data["text/plain"] = "Plot of a line."
+    return output
+
+
+def test_a_gridded_panel_becomes_controls_a_label_and_the_picture(tmp_path: Path) -> None:
+    grids, out = tmp_path / "grids", tmp_path / "site"
+    grid_id = _fake_grid(grids)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "panel", execution_count=3, outputs=[_gridded_output({"id": grid_id, "settings": 6})])])
+    report = grid.make_explorable(nb, grids=grids, out=out)
+    assert (report["explorable"], report["settings"], report["stills"]) == (1, 6, [])
+    assert sorted(p.name for p in (out / "grids" / grid_id).iterdir()) == [
+        f"{i:03d}.png" for i in range(6)]
+    page = _page(*nb.cells[0].outputs)
+    assert "precomputed: 6 settings; run the notebook for any value" in page
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    slope, dashed = soup.select(".rlt-explorable [data-axis]")
+    assert (slope["type"], slope["min"], slope["max"], slope["step"], slope["value"]) == (
+        "range", "0", "1", "0.1", "0.5")
+    assert dashed["type"] == "checkbox" and not dashed.has_attr("checked")
+    # the lesson's setting (slope 0.5, not dashed) is setting 2, shown first
+    img = soup.select_one("img.rlt-explorable-picture")
+    assert img["src"] == f"grids/{grid_id}/002.png"
+    assert img["alt"] == "Plot of line 2. Setting: slope 0.5, dashed off."
+    assert "<b>total 2</b>" in page and "widget-view+json" not in page
+    assert 'src="static/explorable.js"' in page and 'rel="icon"' in page
+
+
+def test_a_panel_without_a_grid_keeps_its_still_and_says_why(tmp_path: Path) -> None:
+    reason = "it has no controls: it shows what code feeds it"
+    outputs = [_gridded_output({"settings": 0, "reason": reason}),
+               _gridded_output({"id": "0123456789abcdef", "settings": 4})]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("v", outputs=outputs)])
+    report = grid.make_explorable(nb, grids=tmp_path, out=tmp_path / "site")
+    assert report["explorable"] == 0
+    assert report["stills"] == [reason, "its precomputed pictures are missing"]
+    page = _page(*nb.cells[0].outputs)
+    assert page.count("rlt-site-still-note") == 2 and reason in page
+    assert 'alt="Plot of a line."' in page
+
+
+def test_alt_text_is_a_description_never_a_repr() -> None:
+    assert grid.alt_text({"text/plain": "Plot of reward against step."}) != ""
+    for bare in ("<Figure size 640x480 with 1 Axes>", "<IPython.core.display.Image object>",
+                 ""):
+        assert grid.alt_text({"text/plain": bare}) == ""
+    widget = {site.WIDGET_VIEW: {}, "text/plain": "VBox(children=(HTML(value='')))"}
+    assert grid.alt_text(widget) == ""
+    described = _page(nbformat.v4.new_output("display_data", {
+        "image/png": PIXEL, "text/plain": "Plot of the return."}))
+    bare = _page(nbformat.v4.new_output("display_data", {
+        "image/png": PIXEL, "text/plain": "<Figure size 640x480 with 1 Axes>"}))
+    assert 'alt="Plot of the return."' in described
+    assert _images_without_alt(described) == [] and len(_images_without_alt(bare)) == 1
+
+
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+# what nbconvert writes into an <img> that has no alt text: not a description either
+NO_ALT = "No description has been provided for this image"
+
+
+def _images_without_alt(page: str) -> list[str]:
+    return [tag[:80] for tag in _IMG.findall(page)
+            if not re.search(r"""\balt\s*=\s*["'][^"']*\S""", tag) or NO_ALT in tag]
+
+
+def test_a_kept_run_made_without_grids_is_not_current(tmp_path: Path) -> None:
+    cell = nbformat.v4.new_code_cell("rltutor.explorer(env, policy)", outputs=[
+        _widget_output(still=True)])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert not site.grids_are_current(nb, grids=tmp_path)
+    cell.outputs = [_gridded_output({"id": _fake_grid(tmp_path), "settings": 6})]
+    assert site.grids_are_current(nb, grids=tmp_path)
+    cell.outputs = [_gridded_output({"id": "gone", "settings": 6})]
+    assert not site.grids_are_current(nb, grids=tmp_path)
+
+
+def test_a_lesson_panel_is_precomputed_when_the_site_runs_it(tmp_path: Path) -> None:
+    lessons, out, grids = tmp_path / "lessons", tmp_path / "site", tmp_path / "grids"
+    lessons.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson 01 — A slope\n\nDraws a line."),
+        nbformat.v4.new_code_cell(
+            "import ipywidgets as widgets, rltutor\n"
+            "from matplotlib.figure import Figure\n"
+            "def line(slope):\n"
+            "    fig = Figure(figsize=(2, 1.5))\n"
+            "    fig.add_subplot(ylabel='height').plot([0, 1], [0, slope])\n"
+            "    return fig\n"
+            "rltutor.interact_figure(line, slope=widgets.IntSlider(1, 0, 4))"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}}), lessons / "01_slope.ipynb")
+    report = site.build_site(lessons_dir=lessons, out=out, build=tmp_path / "build",
+                             library=None, grids=grids)
+    assert report["grids"]["01_slope"]["explorable"] == 1
+    assert report["grids"]["01_slope"]["settings"] == 5
+    page = (out / "01_slope.html").read_text()
+    assert "precomputed: 5 settings" in page and "rlt-site-still-note" not in page
+    assert len(list(out.glob("grids/*/00?.png"))) == 5
+    assert _images_without_alt(page) == []
+
+
 # -- the built site (make site-test) -------------------------------------------------------
 
 
@@ -259,6 +387,11 @@ _INSPECT = r"""() => {
         text: document.body.innerText,
         imgs: imgs.length,
         broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60)),
+        noAlt: imgs.filter(i => !(i.getAttribute('alt') || '').trim() ||
+                                i.alt.startsWith('No description has been provided'))
+                   .map(i => i.src.slice(0, 60)),
+        icon: !!document.querySelector('link[rel="icon"]'),
+        explorables: document.querySelectorAll('.rlt-explorable').length,
         noStill: [...document.querySelectorAll('.rlt-site-no-still')].map(el => {
             const cell = el.closest('.jp-Cell');
             const prompt = cell && cell.querySelector('.jp-InputPrompt');
@@ -275,6 +408,9 @@ _PLACEHOLDERS = re.compile(r"Loading widget|Error displaying widget|\b[0-9a-f]{3
 def _page_problems(name: str, seen: dict, log: list[str]) -> list[str]:
     problems = [f"{name}: {entry}" for entry in log]
     problems += [f"{name}: image not loaded: {src}" for src in seen["broken"]]
+    problems += [f"{name}: image without alt text: {src}" for src in seen["noAlt"]]
+    if not seen["icon"]:
+        problems.append(f"{name}: no favicon link")
     if placeholder := _PLACEHOLDERS.search(seen["text"]):
         problems.append(f"{name}: widget placeholder on the page: {placeholder.group(0)!r}")
     if seen["widgetScripts"]:
@@ -383,3 +519,189 @@ def test_built_site_follows_the_system_theme(browser, built: Path) -> None:
 def _luminance(css_color: str) -> float:
     r, g, b = (int(v) for v in re.findall(r"\d+", css_color)[:3])
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+# -- explorables in Chromium: Tab to a control, arrow keys, the precomputed picture --------
+
+# Focus lands just before the explorable's first movable control; a Tab then reaches it.
+_FOCUS_BEFORE = r"""(n) => {
+    const root = document.querySelectorAll('.rlt-explorable')[n];
+    const fields = [...root.querySelectorAll('[data-axis]')].filter(f => !f.disabled);
+    const field = fields[0];
+    const anchor = document.createElement('span');
+    anchor.tabIndex = 0; anchor.id = 'rlt-test-anchor';
+    field.closest('label').before(anchor);
+    anchor.focus();
+    return {axis: +field.dataset.axis, setting: +root.dataset.setting, count: fields.length};
+}"""
+_STATE = r"""(n) => {
+    const root = document.querySelectorAll('.rlt-explorable')[n];
+    const data = JSON.parse(root.querySelector('script.rlt-explorable-data').textContent);
+    const img = root.querySelector('img.rlt-explorable-picture');
+    const active = document.activeElement;
+    return {setting: +root.dataset.setting, src: img.getAttribute('src'),
+            expected: data.files[+root.dataset.setting], alt: img.alt,
+            loaded: img.complete && img.naturalWidth > 0, swapMs: root.dataset.swapMs,
+            focused: active && active.dataset ? active.dataset.axis : null,
+            summary: root.querySelector('.rlt-explorable-summary').innerHTML,
+            expectedSummary: data.summaries[+root.dataset.setting]};
+}"""
+
+
+def move_by_keyboard(page, n: int = 0) -> dict:
+    """Tab to explorable ``n``'s first control, press the arrow key; what the page shows."""
+    before = page.evaluate(_FOCUS_BEFORE, n)
+    page.keyboard.press("Tab")
+    focused = page.evaluate(_STATE, n)["focused"]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.rlt-explorable')[n].dataset.swapMs", arg=n,
+        timeout=5000)
+    after = page.evaluate(_STATE, n)
+    return {"before": before, "focused": focused, **after}
+
+
+def _keyboard_problems(name: str, moved: dict) -> list[str]:
+    problems = []
+    if moved["focused"] != str(moved["before"]["axis"]):
+        problems.append(f"{name}: Tab did not reach the control (focus on {moved['focused']})")
+    if moved["setting"] == moved["before"]["setting"]:
+        problems.append(f"{name}: the arrow key changed no setting")
+    if moved["src"] != moved["expected"] or not moved["loaded"]:
+        problems.append(f"{name}: picture {moved['src']} shown, {moved['expected']} expected")
+    if moved["summary"] != moved["expectedSummary"]:
+        problems.append(f"{name}: the summary is not the setting's")
+    if not moved["alt"].strip():
+        problems.append(f"{name}: the new picture has no alt text")
+    return problems
+
+
+def _site_context(browser, base: str, scheme: str, log: list[str]):
+    context = browser.new_context(color_scheme=scheme)
+
+    def route(r) -> None:
+        if r.request.url.startswith((base, "data:")):
+            r.continue_()
+        else:
+            log.append(f"request outside the site aborted: {r.request.url[:100]}")
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: log.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: log.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: log.append(f"failed to load {r.url[:100]}"))
+    return context, page
+
+
+def _line_panel_site(folder: Path) -> Path:
+    """A one-page site around a real panel's grid (slope x style x seed)."""
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    import rltutor
+    from rltutor.widgets._panel import write_grid
+
+    def line(slope: int, style: str, seed: int) -> Figure:
+        fig = Figure(figsize=(3, 2))
+        ax = fig.add_subplot(ylabel="height", xlabel="x")
+        ax.plot([0, 1], [seed, slope], ls=style)
+        ax.set_ylim(-1, 65)
+        return fig
+
+    panel = rltutor.interact_figure(
+        line, slope=widgets.IntSlider(16, 2, 64, 2, description="slope"),
+        style=widgets.Dropdown(options=["-", "--", ":"]),
+        seed=widgets.BoundedIntText(value=0, min=0, max=9))
+    grid_id = write_grid(panel.grid(max_settings=72), folder / "grids")
+    output = _widget_output(still=True)
+    output.data[grid.GRID_MIME] = {"id": grid_id, "settings": 72}
+    output.data["text/plain"] = panel.description()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson 01 — T"),
+        nbformat.v4.new_code_cell("panel", execution_count=1, outputs=[output])])
+    out = folder / "site"
+    grid.make_explorable(nb, grids=folder / "grids", out=out)
+    exporter = site._exporter()
+    site._write_static(exporter, out)
+    (out / "01_l1.html").write_text(site.render_page(exporter, nb, name="01_l1",
+                                                     site=site.page_links(_lessons(1), 0)))
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_an_explorable_moves_by_keyboard_and_snaps_in_chromium(tmp_path, scheme) -> None:
+    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
+
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    out = _line_panel_site(tmp_path)
+    base = out.resolve().as_uri() + "/"
+    log: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_FLAGS)
+        try:
+            context, page = _site_context(browser, base, scheme, log)
+            page.goto(base + "01_l1.html", wait_until="load")
+            assert page.evaluate(_INSPECT)["noAlt"] == []
+            moved = move_by_keyboard(page)
+            assert _keyboard_problems("01_l1.html", moved) == []
+            # slope 16 -> 24: settings run slope-major over 3 styles x 3 seeds
+            assert moved["setting"] - moved["before"]["setting"] == 9
+            assert float(moved["swapMs"]) < 50, f"swap took {moved['swapMs']} ms"
+            page.keyboard.press("Tab")  # the style menu: an arrow picks the next style
+            page.keyboard.press("ArrowDown")
+            assert page.evaluate(_STATE, 0)["setting"] == moved["setting"] + 3
+            # a value between grid points (18, between 16 and 24) snaps to the nearest
+            page.evaluate("""() => { const f = document.querySelector('[data-axis="0"]');
+                f.value = 18; f.dispatchEvent(new Event('input')); }""")
+            snapped = page.evaluate(_STATE, 0)
+            assert page.eval_on_selector('[data-axis="0"]', "f => f.value") == "16"
+            assert snapped["src"] == snapped["expected"]
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"site-explorable-{scheme}.png"),
+                            full_page=True)
+            context.close()
+        finally:
+            browser.close()
+    assert log == []
+
+
+def _pages_with_explorables(built: Path) -> list[Path]:
+    return [p for p in _pages(built) if 'class="rlt-explorable"' in p.read_text()]
+
+
+def test_built_site_every_lesson_with_a_pure_widget_is_explorable(built: Path) -> None:
+    panels = re.compile(r"\b(?:explorer|interact_figure)\(")
+    lessons = [s.stem for s in site.lesson_notebooks(ROOT / "lessons")
+               if any(c.cell_type == "code" and panels.search(c.source)
+                      for c in nbformat.read(s, as_version=4).cells)]
+    explorable = {p.stem for p in _pages_with_explorables(built)}
+    assert [stem for stem in lessons if stem not in explorable] == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("origin", "scheme"), [("file", "light"), ("file", "dark"),
+                                                ("http", "light")])
+def test_built_site_explorables_move_by_keyboard(browser, built: Path, http_root: str,
+                                                 origin: str, scheme: str) -> None:
+    base = built.resolve().as_uri() + "/" if origin == "file" else http_root
+    log: list[str] = []
+    context, page = _site_context(browser, base, scheme, log)
+    problems, swaps = [], []
+    try:
+        for path in _pages_with_explorables(built):
+            log.clear()
+            page.goto(base + path.name, wait_until="load")
+            moved = move_by_keyboard(page)
+            swaps.append(float(moved["swapMs"]))
+            problems += _keyboard_problems(path.name, moved) + [
+                f"{path.name}: {entry}" for entry in log]
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+    assert swaps and max(swaps) < 50, f"swap times (ms): {swaps}"

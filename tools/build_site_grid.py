@@ -109,7 +109,7 @@ def explorable_html(meta: dict, *, folder: str, still_alt: str) -> str:
     for axis in controls:
         start = start * len(axis["labels"]) + axis["index"]
     count = len(meta["files"])
-    alts = [f"{alt or still_alt or 'The widget’s picture'} (at {setting_text(controls, i)})"
+    alts = [f"{alt or still_alt or 'The widget’s picture.'} Setting: {setting_text(controls, i)}."
             for i, alt in enumerate(meta.get("alts") or [""] * count)]
     data = {"controls": [{"kind": a["kind"], "values": a["values"], "labels": a["labels"]}
                          for a in controls],
