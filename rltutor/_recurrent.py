@@ -23,7 +23,8 @@ from torch import nn
 
 from rltutor._keys import Path, key_str, leaf_name, module_keys
 
-__all__ = ["RecurrentState", "missing_state_message", "recurrent_modules", "recurrent_state"]
+__all__ = ["RecurrentState", "caller_carries_state", "missing_state_message",
+           "recurrent_modules", "recurrent_state"]
 
 _RECURRENT = {"LSTMModule": 2, "GRUModule": 1}  # class -> number of state tensors
 
@@ -79,6 +80,31 @@ def recurrent_state(module: Any) -> RecurrentState:
     writes = set(module_keys(module, "out_keys"))
     at_root = tuple(k for k in state if k in writes and ("next", *k) not in writes)
     return RecurrentState(state, at_root, init)
+
+
+def caller_carries_state(policy: Any, info: RecurrentState) -> bool:
+    """True when ``policy`` is built to be called by hand, its state passed in and out by
+    the caller (TorchRL's export recipe), not carried by an environment.
+
+    The signs: the state is written back at the root (where the caller reads it, not
+    under ``"next"``), and either the policy returns it (``select_out_keys`` naming the
+    state keys) or a ``BatchSizeTransform`` reshapes its input for a single unbatched call.
+
+    Args:
+        policy: the policy holding the recurrent module.
+        info: that module's :func:`recurrent_state`.
+
+    >>> caller_carries_state(nn.Linear(2, 1), RecurrentState((), (), None))
+    False
+    """
+    if not info.at_root:
+        return False
+    selected = bool(getattr(policy, "_select_before_return", False))
+    returned = selected and set(info.at_root) <= set(module_keys(policy, "out_keys"))
+    reshaped = isinstance(policy, nn.Module) and any(
+        any(c.__name__ == "BatchSizeTransform" for c in type(m).__mro__)
+        for m in policy.modules())
+    return returned or reshaped
 
 
 def missing_state_message(policy: Any, have: set[Path]) -> str | None:

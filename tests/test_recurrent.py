@@ -84,3 +84,54 @@ def test_with_the_primer_the_custom_state_is_carried(pendulum):
     env = TransformedEnv(pendulum, Compose(InitTracker(), lstm.make_tensordict_primer()))
     rollout_td = rltutor.rollout(env, policy, steps=5)
     torch.testing.assert_close(rollout_td["rs_h"][1:], rollout_td["next", "rs_h"][:-1])
+
+
+def export_recipe_policy(select: bool = True, reshape: bool = True) -> TensorDictSequential:
+    # TorchRL's export recipe: the state goes in and out at the root, the caller carries it,
+    # and BatchSizeTransform makes a single unbatched call look like a batch of one
+    from torchrl.envs import BatchSizeTransform
+    from torchrl.modules import MLP
+
+    torch.manual_seed(0)
+    lstm = LSTMModule(input_size=3, num_layers=2, hidden_size=8,
+                      in_keys=["observation", "hidden0", "hidden1"],
+                      out_keys=["intermediate", "hidden0", "hidden1"]).make_python_based()
+    head = TensorDictModule(MLP(in_features=8, out_features=1, num_cells=[8]),
+                            in_keys=["intermediate"], out_keys=["action"])
+    if reshape:
+        parts = [BatchSizeTransform(reshape_fn=lambda x: x.unsqueeze(0)), lstm, head,
+                 BatchSizeTransform(reshape_fn=lambda x: x.squeeze(0))]
+    else:
+        parts = [lstm, head]
+    policy = TensorDictSequential(*parts)
+    if select:
+        policy.select_out_keys("action", "hidden0", "hidden1")
+    return policy
+
+
+def test_state_carried_by_the_caller_is_told_apart_and_says_when_it_matters(pendulum):
+    policy = export_recipe_policy()
+    # called by hand, feeding the state back, it has memory: the state it returns changes
+    # the next action
+    obs, zeros = torch.ones(3), torch.zeros(2, 8)
+    first = policy(observation=obs, hidden0=zeros, hidden1=zeros,
+                   is_init=torch.zeros((), dtype=torch.bool))
+    again = policy(observation=obs, hidden0=first[1], hidden1=first[2],
+                   is_init=torch.zeros((), dtype=torch.bool))
+    assert not torch.allclose(first[0], again[0])
+    found = rltutor.check_policy(policy, TransformedEnv(pendulum, InitTracker()))
+    assert codes(found) == ["recurrent-state-by-caller"]
+    assert "'hidden0', 'hidden1'" in found[0].what and "nothing to change" in found[0].fix
+    assert "env.rollout" in found[0].why and "make_tensordict_primer" in found[0].fix
+    # either sign alone is enough: the state returned, or the reshape for one call
+    for alone in (export_recipe_policy(reshape=False), export_recipe_policy(select=False)):
+        assert codes(rltutor.check_policy(alone, TransformedEnv(pendulum, InitTracker()))) == [
+            "recurrent-state-by-caller"]
+
+
+def test_same_state_at_the_root_in_a_plain_policy_is_the_env_mistake(pendulum):
+    # no sign of a caller carrying the state: in an env it is replaced every step
+    found = rltutor.check_policy(export_recipe_policy(select=False, reshape=False),
+                                 TransformedEnv(pendulum, InitTracker()))
+    assert codes(found) == ["recurrent-state-not-next"]
+    assert "inside env.rollout" in found[0].why and "has no memory" in found[0].why

@@ -18,7 +18,12 @@ from torchrl.modules import QValueModule
 
 from rltutor._exploration import exploration_kind
 from rltutor._keys import Path, as_path, env_keys, key_str, leaf_name
-from rltutor._recurrent import recurrent_modules, recurrent_state
+from rltutor._recurrent import (
+    RecurrentState,
+    caller_carries_state,
+    recurrent_modules,
+    recurrent_state,
+)
 from rltutor.diagnostics._finding import Finding
 from rltutor.validation import check_exploration
 
@@ -47,20 +52,7 @@ def check_recurrent(policy: nn.Module, env: EnvBase) -> list[Finding]:
         state_keys, init_key = info.state, info.init
         missing = [k for k in state_keys if k not in provided]
         if info.at_root:  # make_tensordict_primer refuses these out_keys: fix them first
-            root = ", ".join(repr(key_str(k)) for k in info.at_root)
-            found.append(Finding(
-                what=f"{name} writes its recurrent state {root} at the root, not under "
-                     "'next'",
-                why="the next step reads its state from what this step wrote under 'next' "
-                    "(step_mdp moves it to the root); written at the root, it is replaced "
-                    "at every step and the policy has no memory (make_tensordict_primer() "
-                    "refuses these out_keys)",
-                fix=f"{name}(..., out_keys=[<output>, "
-                    f"{', '.join(repr(('next', *k)) for k in info.at_root)}]), then "
-                    "env.append_transform(module.make_tensordict_primer())",
-                code="recurrent-state-not-next",
-                keys=tuple(key_str(k) for k in info.at_root),
-            ))
+            found.append(_state_at_root(name, info, caller_carries_state(policy, info)))
         elif missing:
             found.append(Finding(
                 what=f"{name} reads its recurrent state "
@@ -85,6 +77,34 @@ def check_recurrent(policy: nn.Module, env: EnvBase) -> list[Finding]:
                 keys=(key_str(init_key),),
             ))
     return found
+
+
+def _state_at_root(name: str, info: RecurrentState, by_hand: bool) -> Finding:
+    """The finding for a recurrent state written back at the root, worded for when it
+    matters: inside ``env.rollout`` or a collector, not when the caller carries it."""
+    root = ", ".join(repr(key_str(k)) for k in info.at_root)
+    in_env = (f"{name}(..., out_keys=[<output>, "
+              f"{', '.join(repr(('next', *k)) for k in info.at_root)}]), then "
+              "env.append_transform(module.make_tensordict_primer())")
+    keys = tuple(key_str(k) for k in info.at_root)
+    if by_hand:  # the export recipe: the caller feeds the state back
+        return Finding(
+            what=f"{name} passes its recurrent state {root} in and out at the root: the "
+                 "caller carries it from call to call",
+            why="right for a policy you call yourself and feed its state back (an exported "
+                "policy); it matters only inside env.rollout or a Collector, where nothing "
+                "carries the state: the env does not provide it, and written at the root "
+                "it would be replaced at every step",
+            fix=f"called by hand: nothing to change. To roll it out in an env: {in_env}",
+            code="recurrent-state-by-caller", keys=keys)
+    return Finding(
+        what=f"{name} writes its recurrent state {root} at the root, not under 'next'",
+        why="inside env.rollout or a Collector the next step reads its state from what this "
+            "step wrote under 'next' (step_mdp moves it to the root); written at the root, "
+            "it is replaced at every step and the policy has no memory "
+            "(make_tensordict_primer() refuses these out_keys). Only a policy you call "
+            "yourself, feeding the state back, may keep it at the root",
+        fix=in_env, code="recurrent-state-not-next", keys=keys)
 
 
 def _spec_of(module: nn.Module) -> Any:
