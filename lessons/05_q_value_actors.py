@@ -32,7 +32,8 @@
 # - `QValueActor`: the same policy in one line
 
 # %%
-import matplotlib.pyplot as plt
+import inspect
+
 import torch
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
@@ -40,8 +41,9 @@ from torchrl.modules import MLP, EGreedyModule, QValueActor, QValueModule
 
 import rltutor
 from rltutor.exercises import lesson05 as ex
+from rltutor.plots import PALETTE, make_picture
 
-env = rltutor.make_env("CartPole-v1", seed=0)
+env = rltutor.make_env("CartPole-v1", seed=0)  # GymEnv + set_seed in one call (lesson 01)
 torch.manual_seed(0)
 print(env.action_spec.__class__.__name__, "with", env.action_spec.space.n, "choices;",
       "a random action:", env.action_spec.rand())
@@ -100,8 +102,6 @@ rltutor.dataflow(q_policy)
 # rltutor's hint instead of a screen of traceback:
 
 # %%
-import inspect
-
 print("first parameters:", list(inspect.signature(QValueModule).parameters)[:3])
 with rltutor.expect_error(TypeError):
     QValueModule(env.action_spec)
@@ -170,16 +170,15 @@ for t in range(6):
 # %%
 steps = torch.arange(40)
 values = balance_td["action_value"][:40]
-fig, ax = plt.subplots(figsize=(9, 2.8))
-ax.plot(steps, values[:, 0], color="#1f77b4", label="value of left")
-ax.plot(steps, values[:, 1], color="#ff7f0e", label="value of right")
+chosen = balance_td["chosen_action_value"][:40, 0]
 taken = balance_td["action"][:40].argmax(-1)
-ax.scatter(steps, balance_td["chosen_action_value"][:40, 0], s=30, zorder=3,
-           c=["#1f77b4" if a == 0 else "#ff7f0e" for a in taken], label="chosen (the max)")
+fig, ax = make_picture(figsize=(9, 2.8))
+for a, (side, ls, marker) in enumerate([("left", "-", "o"), ("right", "--", "s")]):
+    ax.plot(steps, values[:, a], color=PALETTE[a], ls=ls, label=f"value of {side}")
+    ax.scatter(steps[taken == a], chosen[taken == a], s=30, zorder=3, color=PALETTE[a],
+               marker=marker, label=f"chosen: {side} (the max)")
 ax.set(xlabel="step", ylabel="action_value", title="QValueModule picks the larger value")
-ax.legend(fontsize=8, ncol=3)
-fig.tight_layout()
-plt.close(fig)
+ax.legend(fontsize=8, ncol=4)
 fig
 
 # %% [markdown]
@@ -190,7 +189,7 @@ rltutor.animate(rltutor.make_env("CartPole-v1", seed=0, render=True), balancer, 
                 downscale=3)  # every third pixel each way: a ninth of the bytes per frame
 
 # %% [markdown]
-# ### Exercise 1: a Q-value policy for index actions
+# ## Exercise 1: a Q-value policy for index actions
 #
 # CartPole's actions are one-hot because TorchRL's `GymEnv` hands gymnasium's discrete
 # actions over that way by default. It can also hand them over as plain **indices**: a
@@ -229,7 +228,7 @@ with torch.no_grad():
 rltutor.plot_rollout(explored_td, env=env, title="the balancer with ε-greedy, eps = 0.5")
 
 # %% [markdown]
-# Red marks are steps where the action taken is not the argmax. With half of its actions
+# The crosses mark steps where the action taken is not the argmax. With half of its actions
 # up for grabs, the balancer of this run (seed 0) holds the pole for about a hundred steps,
 # then drops it (the dotted line is an episode end). That is one seed: across seeds 0-9
 # the first fall comes as early as step 23, or not at all in the 300 steps. Notice that
@@ -258,7 +257,7 @@ rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed", "
                  steps=300)
 
 # %% [markdown]
-# ### Exercise 2: how often does ε-greedy change the action?
+# ## Exercise 2: how often does ε-greedy change the action?
 #
 # Write a function `overridden_fraction(eps)` that returns the fraction of steps (a
 # float) where an ε-greedy balancer with that `eps` takes another action than the

@@ -32,14 +32,17 @@
 # - evidence that the hidden state remembers what the observation hides
 
 # %%
+import ipywidgets as widgets
 import torch
-from torch import nn
+from tensordict import TensorDict
 from tensordict.nn import TensorDictModule, TensorDictSequential
+from torch import nn
 from torchrl.envs import GymEnv, InitTracker, TransformedEnv, UnaryTransform
 from torchrl.modules import LSTMModule, set_recurrent_mode
 
 import rltutor
 from rltutor.exercises import lesson06 as ex
+from rltutor.plots import PALETTE, make_picture
 
 _ = torch.manual_seed(0)
 
@@ -101,9 +104,9 @@ rltutor.dataflow(policy)
 # %%
 env.set_seed(0)
 with torch.no_grad():
-    forgetful = env.rollout(100, policy)
-print("state at the root of step 1? ", "recurrent_state_h" in forgetful.keys())
-print("state written under next?    ", ("next", "recurrent_state_h") in forgetful.keys(True))
+    forgetful_td = env.rollout(100, policy)
+print("state at the root of step 1? ", "recurrent_state_h" in forgetful_td.keys())
+print("state written under next?    ", ("next", "recurrent_state_h") in forgetful_td.keys(True))
 
 # %% [markdown]
 # No error, no warning. The module wrote its new state under `next`, but when the
@@ -112,15 +115,13 @@ print("state written under next?    ", ("next", "recurrent_state_h") in forgetfu
 # step is exactly what a *fresh* LSTM makes of that step's position alone.
 
 # %%
-from tensordict import TensorDict
-
 alone = TensorDict(
-    position=forgetful["position"], is_init=torch.ones(100, 1, dtype=torch.bool),
+    position=forgetful_td["position"], is_init=torch.ones(100, 1, dtype=torch.bool),
     batch_size=[100],
 )
 with torch.no_grad():
     fresh = lstm(alone)
-same = torch.allclose(forgetful["next", "recurrent_state_h"], fresh["next", "recurrent_state_h"])
+same = torch.allclose(forgetful_td["next", "recurrent_state_h"], fresh["next", "recurrent_state_h"])
 print("every step forgot the past:", same)
 assert same
 
@@ -230,17 +231,14 @@ def fit_probes(env, policy):
 
 
 # %%
-import matplotlib.pyplot as plt
-
-
 def plot_probes(probes, title=""):
-    fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")  # room for the labels
-    for (name, (values, r2)), style in zip(probes.items(), ("k-", "C1--", "C0-")):
+    fig, ax = make_picture(figsize=(9, 3))
+    styles = [("k", "-"), (PALETTE[1], "--"), (PALETTE[0], "-.")]  # colour and line style
+    for (name, (values, r2)), (colour, ls) in zip(probes.items(), styles):
         label = name if r2 is None else f"{name}\n(R² = {r2:.2f})"
-        ax.plot(values, style, lw=1.2, label=label)
+        ax.plot(values, color=colour, ls=ls, lw=1.4, label=label)
     ax.set(xlabel="step", ylabel="angular velocity ω", title=title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # beside, not on, ω
-    plt.close(fig)
     return fig
 
 
@@ -251,9 +249,10 @@ plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's st
 
 # %% [markdown]
 # The dashed line (position only) is nearly flat: no linear function of the angle
-# predicts the speed. The blue line follows the true velocity closely, except at the
-# start: the memory starts at zero at every episode start (`is_init`), and after one
-# position it has seen no motion yet, so at step 0 the probe can only guess. Its error
+# predicts the speed. The blue dash-dotted line (position + memory) follows the true
+# velocity closely, except at the start: the memory starts at zero at every episode start
+# (`is_init`), and after one position it has seen no motion yet, so at step 0 the probe
+# can only guess. Its error
 # there is about ten times its typical error from step 10 on, where it has seen the
 # angle change for a while.
 #
@@ -274,7 +273,7 @@ plot_probes(probes, "A linear probe reads the hidden velocity from the LSTM's st
 # the primer? With `hidden_size=2`?
 
 # %%
-def memory_probe(hidden_size=16, primer=True):
+def plot_memory_probe(hidden_size=16, primer=True):
     torch.manual_seed(0)
     lstm = LSTMModule(input_size=2, hidden_size=hidden_size, in_key="position", out_key="memory")
     head = TensorDictModule(nn.Linear(hidden_size, 1), in_keys=["memory"], out_keys=["action"])
@@ -286,13 +285,12 @@ def memory_probe(hidden_size=16, primer=True):
 
 
 # %%
-import ipywidgets as widgets
-
-rltutor.interact_figure(memory_probe, hidden_size=widgets.IntSlider(16, 2, 64, 2),
-                        primer=widgets.Checkbox(True))
+rltutor.interact_figure(plot_memory_probe,
+                        hidden_size=widgets.IntSlider(value=16, min=2, max=64, step=2),
+                        primer=widgets.Checkbox(value=True))
 
 # %% [markdown]
-# ## Exercise: a GRU policy that remembers
+# ## Exercise 1: a GRU policy that remembers
 #
 # `GRUModule` is built like `LSTMModule` (same `input_size`, `hidden_size`, `in_key`,
 # `out_key`) but has a single state tensor, `recurrent_state`. Build:
@@ -312,7 +310,7 @@ gru_policy = None  # TODO: TensorDictSequential(GRUModule(...), head)
 ex.check_gru_policy(gru_policy, gru_env)
 
 # %% [markdown]
-# ## Exercise: two episodes side by side
+# ## Exercise 2: two episodes side by side
 #
 # A buffer holds episodes one after another. Below, a second episode (seed 1, 60 steps)
 # is stored after `rollout_td`, keeping only `position` and `is_init`: 160 steps, with

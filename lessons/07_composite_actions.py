@@ -30,17 +30,18 @@
 # - find each part's log-probability in the rollout, and how they add up
 
 # %%
+import ipywidgets as widgets
 import torch
+from tensordict.nn import CompositeDistribution, NormalParamExtractor
+from tensordict.nn import TensorDictModule, TensorDictSequential, set_composite_lp_aggregate
 from torch import distributions as d
 from torch import nn
-from tensordict.nn import CompositeDistribution, NormalParamExtractor
-from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.envs import ExplorationType, set_exploration_type
 from torchrl.modules import MLP, ProbabilisticActor, TanhNormal
 
 import rltutor
-from rltutor.exercises import lesson07 as ex
 from rltutor.addons.toy_envs import PuckEnv, plot_puck
+from rltutor.exercises import lesson07 as ex
 
 _ = torch.manual_seed(0)
 
@@ -139,8 +140,6 @@ rltutor.show(rollout_td, module=actor)
 # (`set_composite_lp_aggregate(True)` makes it add the parts up):
 
 # %%
-from tensordict.nn import set_composite_lp_aggregate
-
 parts = rollout_td["action", "direction_log_prob"] + rollout_td["action", "force_log_prob"]
 with set_composite_lp_aggregate(True), torch.no_grad():
     whole = actor.get_dist(rollout_td).log_prob(rollout_td)
@@ -183,10 +182,7 @@ print("force min/max:", [round(x.item(), 3) for x in greedy_td["action", "force"
 # would do: push towards the target, hard at first, then gently.)
 
 # %%
-import ipywidgets as widgets
-
-
-def puck_rollout(exploration="random", seed=0):
+def plot_puck_rollout(exploration="random", seed=0):
     torch.manual_seed(seed)
     env.set_seed(seed)
     with set_exploration_type(ExplorationType[exploration.upper()]):
@@ -194,14 +190,14 @@ def puck_rollout(exploration="random", seed=0):
 
 
 rltutor.interact_figure(
-    puck_rollout,
+    plot_puck_rollout,
     exploration=widgets.ToggleButtons(options=["random", "deterministic"]),
-    seed=widgets.IntSlider(0, 0, 9),
+    seed=widgets.IntSlider(value=0, min=0, max=9),
 )
 
 # %% [markdown]
 # The explorer from lesson 01 reads composite actions too: one panel per part. This
-# policy only samples, so the explorer puts no red crosses on it (those mark steps where
+# policy only samples, so the explorer puts no crosses on it (those mark steps where
 # an exploration module replaced the action, lesson 04). Instead each panel shows the
 # distribution the sample came from. On the `direction` panel, the shaded ribbon on each
 # row is as tall as the probability of that choice, and the black dashes sit on the
@@ -213,7 +209,7 @@ rltutor.interact_figure(
 rltutor.explorer(env, actor, controls=("exploration", "seed", "steps"), steps=100)
 
 # %% [markdown]
-# ## Exercise: a force that needs no squashing
+# ## Exercise 1: a force that needs no squashing
 #
 # `TanhNormal` reaches [0, 1] by squashing a Normal and being told the bounds. A **Beta**
 # distribution (`d.Beta`, from `torch.distributions`) lives on [0, 1] by itself: no
@@ -233,7 +229,7 @@ beta_actor = None  # TODO: ProbabilisticActor(..., distribution_class=CompositeD
 ex.check_beta_actor(beta_actor)
 
 # %% [markdown]
-# ## Exercise: the road not taken
+# ## Exercise 2: the road not taken
 #
 # How likely was the *other* push? For every step of `rollout_td`, compute
 # `flipped_log_prob`: the log-probability the actor gives to the action with the
