@@ -133,3 +133,49 @@ def test_only_inputs_from_the_env_count_as_overwritten(cartpole):
     policy = rltutor.with_egreedy(rltutor.make_qvalue_policy(cartpole), cartpole)
     assert "overwrites" not in rltutor.dataflow(policy).to_text(width=100)
     assert "overwrites" not in rltutor.to_text(policy, width=100)
+
+
+def test_export_recipe_preprocessing_compose_is_shown_and_runs_on_the_raw_env():
+    # TorchRL's export recipe: the env's transforms but the last (a StepCounter) move in
+    # front of the exploring Q-policy, so that the raw env's frames go in
+    from torchrl.envs import GrayScale, GymEnv, ToTensorImage
+    from torchrl.modules import ConvNet, EGreedyModule, QValueModule
+
+    raw = GymEnv("CartPole-v1", from_pixels=True, pixels_only=False,
+                 categorical_action_encoding=True)
+    env = TransformedEnv(raw, Compose(ToTensorImage(), GrayScale(), StepCounter()))
+    torch.manual_seed(0)
+    value_net = TensorDictModule(
+        nn.Sequential(ConvNet(num_cells=[4], kernel_sizes=[16], strides=[16]), nn.LazyLinear(2)),
+        in_keys=["pixels"], out_keys=["action_value"])
+    policy = TensorDictSequential(value_net, QValueModule(spec=env.action_spec))
+    policy_explore = TensorDictSequential(policy, EGreedyModule(env.action_spec, eps_init=0.5))
+    policy_transform = TensorDictSequential(env.transform[:-1], policy_explore)
+    policy_transform.select_out_keys("action")
+
+    assert step_names(policy_transform) == ["ToTensorImage", "GrayScale", "Sequential",
+                                            "QValueModule", "EGreedyModule"]
+    card = rltutor.to_text(policy_transform, width=100)
+    assert "├─ Compose" in card
+    assert "│  ├─ ToTensorImage  pixels -> pixels" in card
+    assert "│  └─ GrayScale  pixels -> pixels" in card
+    assert "GrayScale" in rltutor.to_html(policy_transform)
+    assert [key_str(k) for k in env_keys(policy_transform)] == ["pixels"]
+    # the raw env's uint8 frames are what the policy reads: the explorer runs it there
+    panel = rltutor.explorer(raw, policy_transform, steps=6)
+    assert panel.last_error is None and "epsilon" in panel.controls
+    text = rltutor.to_text(panel.rollout_td, module=policy_transform, width=100)
+    pixels = next(line for line in text.splitlines() if line.startswith("├─ pixels"))
+    assert "[input]" in pixels and "[policy]" in pixels  # read raw, rewritten in place
+
+
+def test_batch_size_transform_with_a_reshape_function_says_so():
+    # the export recipe's form: a function reshapes the batch (unsqueeze in, squeeze out)
+    policy = TensorDictSequential(BatchSizeTransform(reshape_fn=lambda x: x.unsqueeze(0)),
+                                  linear_actor(),
+                                  BatchSizeTransform(reshape_fn=lambda x: x.squeeze(0)))
+    card = rltutor.to_text(policy, width=100).splitlines()
+    assert [line for line in card if "BatchSizeTransform" in line] == [
+        "├─ BatchSizeTransform  (reshape_fn <lambda>)",
+        "└─ BatchSizeTransform  (reshape_fn <lambda>)",
+    ]

@@ -177,6 +177,9 @@ def _other_details(module: Any) -> list[tuple[str, str]]:
             details += [("loc", _fmt(module.loc)), ("scale", _fmt(module.scale))]
         if getattr(module, "batch_size", None) is not None:
             details.append(("batch_size", str(list(module.batch_size))))
+        elif callable(getattr(module, "reshape_fn", None)):  # BatchSizeTransform's other form
+            fn = module.reshape_fn
+            details.append(("reshape_fn", getattr(fn, "__name__", type(fn).__name__)))
         return details
     if hasattr(module, "action_spec") and hasattr(module, "action_key"):
         return [("draws", "action_spec.rand(): ignores its inputs and the exploration type")]
