@@ -2,7 +2,8 @@
 
 Starts JupyterLab on 127.0.0.1 (token auth, throwaway config/runtime/settings folders),
 opens a lesson with an explorer, runs all cells, moves the epsilon slider and the
-exploration menu, and checks that the plot image and the summary changed. Screenshots
+exploration menu (with the mouse's API, then with the keyboard alone: Tab and arrow
+keys), and checks that the plot image and the summary changed. Screenshots
 go to tests/artifacts/ (gitignored).
 
 Needs Debian's Chromium at /usr/bin/chromium (``apt-get install -y chromium``); without
@@ -240,5 +241,24 @@ def test_explorer_in_jupyterlab(jupyter_lab):
             assert _exploratory_percent(after_mode["summary"]) == 0
             assert after_mode["error"].strip() == ""
             _shot(page, "explorer_after_deterministic.png")
+
+            # keyboard only (issue 26): Shift+Tab from the menu reaches the epsilon handle,
+            # an arrow key moves it one step; Tab goes back to the menu, an arrow picks
+            # another exploration type
+            panel.locator(".rltutor-exploration select").focus()
+            page.keyboard.press("Shift+Tab")
+            assert page.evaluate("() => document.activeElement.closest('.rltutor-epsilon')"
+                                 " !== null && document.activeElement.matches('.noUi-handle')")
+            page.keyboard.press("ArrowLeft")
+            after_key = _wait_changed(page, after_mode)
+            assert float(readout.inner_text()) == pytest.approx(0.95)
+            page.keyboard.press("Tab")
+            assert page.evaluate("() => document.activeElement.closest('.rltutor-exploration')"
+                                 " !== null")
+            page.keyboard.press("ArrowDown")  # deterministic -> the next type in the menu
+            after_menu = _wait_changed(page, after_key)
+            assert after_menu["error"].strip() == ""
+            assert panel.locator(".rltutor-exploration select").input_value() != "deterministic"
+            _shot(page, "explorer_after_keyboard.png")
         finally:
             browser.close()

@@ -301,11 +301,11 @@ def test_a_kept_run_made_without_grids_is_not_current(tmp_path: Path) -> None:
     cell = nbformat.v4.new_code_cell("rltutor.explorer(env, policy)", outputs=[
         _widget_output(still=True)])
     nb = nbformat.v4.new_notebook(cells=[cell])
-    assert not site.grids_are_current(nb, grids=tmp_path)
+    assert not grid.grids_are_current(nb, grids=tmp_path)
     cell.outputs = [_gridded_output({"id": _fake_grid(tmp_path), "settings": 6})]
-    assert site.grids_are_current(nb, grids=tmp_path)
+    assert grid.grids_are_current(nb, grids=tmp_path)
     cell.outputs = [_gridded_output({"id": "gone", "settings": 6})]
-    assert not site.grids_are_current(nb, grids=tmp_path)
+    assert not grid.grids_are_current(nb, grids=tmp_path)
 
 
 def test_a_lesson_panel_is_precomputed_when_the_site_runs_it(tmp_path: Path) -> None:
@@ -630,15 +630,20 @@ def _line_panel_site(folder: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def line_site(tmp_path_factory) -> Path:
+    return _line_panel_site(tmp_path_factory.mktemp("explorable"))
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_an_explorable_moves_by_keyboard_and_snaps_in_chromium(tmp_path, scheme) -> None:
+def test_an_explorable_moves_by_keyboard_and_snaps_in_chromium(line_site, scheme) -> None:
     from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
 
     _require_browser()
     from playwright.sync_api import sync_playwright
 
-    out = _line_panel_site(tmp_path)
+    out = line_site
     base = out.resolve().as_uri() + "/"
     log: list[str] = []
     with sync_playwright() as p:

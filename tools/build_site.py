@@ -220,28 +220,6 @@ def widgets_without_still(nb: nbformat.NotebookNode) -> list[int]:
 
 GRID_DIR_ENV = "RLTUTOR_GRID_DIR"  # as rltutor.widgets._panel reads it
 GRIDS = ROOT / "build" / "grids"
-_PANELS = re.compile(r"\b(?:explorer|interact_figure|watch_buffer)\(")
-
-
-def grids_are_current(nb: nbformat.NotebookNode, *, grids: Path) -> bool:
-    """Whether a run of a lesson made its panels' grids and they are all in ``grids``.
-
-    A lesson with no panel needs none.
-
-    Args:
-        nb: an executed lesson.
-        grids: the grid directory.
-
-    >>> grids_are_current(nbformat.v4.new_notebook(), grids=Path("nowhere"))
-    True
-    """
-    if not any(cell.cell_type == "code" and _PANELS.search(cell.source) for cell in nb.cells):
-        return True
-    if not grid.has_grid_info(nb):
-        return False
-    ids = [output.data[grid.GRID_MIME].get("id") for cell in nb.cells
-           for output in cell.get("outputs", []) if grid.GRID_MIME in output.get("data", {})]
-    return all((grids / i / "grid.json").is_file() for i in ids if i)
 
 
 def _execute(source: Path, target: Path, grids: Path = GRIDS) -> float:
@@ -316,7 +294,7 @@ def executed_notebooks(
     for source in sources:
         kept = build / source.name
         if kept_run_is_current(kept=kept, source=source, newest_change=newest) and \
-                grids_are_current(nbformat.read(kept, as_version=4), grids=grids):
+                grid.grids_are_current(nbformat.read(kept, as_version=4), grids=grids):
             how[source] = "reused"
         else:
             todo.append(source)
@@ -428,12 +406,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", type=Path, default=ROOT / "lessons")
     parser.add_argument("--out", type=Path, default=ROOT / "site")
     parser.add_argument("--build", type=Path, default=ROOT / "build" / "executed")
+    parser.add_argument("--grids", type=Path, default=GRIDS,
+                        help="where the lessons' panels write their precomputed grids")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
         report = build_site(lessons_dir=args.lessons, out=args.out, build=args.build,
-                            workers=args.workers)
+                            workers=args.workers, grids=args.grids)
     except (RuntimeError, FileNotFoundError, ValueError) as exc:
         print(f"make site: {exc}", file=sys.stderr)
         return 1

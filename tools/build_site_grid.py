@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import nbformat
 GRID_MIME = "application/vnd.rltutor.grid+json"  # as rltutor.widgets._panel.GRID_MIME
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STATIC = Path(__file__).resolve().parent / "site_template" / "rltutor_site"
+_PANELS = re.compile(r"\b(?:explorer|interact_figure|watch_buffer)\(")
 _NOT_ALT = ("<Figure size", "<matplotlib", "<IPython", "No description")
 
 
@@ -198,6 +200,27 @@ def has_grid_info(nb: nbformat.NotebookNode) -> bool:
     """
     return any(GRID_MIME in output.get("data", {})
                for cell in nb.cells for output in cell.get("outputs", []))
+
+
+def grids_are_current(nb: nbformat.NotebookNode, *, grids: Path) -> bool:
+    """Whether a run of a lesson made its panels' grids and they are all in ``grids``.
+
+    A lesson with no panel needs none.
+
+    Args:
+        nb: an executed lesson.
+        grids: the grid directory.
+
+    >>> grids_are_current(nbformat.v4.new_notebook(), grids=Path("nowhere"))
+    True
+    """
+    if not any(cell.cell_type == "code" and _PANELS.search(cell.source) for cell in nb.cells):
+        return True
+    if not has_grid_info(nb):
+        return False
+    ids = [output.data[GRID_MIME].get("id") for cell in nb.cells
+           for output in cell.get("outputs", []) if GRID_MIME in output.get("data", {})]
+    return all((grids / i / "grid.json").is_file() for i in ids if i)
 
 
 def write_static(out: Path) -> None:
