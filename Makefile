@@ -76,3 +76,10 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site build/executed
+
+# The wheel in a fresh virtual environment, offline (tests/test_wheel.py): build it, install
+# it with the pins from a local wheelhouse, `rltutor lessons` into a temporary folder, lesson
+# 01 under nbmake there. .ci/run calls it after `make test`, outside that target's time.
+.PHONY: wheel-test
+wheel-test: $(STAMP)
+	RLTUTOR_WHEEL_TEST=1 $(PY) -m pytest -q -s -p no:cacheprovider tests/test_wheel.py
