@@ -420,12 +420,14 @@ def main(argv: list[str] | None = None) -> int:
     for stem, how in report["how"].items():
         g = report["grids"][stem]
         made = (f"; {g['explorable']} explorable ({g['settings']} settings, drawn in "
-                f"{g['seconds']:.1f} s)" if g["explorable"] else "")
+                f"{g['seconds']:.1f} s, {g['cpu_seconds']:.1f} s CPU)" if g["explorable"] else "")
         stills = "".join(f"; a still: {why}" for why in g["stills"])
         print(f"  {stem}: {how}{made}{stills}")
     settings = sum(g["settings"] for g in report["grids"].values())
     seconds = sum(g["seconds"] for g in report["grids"].values())
-    print(f"  explorables: {settings} settings, drawn in {seconds:.0f} s in the lesson runs")
+    cpu = sum(g["cpu_seconds"] for g in report["grids"].values())
+    print(f"  explorables: {settings} settings, drawn in {seconds:.0f} s ({cpu:.0f} s CPU) "
+          "in the lesson runs")
     for stem, cells in report["no_still"].items():
         print(f"  warning: {stem}: widget with no image/png still in cell(s) "
               f"{', '.join(f'[{c}]' for c in cells)}", file=sys.stderr)

@@ -164,9 +164,11 @@ def make_explorable(nb: nbformat.NotebookNode, *, grids: Path, out: Path) -> dic
         out: the site folder (pictures go to ``out/grids/<id>/``).
 
     Returns:
-        ``{"explorable": n, "settings": n, "seconds": s, "stills": [reason, ...]}``.
+        ``{"explorable": n, "settings": n, "seconds": s, "cpu_seconds": s,
+        "stills": [reason, ...]}`` (the grids' render time, wall clock and CPU).
     """
-    report = {"explorable": 0, "settings": 0, "seconds": 0.0, "stills": []}
+    report = {"explorable": 0, "settings": 0, "seconds": 0.0, "cpu_seconds": 0.0,
+              "stills": []}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             info = output.get("data", {}).get(GRID_MIME)
@@ -189,6 +191,7 @@ def make_explorable(nb: nbformat.NotebookNode, *, grids: Path, out: Path) -> dic
             report["explorable"] += 1
             report["settings"] += len(meta["files"])
             report["seconds"] += float(meta.get("seconds", 0.0))
+            report["cpu_seconds"] += float(meta.get("cpu_seconds", meta.get("seconds", 0.0)))
     return report
 
 

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.tags import sys_tags
+from packaging.utils import parse_wheel_filename
 
 __all__ = ["build_wheelhouse", "closure", "compressed_tag", "repack", "wheel_name"]
 
@@ -165,8 +167,12 @@ def build_wheelhouse(out_dir: Path, *, roots: Iterable[str],
         prebuilt: wheel files to use as they are.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    ready = {(canonical(p.name.split("-")[0]), p.name.split("-")[1].split("+")[0])
-             for p in prebuilt}
+    supported = set(sys_tags())
+    ready = set()
+    for wheel in prebuilt:  # only wheels this interpreter can install
+        name, version, _, tags = parse_wheel_filename(wheel.name)
+        if tags & supported:
+            ready.add((canonical(name), version.public))
     written = []
     for dist in closure(roots):
         name = canonical(dist.metadata["Name"])
