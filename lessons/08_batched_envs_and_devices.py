@@ -35,12 +35,28 @@
 # - what changes when the workers sit on other machines
 
 # %%
-import torch
-from torchrl.envs import GymEnv, ParallelEnv, SerialEnv
+import multiprocessing
+import os
+from functools import partial
 
+import ipywidgets as widgets
+import torch
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from torch import nn
+from torchrl.collectors import Collector
+from torchrl.collectors.distributed import DistributedCollector
+from torchrl.envs import GymEnv, ParallelEnv, SerialEnv
+from torchrl.modules import AdditiveGaussianModule, LSTMModule
+
+# %%
 import rltutor
-from rltutor.exercises import lesson08 as ex
+from rltutor.addons.distributed import (frames_per_second, free_port, make_pendulum_actor,
+                                        plot_frames_per_second, plot_workers, shut_down_on_exit)
+from rltutor.addons.distributed import make_pendulum as make_stamped_pendulum
 from rltutor.devices import available_devices
+from rltutor.exercises import lesson08 as ex
+from rltutor.plots import make_picture, series_style
+from rltutor.start_methods import using_start_method
 
 _ = torch.manual_seed(0)
 
@@ -73,17 +89,13 @@ print("rollout batch_size:", rollout_td.batch_size)
 rltutor.show(rollout_td, module=policy)
 
 # %%
-import matplotlib.pyplot as plt
-
-
 def plot_batch_rewards(rollout_td, title="reward per environment"):
-    fig, ax = plt.subplots(figsize=(8, 2.8))
+    fig, ax = make_picture(figsize=(8, 2.8))
     rewards = rollout_td["next", "reward"].squeeze(-1)  # [envs, time]
-    for i, row in enumerate(rewards):
-        ax.plot(row.numpy(), lw=1.3, label=f"env {i}")
+    for i, row in enumerate(rewards):  # each env: a colour, a line style and a marker
+        ax.plot(row.numpy(), lw=1.3, ms=3, markevery=10, label=f"env {i}", **series_style(i))
     ax.set(xlabel="step", ylabel="reward", title=title)
     ax.legend(loc="lower right", fontsize=8, ncol=len(rewards))
-    plt.close(fig)
     return fig
 
 
@@ -146,9 +158,6 @@ print("env:", env.device, "| action spec:", env.action_spec.device,
 # run it.
 
 # %%
-from tensordict.nn import TensorDictSequential
-from torchrl.modules import AdditiveGaussianModule
-
 one_env = GymEnv("Pendulum-v1", device=device)  # one env keeps this demo short
 one_policy = rltutor.make_actor(one_env, num_cells=(32, 32))
 stale_spec = one_env.action_spec.to("meta")  # plays a spec left on another device
@@ -187,7 +196,7 @@ rltutor.explorer(env, noisy_policy, controls=("exploration", "device", "seed", "
 # the policy are rebuilt from scratch each time, on the chosen device.
 
 # %%
-def batched_rollout(num_envs=3, device="cpu", seed=0):
+def plot_batched_rollout(num_envs=3, device="cpu", seed=0):
     env = SerialEnv(num_envs, make_pendulum, device=device)
     env.set_seed(seed)
     policy = rltutor.make_actor(env, num_cells=(32, 32), seed=seed)
@@ -199,11 +208,9 @@ def batched_rollout(num_envs=3, device="cpu", seed=0):
 
 
 # %%
-import ipywidgets as widgets
-
-rltutor.interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
+rltutor.interact_figure(plot_batched_rollout, num_envs=widgets.IntSlider(value=3, min=1, max=6),
                         device=widgets.Dropdown(options=available_devices()),
-                        seed=widgets.IntSlider(0, 0, 9))
+                        seed=widgets.IntSlider(value=0, min=0, max=9))
 
 # %% [markdown]
 # ## A data collector
@@ -215,8 +222,6 @@ rltutor.interact_figure(batched_rollout, num_envs=widgets.IntSlider(3, 1, 6),
 # `ExplorationType.RANDOM`, since its data is for learning.
 
 # %%
-from torchrl.collectors import Collector
-
 collector = Collector(env, policy, frames_per_batch=60, total_frames=180,
                       auto_register_policy_transforms=True)
 for i, batch in enumerate(collector):
@@ -242,10 +247,6 @@ rltutor.show(batch, module=policy)
 # fails at once:
 
 # %%
-from torch import nn
-from tensordict.nn import TensorDictModule
-from torchrl.modules import LSTMModule
-
 _ = torch.manual_seed(0)
 lstm = LSTMModule(input_size=3, hidden_size=16, in_key="observation", out_key="memory")
 head = TensorDictModule(nn.Sequential(nn.Linear(16, 1), nn.Tanh()),
@@ -295,8 +296,6 @@ print("each next step reads the state the step before wrote:",
 # block only and puts the previous one back.
 
 # %%
-from rltutor.start_methods import using_start_method
-
 with using_start_method(start_method):  # only for the workers started in this block
     multi = Collector(make_pendulum, policy, num_collectors=2, sync=True, device=device,
                       frames_per_batch=60, total_frames=120,
@@ -337,17 +336,6 @@ multi.shutdown()
 # `rltutor.addons.worker_preload` imports torch and torchrl and builds one Pendulum, so a worker
 # skips all of that instead of starting from a bare Python (`make bench` times a cold
 # and a warm start). As above, `using_start_method` sets it only while the workers start.
-
-# %%
-import multiprocessing
-import os
-from functools import partial
-
-from torchrl.collectors.distributed import DistributedCollector
-
-from rltutor.addons.distributed import (free_port, frames_per_second, make_pendulum_actor,
-                                 plot_frames_per_second, plot_workers, shut_down_on_exit)
-from rltutor.addons.distributed import make_pendulum as make_stamped_pendulum
 
 # %% [markdown]
 # Every argument below is TorchRL's. Two are about this machine: `launcher="mp"` starts
@@ -474,7 +462,7 @@ print(f"one weight push, learner -> each worker: {weight_bytes / 1024:.1f} KiB")
 # The policy itself is untouched from single-env rollout to cluster: only who calls it
 # changes.
 #
-# ## Exercise: read the batch dimensions
+# ## Exercise 1: read the batch dimensions
 #
 # Pendulum's reward is highest (closest to 0) when the pole is up and still. From
 # `rollout_td` (3 environments, 100 steps) find, for **each environment**, the step at
@@ -487,7 +475,7 @@ best_steps = None  # TODO: one step index per environment, from rollout_td["next
 ex.check_best_steps(best_steps, rollout_td)
 
 # %% [markdown]
-# ## Exercise: when does `ParallelEnv` pay off?
+# ## Exercise 2: when does `ParallelEnv` pay off?
 #
 # Measure it. `ex.make_slow_pendulum` builds a Pendulum whose every step takes 50 ms
 # longer, as if a physics engine ran behind it. For both factories, `make_pendulum` and
