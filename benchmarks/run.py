@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import format_table  # noqa: E402
 
-SUITES = ["display", "explorer", "import", "lessons", "training", "distributed", "dqn_seeds", "ppo",
-          "offpolicy"]
+SUITES = ["display", "explorer", "import", "lessons", "training", "fast_paths", "distributed",
+          "dqn_seeds", "ppo", "offpolicy"]
 
 
 def machine() -> str:
