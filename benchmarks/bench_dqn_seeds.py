@@ -1,7 +1,8 @@
 """Lesson 11's DQN run, once per seed: what it reaches across seeds, not at the one shown.
 
 The lesson trains with seed 0. One seed is the classic way to fool yourself in RL, so
-this script runs the lesson's loop unchanged (TorchRL ``Collector``, ``ReplayBuffer``,
+this script runs the lesson's loop unchanged (TorchRL ``Collector`` over 10 CartPoles in
+one ``GymWrapper(SyncVectorEnv)``, ``ReplayBuffer``,
 ``DQNLoss`` + ``SoftUpdate(tau=0.01)``, Adam; 10,000 frames, 1,000 random ones first,
 5 updates of 128 per 10 frames) with each of the seeds 0-9 in place of 0 (torch, both
 environments, the buffer's generator), and prints one row per seed:
@@ -38,7 +39,22 @@ WARMUP_FRAMES = 1_000
 UPDATES_PER_BATCH = 5
 BATCH_SIZE = 128
 EVAL_EVERY = 1_000
+NUM_ENVS = 10  # one step of each env per batch of 10 frames
 SEEDS = tuple(range(10))
+
+
+def make_cartpoles(seed: int, num_envs: int = NUM_ENVS):
+    """Lesson 11's training env: ``num_envs`` CartPoles stepped by one gymnasium
+    ``SyncVectorEnv`` (its own autoreset off: TorchRL resets each done env itself),
+    wrapped by ``GymWrapper`` into one TorchRL env of batch size ``[num_envs]``."""
+    import gymnasium as gym
+    from torchrl.envs import GymWrapper
+
+    vector = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * num_envs,
+                                      autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+    env = GymWrapper(vector)
+    env.set_seed(seed)
+    return env
 
 
 def build_dqn(seed: int) -> SimpleNamespace:
@@ -56,13 +72,14 @@ def build_dqn(seed: int) -> SimpleNamespace:
 
     torch.set_num_threads(1)
     logging.getLogger("torchrl").setLevel(logging.WARNING)
-    train_env = rltutor.make_env("CartPole-v1", seed=seed)
+    train_env = make_cartpoles(seed)
     eval_env = rltutor.make_env("CartPole-v1", seed=seed)
+    spec = train_env.action_spec_unbatched  # one CartPole's: as the lesson builds it
     torch.manual_seed(seed)
     value_net = TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[64, 64]),
                                  in_keys=["observation"], out_keys=["action_value"])
-    policy = TensorDictSequential(value_net, QValueModule(spec=train_env.action_spec))
-    egreedy = EGreedyModule(spec=train_env.action_spec, eps_init=1.0, eps_end=0.05,
+    policy = TensorDictSequential(value_net, QValueModule(spec=spec))
+    egreedy = EGreedyModule(spec=spec, eps_init=1.0, eps_end=0.05,
                             annealing_num_steps=TOTAL_FRAMES)
     collector = Collector(train_env, TensorDictSequential(policy, egreedy),
                           frames_per_batch=FRAMES_PER_BATCH, total_frames=TOTAL_FRAMES,
@@ -70,7 +87,7 @@ def build_dqn(seed: int) -> SimpleNamespace:
                           auto_register_policy_transforms=False)
     buffer = ReplayBuffer(storage=LazyTensorStorage(20_000), batch_size=BATCH_SIZE,
                           generator=torch.Generator().manual_seed(seed))
-    loss_fn = DQNLoss(policy, action_space=train_env.action_spec, delay_value=True)
+    loss_fn = DQNLoss(policy, action_space=spec, delay_value=True)
     loss_fn.make_value_estimator(gamma=0.99)
     return SimpleNamespace(
         eval_env=eval_env, policy=policy, egreedy=egreedy, collector=collector, buffer=buffer,
@@ -92,7 +109,7 @@ def dqn_run(seed: int) -> dict:
     start = time.perf_counter()
     frames = 0
     for batch in collector:
-        buffer.extend(batch)
+        buffer.extend(batch.reshape(-1))
         frames += batch.numel()
         egreedy.step(batch.numel())
         if frames >= WARMUP_FRAMES:
