@@ -191,7 +191,9 @@ def _named_key(error: BaseException, loss: Any, present: set[Path]) -> Path | No
         for key in candidates:
             if key not in present and (leaf_name(key) == leaf or key_str(key) == leaf):
                 return key
-    if said:
+    written = {key for _, network in loss_networks(loss)
+               for key in module_keys(network, "out_keys")}
+    if said and (said.group(1),) not in written | present:  # not one of its own outputs
         return (said.group(1),)
     return None
 
