@@ -319,3 +319,13 @@ def test_import_rltutor_then_doctor_works_in_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     assert out.strip() == "DoctorReport True"
+
+
+def test_fixes_name_the_pinned_versions():
+    # a learner with the wheel has no constraints.txt at hand: the fix carries the versions
+    result = packages.judge_widgets(**{**WIDGETS, "labextension": None})
+    assert result.fix == 'pip install "jupyterlab_widgets==3.0.17", then restart JupyterLab'
+    broken = packages.judge_tensordict_torchrl(tensordict="0.14.3", torchrl="0.14.1",
+                                               torchrl_requires=[], import_error=OSError("x"))
+    assert broken.fix == ('pip install --force-reinstall "torchrl==0.14.1" '
+                          '"tensordict==0.14.3"')

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from rltutor.course import course_files, course_root
+from rltutor.course import course_files
 from tools.wheelhouse import build_wheelhouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,9 +108,10 @@ def test_the_wheel_runs_the_course_in_a_fresh_offline_environment(tmp_path):
          env=_offline_env(home), times=times, step="1 build the wheel")
     (wheel,) = dist.glob("rltutor-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        for rel in [*course_files(), Path("constraints.txt")]:
+        # against the copy it was built from: others may edit the checkout meanwhile
+        for rel in [*course_files(root=source), Path("constraints.txt")]:
             packed = archive.read(f"rltutor/_course/{rel.as_posix()}")
-            assert packed == (course_root() / rel).read_bytes(), rel
+            assert packed == (source / rel).read_bytes(), rel
 
     wheelhouse = _wheelhouse(times)
     try:
@@ -132,7 +133,7 @@ def test_the_wheel_runs_the_course_in_a_fresh_offline_environment(tmp_path):
         _run([str(venv / "bin" / "rltutor"), "lessons", str(course)], cwd=tmp_path, env=env,
              times=times, step="5 rltutor lessons")
         assert {p.relative_to(course) for p in course.rglob("*") if p.is_file()} == {
-            *course_files(), Path(".rltutor-course.json")}
+            *course_files(root=source), Path(".rltutor-course.json")}
         _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbmake",
               "--nbmake-timeout=300", LESSON], cwd=course, env=env, times=times,
              step="6 nbmake lesson 01")

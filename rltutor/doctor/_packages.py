@@ -7,6 +7,7 @@ drive); each ``check_*`` gathers the facts from this machine and calls it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata as metadata
 import re
@@ -23,7 +24,7 @@ from rltutor.doctor._result import CheckResult
 __all__ = ["check_tensordict_torchrl", "check_torchrl_extension", "check_versions",
            "check_widgets", "compare_versions", "find_labextension", "installed_version",
            "judge_tensordict_torchrl", "judge_torchrl_extension", "judge_widgets",
-           "read_pins", "short_error"]
+           "pinned_install", "read_pins", "shipped_pins", "short_error"]
 
 # torchrl's wheels are built against one torch release (their release notes say which);
 # its C++ extension loads only under that torch.
@@ -74,6 +75,34 @@ def read_pins(text: str) -> dict[str, str]:
         if sep:
             pins[canonical(name)] = version.strip()
     return pins
+
+
+@functools.cache
+def shipped_pins() -> dict[str, str]:
+    """The pins of the ``constraints.txt`` that came with this rltutor (wheel or checkout).
+
+    >>> shipped_pins()["torchrl"]
+    '0.14.1'
+    """
+    path = course_root() / "constraints.txt"
+    return read_pins(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def pinned_install(*names: str, options: str = "") -> str:
+    """A pip command installing ``names`` at their pinned versions (a learner who installed
+    the wheel has no constraints.txt at hand, so the fix names the versions).
+
+    Args:
+        names: distribution names, extras allowed (``"gymnasium[classic-control]"``).
+        options: pip options to put first, such as ``"--force-reinstall"``.
+
+    >>> pinned_install("torchrl", "no-such-package")
+    'pip install "torchrl==0.14.1" no-such-package'
+    """
+    pins = shipped_pins()
+    specs = [f'"{n}=={pins[canonical(n.split("[")[0])]}"' if canonical(n.split("[")[0]) in pins
+             else n for n in names]
+    return " ".join(["pip install", *([options] if options else []), *specs])
 
 
 def installed_version(name: str) -> str | None:
@@ -143,10 +172,8 @@ def check_versions() -> list[CheckResult]:
         return [CheckResult("versions", "warn", "rltutor is imported from a folder, not "
                             "installed, so its requirements are unknown",
                             'pip install -c constraints.txt -e "."')]
-    pins_file = course_root() / "constraints.txt"
-    pins = read_pins(pins_file.read_text(encoding="utf-8")) if pins_file.exists() else {}
     names = [Requirement(r).name for r in requirements]
-    return compare_versions(requirements=requirements, pins=pins,
+    return compare_versions(requirements=requirements, pins=shipped_pins(),
                             installed={n: installed_version(n) for n in names})
 
 
@@ -215,7 +242,7 @@ def judge_tensordict_torchrl(*, tensordict: str | None, torchrl: str | None,
     if tensordict is None or torchrl is None:
         missing = "tensordict" if tensordict is None else "torchrl"
         return CheckResult(name, "fail", f"{missing} is not installed",
-                           f"pip install -c constraints.txt {missing}")
+                           pinned_install(missing))
     wanted = next((Requirement(r) for r in torchrl_requires
                    if canonical(Requirement(r).name) == "tensordict"
                    and Requirement(r).marker is None), None)
@@ -225,7 +252,7 @@ def judge_tensordict_torchrl(*, tensordict: str | None, torchrl: str | None,
                            f'pip install "tensordict{wanted.specifier}"')
     if import_error is not None:
         return CheckResult(name, "fail", f"import torchrl fails: {short_error(import_error)}",
-                           "pip install -c constraints.txt --force-reinstall torchrl tensordict")
+                           pinned_install("torchrl", "tensordict", options="--force-reinstall"))
     need = f" (torchrl needs {wanted.specifier})" if wanted is not None else ""
     return CheckResult(name, "ok", f"tensordict {tensordict} with torchrl {torchrl}{need}; "
                        "torchrl imports")
@@ -278,7 +305,7 @@ def judge_widgets(*, ipywidgets: str | None, jupyterlab: str | None,
     name = "widget frontend"
     if ipywidgets is None:
         return CheckResult(name, "fail", "ipywidgets is not installed: every lesson imports it",
-                           "pip install -c constraints.txt ipywidgets")
+                           pinned_install("ipywidgets"))
     if jupyterlab is None:
         return CheckResult(name, "warn", f"ipywidgets {ipywidgets}, but JupyterLab is not "
                            "installed: the lessons run, their widgets need a Jupyter frontend",
@@ -286,12 +313,11 @@ def judge_widgets(*, ipywidgets: str | None, jupyterlab: str | None,
     if jupyterlab_widgets is None or labextension is None:
         return CheckResult(name, "fail", f"JupyterLab {jupyterlab} has no {WIDGETS_EXTENSION} "
                            "extension: widgets show 'Error displaying widget'",
-                           "pip install -c constraints.txt jupyterlab_widgets, then restart "
-                           "JupyterLab")
+                           pinned_install("jupyterlab_widgets") + ", then restart JupyterLab")
     if ipywidgets.split(".")[0] == "8" and not jupyterlab_widgets.startswith("3."):
         return CheckResult(name, "fail", f"ipywidgets {ipywidgets} needs jupyterlab_widgets "
                            f"3.x, this is {jupyterlab_widgets}",
-                           "pip install -c constraints.txt ipywidgets jupyterlab_widgets")
+                           pinned_install("ipywidgets", "jupyterlab_widgets"))
     return CheckResult(name, "ok", f"ipywidgets {ipywidgets}, JupyterLab {jupyterlab} with "
                        f"{WIDGETS_EXTENSION} {jupyterlab_widgets}")
 

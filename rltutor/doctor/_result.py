@@ -68,8 +68,9 @@ def _summary(results: Sequence[CheckResult]) -> str:
     counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     verdict = ("a lesson would fail here: fix the lines marked ✗" if counts["fail"]
                else "every lesson can run here")
-    return (f"{counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} failures, "
-            f"{counts['skip']} skipped: {verdict}")
+    warnings = f"{counts['warn']} warning{'' if counts['warn'] == 1 else 's'}"
+    failures = f"{counts['fail']} failure{'' if counts['fail'] == 1 else 's'}"
+    return f"{counts['ok']} ok, {warnings}, {failures}, {counts['skip']} skipped: {verdict}"
 
 
 def to_text(results: Sequence[CheckResult]) -> str:
@@ -82,7 +83,7 @@ def to_text(results: Sequence[CheckResult]) -> str:
     ...                CheckResult("cuda", "fail", "step failed", "reinstall torch")]))
     ✓ cpu: one policy step
     ✗ cuda: step failed | fix: reinstall torch
-    1 ok, 0 warnings, 1 failures, 0 skipped: a lesson would fail here: fix the lines marked ✗
+    1 ok, 0 warnings, 1 failure, 0 skipped: a lesson would fail here: fix the lines marked ✗
     """
     return "\n".join([r.line() for r in results] + [_summary(results)])
 

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 
-from rltutor.doctor._packages import short_error
+from rltutor.doctor._packages import pinned_install, short_error
 from rltutor.doctor._result import CheckResult
 
 __all__ = ["CHROMIUM_PATHS", "LESSON_ENVS", "check_chromium", "check_devices", "check_gym_envs",
@@ -51,12 +51,12 @@ def judge_matplotlib(*, backend: str | BaseException, agg_error: BaseException |
     name = "matplotlib"
     if isinstance(backend, BaseException):
         fix = ("unset MPLBACKEND" if mplbackend_env else
-               "pip install -c constraints.txt --force-reinstall matplotlib")
+               pinned_install("matplotlib", options="--force-reinstall"))
         return CheckResult(name, "fail", f"no backend: {short_error(backend)}", fix)
     if agg_error is not None:
         return CheckResult(name, "fail", f"backend {backend}, but drawing a figure fails: "
                            f"{short_error(agg_error)}",
-                           "pip install -c constraints.txt --force-reinstall matplotlib pillow")
+                           pinned_install("matplotlib", "pillow", options="--force-reinstall"))
     where = ("inline in a notebook" if "inline" in backend.lower()
              else "rltutor's pictures still show inline in notebooks")
     return CheckResult(name, "ok", f"backend {backend}; figures draw ({where})")
@@ -132,7 +132,7 @@ def judge_devices(*, cuda: bool, mps: bool, step: Callable[[str], str],
         try:
             landed = step(device)
         except Exception as error:
-            fix = ("pip install -c constraints.txt --force-reinstall torch" if device == "cpu"
+            fix = (pinned_install("torch", options="--force-reinstall") if device == "cpu"
                    else f"update the {device} driver, or hide it "
                    f"({'CUDA_VISIBLE_DEVICES=' if device == 'cuda' else 'PYTORCH_MPS=0'})")
             results.append(CheckResult(name, "fail", f"one policy step fails: "
@@ -140,8 +140,8 @@ def judge_devices(*, cuda: bool, mps: bool, step: Callable[[str], str],
             continue
         if landed != device:
             results.append(CheckResult(name, "fail", f"the action landed on {landed}",
-                                       "pip install -c constraints.txt --force-reinstall "
-                                       "torch tensordict"))
+                                       pinned_install("torch", "tensordict",
+                                                      options="--force-reinstall")))
         else:
             results.append(CheckResult(name, "ok", "one TensorDictModule policy step"))
     return results
@@ -201,8 +201,7 @@ def judge_gym_envs(*, env_ids: Sequence[str], make: Callable[[str], None]) -> li
             make(env_id)
         except Exception as error:
             results.append(CheckResult(f"gymnasium {env_id}", "fail", short_error(error),
-                                       "pip install -c constraints.txt "
-                                       "'gymnasium[classic-control]'"))
+                                       pinned_install("gymnasium[classic-control]")))
         else:
             results.append(CheckResult(f"gymnasium {env_id}", "ok", "makes and resets"))
     return results
