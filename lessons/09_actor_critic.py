@@ -35,20 +35,25 @@
 # - what a value estimate *means*: the discounted reward still to come
 
 # %%
-import matplotlib.pyplot as plt
+from functools import cache
+
+import ipywidgets as widgets
 import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
+from torchrl.collectors import Collector
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import (MLP, ActorCriticOperator, ActorCriticWrapper, ActorValueOperator,
                              ProbabilisticActor, TanhNormal, ValueOperator)
 
 import rltutor
 from rltutor.exercises import lesson09 as ex
+from rltutor.plots import PALETTE, ROLES, make_picture
 
+# %%
 torch.set_num_threads(1)
 torch.manual_seed(0)
-env = rltutor.make_env("Pendulum-v1", seed=0)
+env = rltutor.make_env("Pendulum-v1", seed=0)  # GymEnv + set_seed in one call (lesson 01)
 td = env.reset()
 
 # %% [markdown]
@@ -220,7 +225,7 @@ wrapper = ActorCriticWrapper(separate_actor, value)
 rltutor.dataflow(wrapper)
 
 # %% [markdown]
-# ### Exercise 1: an actor-critic for CartPole
+# ## Exercise 1: an actor-critic for CartPole
 #
 # Build `cartpole_agent`, an `ActorValueOperator` for CartPole (4 observations, 2 one-hot
 # actions): a trunk reading `observation` and writing a feature key of your choice, a
@@ -272,17 +277,15 @@ for mode in (ExplorationType.RANDOM, ExplorationType.DETERMINISTIC):
 # sets `RANDOM` unless told otherwise:
 
 # %%
-from torchrl.collectors import Collector
-
 with torch.no_grad():
-    plain = env.rollout(50, separate_actor)
+    plain_td = env.rollout(50, separate_actor)
 collector = Collector(env, separate_actor, frames_per_batch=50, total_frames=50,
                       auto_register_policy_transforms=False)
 collected = next(iter(collector))
 collector.shutdown()
 same = torch.allclose(collected["action"], separate_actor(collected.clone())["action"])
 print("env.rollout actions = the deterministic action:", torch.allclose(
-    plain["action"], separate_actor(plain.clone())["action"]))
+    plain_td["action"], separate_actor(plain_td.clone())["action"]))
 print("Collector actions   = the deterministic action:", same)
 
 # %% [markdown]
@@ -315,13 +318,10 @@ print(return_to_go(torch.tensor([1.0, 1.0, 1.0]), gamma=0.5).tolist())
 
 # %%
 with torch.no_grad():
-    train_tds = [rltutor.rollout(env, separate_actor, steps=200, seed=seed,
-                                 exploration="deterministic") for seed in range(8)]
+    train_tds = [rltutor.rollout(env, separate_actor, steps=200, exploration="deterministic",
+                                 seed=seed) for seed in range(8)]
 
 # %%
-from functools import cache
-
-
 @cache  # one fit per gamma: the widget below reuses it for every seed
 def fit_value(gamma, steps=300):
     batch = torch.cat([td[:150] for td in train_tds])
@@ -339,8 +339,8 @@ def fit_value(gamma, steps=300):
 def value_along(gamma, seed):
     """Rewards, return-to-go and a freshly fitted value head's estimate on an unseen rollout."""
     with torch.no_grad():
-        test_td = rltutor.rollout(env, separate_actor, steps=200, seed=seed,
-                                  exploration="deterministic")
+        test_td = rltutor.rollout(env, separate_actor, steps=200, exploration="deterministic",
+                                  seed=seed)
     critic = fit_value(gamma)
     with torch.no_grad():
         estimate = critic(test_td.clone())["state_value"].flatten()
@@ -350,17 +350,16 @@ def value_along(gamma, seed):
 # %%
 def plot_value_along(gamma=0.9, seed=100):
     reward, target, estimate = value_along(gamma, seed)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True,
+    fig, (top, bottom) = make_picture(2, 1, figsize=(9, 4.6), sharex=True,
                                       height_ratios=(1, 2))
-    top.bar(range(200), reward, color="#888", width=1.0)
+    top.bar(range(200), reward, color=ROLES["band"], width=1.0)
     top.set(ylabel="reward", title=f"an unseen rollout (seed {seed}), gamma = {gamma}")
     bottom.plot(target, "k-", lw=1.5, label="return-to-go (what actually followed)")
-    bottom.plot(estimate, "C1-", lw=1.5, label="value head's estimate (state_value)")
-    bottom.axvspan(150, 200, color="#ddd", label="not in the training data")
+    bottom.plot(estimate, "--", color=PALETTE[1], lw=1.8,
+                label="value head's estimate (state_value)")
+    bottom.axvspan(150, 200, color=ROLES["empty"], label="not in the training data")
     bottom.set(xlabel="step", ylabel="value")
     bottom.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
-    fig.tight_layout()
-    plt.close(fig)
     return fig
 
 # %%
@@ -369,7 +368,7 @@ plot_value_along()
 # %% [markdown]
 # The grey bars are the rewards (Pendulum's are never positive: a penalty for being away
 # from upright and for moving fast). The black line sums what followed each step, the
-# orange one is what the value head guessed from the observation alone, on a rollout it
+# orange dashed one is what the value head guessed from the observation alone, on a rollout it
 # never trained on. Over the first 150 steps the orange line follows the black one's rises
 # and falls. At the very end the black line climbs above the orange one: the rollout stops
 # at step 200, so fewer penalties follow. The value head sees no clock, so it cannot know
@@ -382,14 +381,12 @@ plot_value_along()
 # a gamma, a fresh value head is trained for it (about a second).
 
 # %%
-import ipywidgets as widgets
-
 rltutor.interact_figure(plot_value_along, gamma=widgets.Dropdown(options=[0.5, 0.8, 0.9],
                                                                  value=0.9),
-                        seed=widgets.IntSlider(100, 100, 109))
+                        seed=widgets.IntSlider(value=100, min=100, max=109))
 
 # %% [markdown]
-# ### Exercise 2: return-to-go across episode ends
+# ## Exercise 2: return-to-go across episode ends
 #
 # Pendulum never ends early, but CartPole does: when the pole falls, the episode is over
 # and nothing after that belongs to it. `cartpole_td` below holds 60 steps of several
@@ -398,8 +395,8 @@ rltutor.interact_figure(plot_value_along, gamma=widgets.Dropdown(options=[0.5, 0
 # end** (`cartpole_td["next", "done"]`). Same shape as the rewards: `[60, 1]`.
 
 # %%
-cartpole_td = rltutor.rollout(cartpole, rltutor.make_qvalue_policy(cartpole), steps=60, seed=0,
-                              exploration="deterministic", break_when_done=False)
+cartpole_td = rltutor.rollout(cartpole, rltutor.make_qvalue_policy(cartpole), steps=60,
+                              exploration="deterministic", seed=0, break_when_done=False)
 print("episode ends at steps:", cartpole_td["next", "done"].flatten().nonzero().flatten().tolist())
 cartpole_returns = None  # TODO: a [60, 1] tensor
 

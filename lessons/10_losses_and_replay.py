@@ -41,20 +41,24 @@
 # %%
 import logging
 
-import matplotlib.pyplot as plt
+import ipywidgets as widgets
 import torch
 from tensordict import TensorDict
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
 from torchrl.collectors import Collector
-from torchrl.modules import MLP, Actor, ProbabilisticActor, QValueActor, TanhNormal, ValueOperator
+from torchrl.data import LazyTensorStorage, ReplayBuffer
+from torchrl.data.replay_buffers import RandomSampler, SamplerWithoutReplacement, SliceSampler
+from torchrl.modules import MLP, Actor, LSTMModule, ProbabilisticActor, QValueActor, TanhNormal
+from torchrl.modules import ValueOperator, set_recurrent_mode
 from torchrl.objectives import ClipPPOLoss, DDPGLoss, DQNLoss, HardUpdate, SoftUpdate
 from torchrl.objectives.value import GAE
 
+# %%
 import rltutor
 from rltutor.exercises import lesson10 as ex
+from rltutor.plots import PALETTE, make_picture
 
-# %%
 logging.getLogger("torchrl").setLevel(logging.WARNING)  # no timestamped INFO lines
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -94,7 +98,7 @@ rltutor.dataflow(dqn_loss)
 
 # %%
 with torch.no_grad():  # collected data carries no gradients
-    batch = rltutor.rollout(cartpole, q_actor, steps=64, seed=0, exploration="deterministic",
+    batch = rltutor.rollout(cartpole, q_actor, steps=64, exploration="deterministic", seed=0,
                             break_when_done=False)
 loss_td = dqn_loss(batch)
 loss_td["loss"].backward()
@@ -224,10 +228,10 @@ for key in ("loss_objective", "loss_critic"):
 # lesson 09) **and** a batch that still carries gradients from the actor:
 
 # %%
-careless = pendulum.rollout(50, actor)
+careless_batch = pendulum.rollout(50, actor)
 with rltutor.expect_error(RuntimeError):
-    ppo_loss(careless)
-rltutor.check_loss(ppo_loss, careless)
+    ppo_loss(careless_batch)
+rltutor.check_loss(ppo_loss, careless_batch)
 
 # %% [markdown]
 # And an actor built without `return_log_prob=True` writes no log-probability at all.
@@ -235,11 +239,11 @@ rltutor.check_loss(ppo_loss, careless)
 
 # %%
 with torch.no_grad():
-    no_log_prob = rltutor.rollout(pendulum, actor, steps=50, seed=0, exploration="random")
-del no_log_prob["action_log_prob"]  # what an actor without return_log_prob leaves
+    no_log_prob_batch = rltutor.rollout(pendulum, actor, steps=50, exploration="random", seed=0)
+del no_log_prob_batch["action_log_prob"]  # what an actor without return_log_prob leaves
 with rltutor.expect_error(KeyError):
-    ppo_loss(no_log_prob)
-rltutor.check_loss(ppo_loss, no_log_prob)
+    ppo_loss(no_log_prob_batch)
+rltutor.check_loss(ppo_loss, no_log_prob_batch)
 
 # %% [markdown]
 # ## 4. `DDPGLoss`: a critic that reads the action
@@ -267,8 +271,8 @@ rltutor.show(ddpg_loss)
 listed = sorted(".".join(k) if isinstance(k, tuple) else k for k in ddpg_loss.in_keys)
 print("ddpg_loss.in_keys:", listed)
 with torch.no_grad():
-    ddpg_batch = rltutor.rollout(pendulum, det_actor, steps=64, seed=0,
-                                 exploration="deterministic")
+    ddpg_batch = rltutor.rollout(pendulum, det_actor, steps=64, exploration="deterministic",
+                                 seed=0)
 print(rltutor.check_loss(ddpg_loss, ddpg_batch))
 print({key: round(value.item(), 4) for key, value in ddpg_loss(ddpg_batch).items()
        if key.startswith("loss")})
@@ -320,8 +324,8 @@ print("after one soft step, the target closed this share of the gap:",
 
 # %%
 with torch.no_grad():
-    replay_data = rltutor.rollout(cartpole, q_actor, steps=256, seed=0, exploration="deterministic",
-                                  break_when_done=False)
+    replay_batch = rltutor.rollout(cartpole, q_actor, steps=256, exploration="deterministic",
+                                   seed=0, break_when_done=False)
 
 # %%
 def train_with(updater_class, steps=60, **updater_kwargs):
@@ -331,7 +335,7 @@ def train_with(updater_class, steps=60, **updater_kwargs):
     for step in range(steps):
         rows = torch.randint(0, 256, (32,), generator=torch.Generator().manual_seed(step))
         optim.zero_grad()
-        loss(replay_data[rows])["loss"].backward()
+        loss(replay_batch[rows])["loss"].backward()
         optim.step()
         updater.step()
         trained.append(first_weights(loss)[0][0, 2].item())
@@ -343,14 +347,13 @@ def plot_target_lag(tau=0.1, interval=15):
     runs = {f"SoftUpdate(tau={tau})": train_with(SoftUpdate, tau=tau),
             f"HardUpdate(value_network_update_interval={interval})":
                 train_with(HardUpdate, value_network_update_interval=interval)}
-    fig, axes = plt.subplots(2, 1, figsize=(9, 4.4), sharex=True, sharey=True)
+    fig, axes = make_picture(2, 1, figsize=(9, 4.4), sharex=True, sharey=True)
     for ax, (name, (trained, target)) in zip(axes, runs.items()):
-        ax.plot(trained, color="C0", lw=1.5, label="trained weight")
-        ax.plot(target, color="C3", lw=1.5, ls="--", label="its target copy")
+        ax.plot(trained, color=PALETTE[0], lw=1.5, label="trained weight")
+        ax.plot(target, color=PALETTE[3], lw=1.5, ls="--", label="its target copy")
         ax.set(ylabel="weight"), ax.set_title(name, loc="left", fontsize=10)
     axes[0].legend(fontsize=8, loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
     axes[1].set_xlabel("optimiser step")
-    fig.tight_layout(), plt.close(fig)
     return fig
 
 # %%
@@ -376,14 +379,12 @@ print("value_network_update_interval=15: the target was copied at optimiser step
 # out of date. (Each change trains both networks again, about a second.)
 
 # %%
-import ipywidgets as widgets
-
 rltutor.interact_figure(plot_target_lag,
                         tau=widgets.FloatSlider(value=0.1, min=0.02, max=0.5, step=0.02),
                         interval=widgets.IntSlider(value=15, min=2, max=30))
 
 # %% [markdown]
-# ### Exercise 1: the DQN loss by hand
+# ## Exercise 1: the DQN loss by hand
 #
 # Section 1's `dqn_loss(batch)` returned one number. Write `dqn_loss_by_hand(q_actor,
 # batch, gamma)` that returns the same number, and the same gradient, from its parts:
@@ -415,8 +416,6 @@ ex.check_dqn_loss_by_hand(dqn_loss_by_hand, q_actor, batch)
 # collector adds data:
 
 # %%
-from torchrl.data import LazyTensorStorage, ReplayBuffer
-
 torch.manual_seed(0)
 buffer = ReplayBuffer(storage=LazyTensorStorage(400), batch_size=32)
 view = rltutor.watch_buffer(buffer)
@@ -438,8 +437,6 @@ collector.shutdown()
 # epoch). Over the four batches of 75 that cover the 300 entries once:
 
 # %%
-from torchrl.data.replay_buffers import RandomSampler, SamplerWithoutReplacement
-
 for sampler in (RandomSampler(), SamplerWithoutReplacement()):
     torch.manual_seed(0)
     deck = ReplayBuffer(storage=LazyTensorStorage(400), sampler=sampler, batch_size=75)
@@ -457,8 +454,6 @@ for sampler in (RandomSampler(), SamplerWithoutReplacement()):
 # A batch of 32 is four slices of 8:
 
 # %%
-from torchrl.data.replay_buffers import SliceSampler
-
 torch.manual_seed(0)
 slices = ReplayBuffer(storage=LazyTensorStorage(400), batch_size=32,
                       sampler=SliceSampler(slice_len=8, traj_key=("collector", "traj_ids")))
@@ -479,8 +474,6 @@ rltutor.plot_buffer(slices, sample=(sample, info))
 # starts from a zero state, not the one it had while acting.)
 
 # %%
-from torchrl.modules import LSTMModule, set_recurrent_mode
-
 lstm = LSTMModule(input_size=4, hidden_size=16, in_key="observation", out_key="memory")
 sequences["is_init"] = torch.zeros(4, 8, 1, dtype=torch.bool)
 sequences["is_init"][:, 0] = True
@@ -488,7 +481,7 @@ with set_recurrent_mode(True), torch.no_grad():
     print("memory for every step of every slice:", lstm(sequences)["memory"].shape)
 
 # %% [markdown]
-# ### Exercise 2: whole episodes, side by side
+# ## Exercise 2: whole episodes, side by side
 #
 # Slices cut episodes into pieces. A recurrent policy can also train on **whole**
 # episodes: one trajectory per row of a `[trajectories, time]` batch, each row padded at
