@@ -544,12 +544,20 @@ _STATE = r"""(n) => {
             loaded: img.complete && img.naturalWidth > 0, swapMs: root.dataset.swapMs,
             focused: active && active.dataset ? active.dataset.axis : null,
             summary: root.querySelector('.rlt-explorable-summary').innerHTML,
-            expectedSummary: data.summaries[+root.dataset.setting]};
+            expectedSummary: Object.assign(document.createElement('div'),
+                {innerHTML: data.summaries[+root.dataset.setting]}).innerHTML};
 }"""
 
 
 def move_by_keyboard(page, n: int = 0) -> dict:
-    """Tab to explorable ``n``'s first control, press the arrow key; what the page shows."""
+    """Tab to explorable ``n``'s first control, press the arrow key; what the page shows.
+
+    The page preloads an explorable's pictures when it has loaded; the swap is timed once
+    they are in (the budget is the swap, not a first download).
+    """
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.rlt-explorable')[n].dataset.ready", arg=n,
+        timeout=30_000)
     before = page.evaluate(_FOCUS_BEFORE, n)
     page.keyboard.press("Tab")
     focused = page.evaluate(_STATE, n)["focused"]

@@ -28,6 +28,7 @@ GRID_MIME = "application/vnd.rltutor.grid+json"  # as rltutor.widgets._panel.GRI
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STATIC = Path(__file__).resolve().parent / "site_template" / "rltutor_site"
 _PANELS = re.compile(r"\b(?:explorer|interact_figure|watch_buffer)\(")
+_REPR = re.compile(r"^[A-Za-z_]\w*\(\w+=")  # ipywidgets' repr: VBox(children=(...))
 _NOT_ALT = ("<Figure size", "<matplotlib", "<IPython", "No description")
 
 
@@ -43,12 +44,13 @@ def alt_text(data: dict) -> str:
     'Plot of reward against step.'
     >>> alt_text({"image/png": "...", "text/plain": "<Figure size 640x480 with 1 Axes>"})
     ''
+    >>> alt_text({WIDGET_VIEW: {}, "text/plain": "VBox(children=(HTML(value=''),))"})
+    ''
     """
     text = data.get("text/plain", "")
     text = "".join(text) if isinstance(text, list) else text
     text = text.strip()
-    if not text or text.startswith(_NOT_ALT) or (
-            WIDGET_VIEW in data and text.split("(", 1)[0].isidentifier() and "(" in text):
+    if not text or text.startswith(_NOT_ALT) or (WIDGET_VIEW in data and _REPR.match(text)):
         return ""
     return text
 
@@ -190,8 +192,9 @@ def make_explorable(nb: nbformat.NotebookNode, *, grids: Path, out: Path) -> dic
                 meta, folder=f"grids/{info['id']}/", still_alt=still_alt)}
             report["explorable"] += 1
             report["settings"] += len(meta["files"])
-            report["seconds"] += float(meta.get("seconds", 0.0))
-            report["cpu_seconds"] += float(meta.get("cpu_seconds", meta.get("seconds", 0.0)))
+            # this run's time (the bundle's): an identical grid from an earlier run is reused
+            report["seconds"] += float(info.get("seconds", 0.0))
+            report["cpu_seconds"] += float(info.get("cpu_seconds", info.get("seconds", 0.0)))
     return report
 
 

@@ -19,6 +19,8 @@
     function preload() {  // every picture of this panel, once, so a swap paints at once
       if (loaded) return;
       loaded = data.files.map(function (src) { var im = new Image(); im.src = src; return im; });
+      Promise.all(loaded.map(function (im) { return im.decode().catch(function () {}); }))
+        .then(function () { root.dataset.ready = "true"; });
     }
     function index(field) {
       var axis = data.controls[+field.dataset.axis];
@@ -67,6 +69,8 @@
     });
     root.addEventListener("pointerenter", preload);
     root.addEventListener("focusin", preload);
+    if (document.readyState === "complete") preload();
+    else window.addEventListener("load", preload);
   }
   document.querySelectorAll(".rlt-explorable").forEach(setup);
 })();
