@@ -149,6 +149,7 @@ def copy_course(dest: Path | str, *, on_conflict: str = "refuse",
     >>> dest = Path(tempfile.mkdtemp())
     >>> copy_course(dest).ok, (dest / "lessons/01_tensordict_module.ipynb").exists()
     (True, True)
+    >>> import shutil; shutil.rmtree(dest)
     >>> copy_course(dest, on_conflict="ask")
     Traceback (most recent call last):
     ValueError: on_conflict='ask' is not one of refuse, alongside, overwrite
