@@ -53,6 +53,7 @@ def describe(fig: Any) -> str:
         text += f" against {' and '.join(xlabels)}"
     said = []
     for title in titles:
+        title = "; ".join(line.strip() for line in title.splitlines() if line.strip())
         if title and title not in said:
             said.append(title.rstrip("."))
     sentences = [*said, text] if text else said
