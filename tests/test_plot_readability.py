@@ -1,12 +1,26 @@
-"""Rollout panels that say something for CartPole (issue 12, item 11): a constant reward
-is drawn as the return so far, and one-hot choices as ticks on their rows."""
+"""Plots anyone can read. Rollout panels that say something for CartPole (issue 12, item
+11): a constant reward is drawn as the return so far, one-hot choices as ticks on their
+rows. The house style (issue 26 #4): the Okabe-Ito palette with a second cue for every
+pair, opaque white pictures for dark pages, and alt text beside every PNG."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+from pathlib import Path
+
+import matplotlib
 import numpy as np
+import pytest
 import torch
+from matplotlib.colors import to_hex
+from PIL import Image
+from tensordict import TensorDict
+from torchrl.data import LazyTensorStorage, ReplayBuffer
 
 import rltutor
+from rltutor.plots import PALETTE, Picture, describe, make_picture, series_style
 
 
 def cartpole_td(steps: int = 300):
@@ -41,3 +55,158 @@ def test_one_hot_choices_are_ticks_not_a_solid_block():
     fig = rltutor.plot_rollout(cartpole_td())
     line = fig.action_lines[0]
     assert line.get_linestyle() == "None" and line.get_marker() == "|"
+
+
+# -- the house style (issue 26 #4): palette, second cues, white backgrounds, alt text ------
+
+ROOT = Path(__file__).resolve().parents[1]
+# tab10, the palette issue 26 replaced: its red against its green is the classic clash
+TAB10 = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+         "#7f7f7f", "#bcbd22", "#17becf"}
+
+
+def _pictures() -> dict:
+    """One of every picture rltutor draws, from small inputs."""
+    from rltutor.addons import dt_plots, offpolicy_plots
+    from rltutor.addons.distributed import plot_frames_per_second, plot_workers
+    from rltutor.addons.toy_envs import PuckEnv, plot_puck
+
+    env = rltutor.make_env("Pendulum-v1", seed=0)
+    with torch.no_grad():
+        pendulum = rltutor.rollout(env, rltutor.make_actor(env), steps=20, seed=0)
+    window = TensorDict({"observation_cat": torch.zeros(3, 3), "action_cat": torch.zeros(3, 1),
+                         "return_to_go_cat": torch.zeros(3, 1)}, batch_size=[3])
+    data = TensorDict({"effort": torch.ones(2, 3, 1), "next": {"reward": -torch.ones(2, 3, 1)}},
+                      batch_size=[2, 3])
+    target_td = TensorDict({"observation": torch.tensor([[1.0, 0.0, 0.0]] * 4),
+                            "next": {"reward": torch.zeros(4, 1)}}, batch_size=[4])
+    view = {"value_map": torch.zeros(5, 7), "angle": torch.tensor([3.0, -3.0, 0.0]),
+            "speed": torch.zeros(3), "title": "SAC at 1,000 frames"}
+    return {
+        "rollout (CartPole, explored)": rltutor.plot_rollout(cartpole_td(60)),
+        "rollout (Pendulum)": rltutor.plot_rollout(pendulum, env=env),
+        "learning curves": rltutor.plot_learning_curves(
+            {"A": [[1, 2, 3]], "B": [[2, 2, 1]]}, frames=[0, 1, 2], threshold=2.5),
+        "buffer": rltutor.plot_buffer(ReplayBuffer(storage=LazyTensorStorage(20))),
+        "puck": plot_puck(PuckEnv(seed=0).rollout(20)),
+        "dataset returns": dt_plots.plot_dataset_returns(data),
+        "context tokens": dt_plots.plot_context_tokens(window),
+        "target rollouts": dt_plots.plot_target_rollouts({-100.0: target_td}),
+        "achieved vs target": dt_plots.plot_achieved_vs_target(
+            [-300.0, -100.0], torch.tensor([[-300.0], [-90.0]]),
+            data_returns=torch.tensor([-500.0, 0.0])),
+        "action spread": offpolicy_plots.plot_action_spread(
+            {"SAC": [1.2, 0.6, 0.3], "TD3": [0.2, 0.15, 0.12]}, frames=[1000, 2000, 3000]),
+        "critics": offpolicy_plots.plot_critics_along(
+            {"TD3": {"return_to_go": torch.linspace(-50, 0, 20),
+                     "critics": torch.zeros(2, 20)}}, gamma=0.9),
+        "checkpoints": offpolicy_plots.plot_checkpoints({"SAC": view}),
+        "frames per second": plot_frames_per_second({1: 900.0, 2: 1500.0}),
+        "workers": plot_workers(learner_pid=1, worker_pids=[2, 3], frames_per_worker=100,
+                                address="localhost:5000"),
+    }
+
+
+@pytest.fixture(scope="module")
+def pictures() -> dict:
+    return _pictures()
+
+
+def _colours(fig) -> set[str]:
+    """Every colour a figure's lines, markers, patches and collections draw in."""
+    found = set()
+    for ax in fig.axes:
+        for line in ax.lines:
+            found |= {to_hex(line.get_color()), to_hex(line.get_markerfacecolor())}
+        for patch in ax.patches:
+            found.add(to_hex(patch.get_facecolor()))
+        for coll in ax.collections:
+            found |= {to_hex(c) for c in coll.get_facecolors()}
+    return found
+
+
+def test_every_picture_is_a_picture_with_alt_text_beside_its_png(pictures):
+    for name, fig in pictures.items():
+        assert isinstance(fig, Picture), name
+        bundle = fig._repr_mimebundle_()
+        png = base64.b64decode(bundle["image/png"])
+        assert png[:4] == b"\x89PNG", name
+        alt = bundle["text/plain"]
+        assert alt and not alt.startswith("<Figure") and "Figure size" not in alt, (name, alt)
+        assert 10 <= len(alt) <= 400 and "\n" not in alt, (name, alt)
+
+
+def test_alt_text_names_what_the_rollout_shows(pictures):
+    alt = pictures["rollout (CartPole, explored)"].description()
+    for word in ("observation", "obs[0]", "action", "exploratory step",
+                 "return so far", "step"):
+        assert word in alt, (word, alt)
+
+
+def test_every_picture_is_opaque_white_so_it_reads_on_a_dark_page(pictures):
+    for name, fig in pictures.items():
+        assert fig.get_facecolor() == (1.0, 1.0, 1.0, 1.0), name
+        image = Image.open(io.BytesIO(fig.to_png()))
+        assert image.mode == "RGB", name  # no alpha: a dark page cannot show through
+        assert image.getpixel((1, 1)) == (255, 255, 255), name
+        for ax in fig.axes:  # text is dark on that white
+            for text in (ax.xaxis.label, ax.yaxis.label, ax.title):
+                assert sum(matplotlib.colors.to_rgb(text.get_color())) < 1.0, (name, text)
+
+
+def test_no_tab10_colour_is_left_in_any_picture(pictures):
+    for name, fig in pictures.items():
+        assert not _colours(fig) & TAB10, (name, _colours(fig) & TAB10)
+
+
+def test_explored_steps_differ_from_the_action_by_shape_not_only_colour(pictures):
+    fig = pictures["rollout (CartPole, explored)"]
+    assert fig.explored_line.get_xdata().size > 0
+    assert fig.explored_line.get_marker() == "x" != fig.action_lines[0].get_marker()
+    observation = [line.get_linestyle() for line in fig.obs_lines]
+    assert len(set(observation)) == len(observation)  # cart position, velocity, ... by style
+
+
+def test_learning_curves_tell_runs_apart_by_line_style_and_marker(pictures):
+    ax = pictures["learning curves"].axes[0]
+    means = [line for line in ax.lines if line.get_label() in ("A (1 seed)", "B (1 seed)")]
+    assert len({line.get_linestyle() for line in means}) == 2
+    assert len({line.get_marker() for line in means}) == 2
+
+
+def test_the_palette_is_okabe_ito_and_each_series_gets_two_cues():
+    assert PALETTE[:7] == ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+                           "#000000")
+    styles = [series_style(i) for i in range(4)]
+    assert len({(s["ls"], s["marker"]) for s in styles}) == 4
+    with pytest.raises(ValueError, match="whole number >= 0"):
+        series_style(-1)
+
+
+def test_make_picture_uses_the_house_style_and_leaves_global_rcparams_alone():
+    before = matplotlib.rcParams["axes.prop_cycle"]
+    fig, (left, right) = make_picture(1, 2, figsize=(4, 2))
+    line = left.plot([0, 1])[0]
+    assert to_hex(line.get_color()) == PALETTE[0].lower()
+    assert fig.get_layout_engine() is not None  # constrained, never tight_layout
+    assert matplotlib.rcParams["axes.prop_cycle"] == before
+    assert describe(fig) == "A figure."
+    fig_alt, _ = make_picture(alt="Two lines.")
+    assert fig_alt._repr_mimebundle_()["text/plain"] == "Two lines."
+    with pytest.raises(ValueError, match="nrows must be a whole number"):
+        make_picture(0)
+
+
+# Files another engineer owns this round; the colour change for each is in H's report.
+PENDING = {"rltutor/training/monitor.py"}
+
+
+def test_no_tab10_or_cycle_colour_strings_in_the_package_or_the_lessons():
+    tab10 = "|".join(c[1:] for c in sorted(TAB10))
+    pattern = re.compile(r"""["'](#(?:""" + tab10 + r""")|C\d)["']|f["']C\{""", re.IGNORECASE)
+    files = [*(ROOT / "rltutor").rglob("*.py"), *(ROOT / "lessons").glob("[0-9]*.py")]
+    files = [path for path in files if path.relative_to(ROOT).as_posix() not in PENDING]
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in files
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if pattern.search(line)]
+    assert not found, f"colours outside the house palette (rltutor.plots._style): {found}"
