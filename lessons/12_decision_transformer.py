@@ -40,6 +40,7 @@
 # %%
 import logging
 
+import ipywidgets as widgets
 import torch
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.data import LazyTensorStorage, ReplayBuffer
@@ -50,11 +51,11 @@ from torchrl.modules import (DecisionTransformer, DecisionTransformerInferenceWr
                              ProbabilisticActor, TanhDelta)
 from torchrl.objectives import DTLoss
 
+# %%
 import rltutor
 from rltutor.addons import dt_plots, offline
 from rltutor.exercises import lesson12 as ex
 
-# %%
 logging.getLogger("torchrl").setLevel(logging.WARNING)  # its INFO lines carry a clock time
 torch.set_num_threads(1)
 _ = torch.manual_seed(0)
@@ -72,8 +73,8 @@ _ = torch.manual_seed(0)
 # only damps the swing, and the pendulum ends up hanging. Fifteen episodes per effort:
 
 # %%
-env = GymEnv("Pendulum-v1", g=2.0, max_episode_steps=100)
-env.set_seed(0)
+env = GymEnv("Pendulum-v1", g=2.0, max_episode_steps=100)  # gymnasium options: by hand
+env.set_seed(0)  # seeded where it is made, as rltutor.make_env does
 data = offline.make_offline_dataset(env, efforts=(0.25, 0.5, 0.75, 1.0), episodes_per_effort=15)
 print("batch size [episodes, steps]:", tuple(data.batch_size))
 dt_plots.plot_dataset_returns(data)
@@ -334,17 +335,14 @@ dt_plots.plot_achieved_vs_target(targets, by_start, data_returns=returns, highli
 # returns in the data?
 
 # %%
-import ipywidgets as widgets
-
-
-def target_figure(target_return=-100):
+def plot_target_return(target_return=-100):
     rollout_td = play(target_return)
     return rltutor.plot_rollout(rollout_td, env=env, title=f"target return {target_return}: "
                                 f"achieved {rollout_td['next', 'reward'].sum().item():.0f}")
 
 
-rltutor.interact_figure(target_figure, target_return=widgets.IntSlider(
-    -100, -800, 200, 50, continuous_update=False))
+rltutor.interact_figure(plot_target_return, target_return=widgets.IntSlider(
+    value=-100, min=-800, max=200, step=50, continuous_update=False))
 
 # %% [markdown]
 # rltutor's explorer offers the same control by itself: it sees that the policy reads what
@@ -401,7 +399,7 @@ print(f"the model, asked for 0:             {by_start[targets.index(0), 3].item(
 # Across starts 0-9 it earns less than the full-effort controller at 7 starts (by up to
 # 34) and more at 3 (starts 0, 1 and 4), where pushing at full effort is not the best plan.
 #
-# ## Exercise 1 — the ceiling from another start
+# ## Exercise 1: the ceiling from another start
 #
 # From seed 3, asking for more stops helping at about -108. Is that the model's limit, or
 # the start's? Measure it from **start 0**: the most the policy earns from there, over
@@ -416,7 +414,7 @@ ceiling_0 = None  # TODO: the highest return the policy earns from start 0
 ex.check_ceiling(ceiling_0, policy=policy)
 
 # %% [markdown]
-# ## Exercise 2 — windows from a stream of steps
+# ## Exercise 2: windows from a stream of steps
 #
 # Our data came as a neat `[episodes, time]` block, so `RandomCropTensorDict` could cut
 # windows along time. Real offline datasets are one long stream of steps, episodes of any
