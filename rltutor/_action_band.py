@@ -54,6 +54,26 @@ def _draw(module: Any, td: Any) -> tuple[Any, Any] | None:
         return dist, dist.sample((_SAMPLES,))
 
 
+def _check_quantiles(quantiles: Any) -> tuple[float, float]:
+    """``(low, high)`` as floats, or a ValueError saying what a band's quantiles must be."""
+    try:
+        low_q, high_q = (float(q) for q in quantiles)
+    except (TypeError, ValueError):
+        low_q = high_q = float("nan")  # fails the check below, with the same message
+    if not 0.0 <= low_q < high_q <= 1.0:
+        raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got "
+                         f"{quantiles!r}")
+    return low_q, high_q
+
+
+def _quantile_band(samples: torch.Tensor,
+                   quantiles: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The low and high quantile over the draws (dim 0) of float ``samples``."""
+    levels = torch.tensor(quantiles, dtype=samples.dtype, device=samples.device)
+    low, high = torch.quantile(samples, levels, dim=0)
+    return low, high
+
+
 def action_band(
     policy: Any, td: Any, *, quantiles: tuple[float, float] = (0.05, 0.95)
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -75,10 +95,7 @@ def action_band(
     >>> action_band(make_actor(env), rollout(env, make_actor(env), steps=3)) is None
     True
     """
-    low_q, high_q = quantiles
-    if not 0.0 <= low_q < high_q <= 1.0:
-        raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got "
-                         f"{quantiles!r}")
+    quantiles = _check_quantiles(quantiles)
     module = _probabilistic_module(policy)
     action = td.get("action", None) if hasattr(td, "get") else None
     if module is None or not isinstance(action, torch.Tensor) or not action.is_floating_point():
@@ -90,9 +107,7 @@ def action_band(
     with torch.no_grad():
         if samples.shape[1:] != action.shape or not samples.is_floating_point():
             return None
-        levels = torch.tensor([low_q, high_q], dtype=samples.dtype, device=samples.device)
-        low, high = torch.quantile(samples, levels, dim=0)
-    return low, high
+        return _quantile_band(samples, quantiles)
 
 
 def action_bands(
@@ -119,10 +134,7 @@ def action_bands(
     >>> probs.shape, bool(torch.allclose(probs.sum(-1), torch.ones(4)))
     (torch.Size([4, 2]), True)
     """
-    low_q, high_q = quantiles
-    if not 0.0 <= low_q < high_q <= 1.0:
-        raise ValueError(f"quantiles must be (low, high) with 0 <= low < high <= 1, got "
-                         f"{quantiles!r}")
+    quantiles = _check_quantiles(quantiles)
     module = _probabilistic_module(policy)
     taken = td.get("action", None) if hasattr(td, "get") else None
     if module is None or taken is None:
@@ -147,7 +159,7 @@ def action_bands(
                 part.shape[:td.batch_dims]:
             bands[name] = probs.detach()  # the distribution's own, smoother than counts
         else:
-            bands[name] = _part_band(sample, part, td.batch_dims, (low_q, high_q))
+            bands[name] = _part_band(sample, part, td.batch_dims, quantiles)
     return bands or None
 
 
@@ -171,9 +183,7 @@ def _part_band(samples: torch.Tensor, taken: torch.Tensor, batch_dims: int,
                quantiles: tuple[float, float]) -> Any:
     """``(low, high)`` for a float part, the frequency of each choice for a discrete one."""
     if samples.is_floating_point():
-        levels = torch.tensor(quantiles, dtype=samples.dtype, device=samples.device)
-        low, high = torch.quantile(samples, levels, dim=0)
-        return low, high
+        return _quantile_band(samples, quantiles)
     if taken.ndim > batch_dims and taken.shape[-1] > 1:  # one-hot
         return samples.float().mean(0)
     index = samples.reshape(*samples.shape[:batch_dims + 1]).long()

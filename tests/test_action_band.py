@@ -7,7 +7,24 @@ import pytest
 import torch
 
 import rltutor
-from rltutor._action_band import action_band
+from rltutor._action_band import action_band, action_bands
+
+
+@pytest.mark.parametrize("band", [action_band, action_bands])
+@pytest.mark.parametrize("quantiles", [(0.9, 0.1), (-0.1, 0.5), (0.5, 1.5), (0.5,), "ab"])
+def test_bad_quantiles_get_one_message_from_both(band, quantiles):
+    with pytest.raises(ValueError, match=r"quantiles must be \(low, high\) with 0 <= low"):
+        band(None, None, quantiles=quantiles)
+
+
+def test_one_band_and_the_band_of_each_part_agree_for_a_plain_action():
+    env = rltutor.make_env("Pendulum-v1", seed=0)
+    actor = rltutor.make_gaussian_actor(env)
+    with torch.no_grad():
+        td = rltutor.rollout(env, actor, steps=20, exploration="random", seed=0)
+    low, high = action_band(actor, td, quantiles=(0.25, 0.75))
+    part_low, part_high = action_bands(actor, td, quantiles=(0.25, 0.75))["action"]
+    assert torch.equal(low, part_low) and torch.equal(high, part_high)
 
 
 def test_band_holds_about_90_percent_of_fresh_samples_and_respects_the_bounds():
