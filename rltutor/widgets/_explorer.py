@@ -17,15 +17,10 @@ import ipywidgets as widgets
 import torch
 
 from rltutor._exploration import PolicyProfile, policy_profile
-from rltutor.envs import check_seed
+from rltutor.devices import available_devices
 from rltutor.plots import RolloutFigure
 from rltutor.rollouts import policy_device
-from rltutor.validation import (
-    EXPLORATION_NAMES,
-    available_devices,
-    check_exploration,
-    check_steps,
-)
+from rltutor.validation import EXPLORATION_NAMES, check_exploration, check_seed, check_steps
 from rltutor.widgets._explorer_frame import ExplorerFrame, explorer_frame
 from rltutor.widgets._panel import LivePanel
 from rltutor.widgets._target import target_return_slider, target_return_transforms

@@ -33,10 +33,16 @@ from rltutor._greedy import record_greedy
 from rltutor._noise_band import noise_band
 from rltutor._replaced import record_replaced
 from rltutor._rollout_stats import rollout_stats, summary_rows
-from rltutor.envs import check_seed, env_id
+from rltutor.envs import env_id
 from rltutor.plots import RolloutFigure
 from rltutor.rollouts import move_to_device, rollout
-from rltutor.validation import check_device, check_epsilon, check_exploration, check_steps
+from rltutor.validation import (
+    check_device,
+    check_epsilon,
+    check_exploration,
+    check_seed,
+    check_steps,
+)
 from rltutor.widgets._target import set_target_return, target_return_transforms
 
 __all__ = ["ExplorerFrame", "explorer_frame", "marks_and_band", "summary_html"]
