@@ -7,12 +7,19 @@ or a widget is asked for)::
     >>> import rltutor
     >>> rltutor.to_text.__module__  # rltutor.display is imported now, not before
     'rltutor.display._view'
+
+What is public: the names below (``rltutor.__all__``); the packages and modules that
+hold them, each with its own ``__all__`` (``display``, ``diagnostics``, ``plots``,
+``widgets``, ``training``, ``replay``, ``envs``, ``policies``, ``rollouts``, ``frames``,
+``errors``, ``devices``, ``validation``); ``exercises``, the checkers the lessons call;
+and ``addons``, each add-on public for the lesson that uses it. A module whose name
+starts with ``_`` is internal and may change without notice.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -62,6 +69,99 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+
+if TYPE_CHECKING:  # the same names for IDEs and type checkers (`x as x`: re-exported);
+    # tests/test_init.py checks that this block and _EXPORTS agree
+    from rltutor.diagnostics import (
+        Finding as Finding,
+    )
+    from rltutor.diagnostics import (
+        check_loss as check_loss,
+    )
+    from rltutor.diagnostics import (
+        check_policy as check_policy,
+    )
+    from rltutor.diagnostics import (
+        check_training as check_training,
+    )
+    from rltutor.display import (
+        dataflow as dataflow,
+    )
+    from rltutor.display import (
+        diff as diff,
+    )
+    from rltutor.display import (
+        install as install,
+    )
+    from rltutor.display import (
+        show as show,
+    )
+    from rltutor.display import (
+        to_html as to_html,
+    )
+    from rltutor.display import (
+        to_text as to_text,
+    )
+    from rltutor.display import (
+        uninstall as uninstall,
+    )
+    from rltutor.envs import make_env as make_env
+    from rltutor.errors import expect_error as expect_error
+    from rltutor.frames import animate as animate
+    from rltutor.plots import (
+        plot_learning_curves as plot_learning_curves,
+    )
+    from rltutor.plots import (
+        plot_rollout as plot_rollout,
+    )
+    from rltutor.policies import (
+        make_actor as make_actor,
+    )
+    from rltutor.policies import (
+        make_categorical_actor as make_categorical_actor,
+    )
+    from rltutor.policies import (
+        make_deterministic_policy as make_deterministic_policy,
+    )
+    from rltutor.policies import (
+        make_gaussian_actor as make_gaussian_actor,
+    )
+    from rltutor.policies import (
+        make_qvalue_policy as make_qvalue_policy,
+    )
+    from rltutor.policies import (
+        with_egreedy as with_egreedy,
+    )
+    from rltutor.policies import (
+        with_gaussian_noise as with_gaussian_noise,
+    )
+    from rltutor.policies import (
+        with_ou_noise as with_ou_noise,
+    )
+    from rltutor.replay import plot_buffer as plot_buffer
+    from rltutor.replay import watch_buffer as watch_buffer
+    from rltutor.rollouts import rollout as rollout
+    from rltutor.training import (
+        BestCheckpoint as BestCheckpoint,
+    )
+    from rltutor.training import (
+        TrainingMonitor as TrainingMonitor,
+    )
+    from rltutor.training import (
+        episode_returns as episode_returns,
+    )
+    from rltutor.training import (
+        evaluate as evaluate,
+    )
+    from rltutor.training import (
+        held_out as held_out,
+    )
+    from rltutor.training import (
+        reward_threshold as reward_threshold,
+    )
+    from rltutor.widgets import explorer as explorer
+    from rltutor.widgets import interact_figure as interact_figure
 
 
 def __getattr__(name: str) -> Any:

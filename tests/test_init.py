@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +53,28 @@ def test_import_registers_nothing_with_ipython() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("True")
+
+
+def _type_checking_imports() -> dict[str, str]:
+    """name -> module of every import under ``if TYPE_CHECKING:`` in rltutor/__init__.py."""
+    tree = ast.parse(Path(rltutor.__file__).read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom), ast.unparse(stmt)
+                found |= {alias.asname or alias.name: stmt.module for alias in stmt.names}
+    return found
+
+
+def test_type_checking_block_names_every_public_name_from_its_module() -> None:
+    # IDEs and type checkers read the static block, `rltutor.x` reads _EXPORTS: one list
+    static = _type_checking_imports()
+    assert static, "rltutor/__init__.py has no `if TYPE_CHECKING:` import block"
+    missing = sorted(set(rltutor._EXPORTS) - set(static))
+    extra = sorted(set(static) - set(rltutor._EXPORTS))
+    moved = sorted(n for n in set(static) & set(rltutor._EXPORTS)
+                   if static[n] != rltutor._EXPORTS[n])
+    assert not (missing or extra or moved), (
+        f"the TYPE_CHECKING block and _EXPORTS disagree: not in the block {missing}, "
+        f"only in the block {extra}, from another module {moved}")
