@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 import rltutor
+from rltutor.plots import PALETTE, make_picture
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 
@@ -52,8 +53,8 @@ def test_panel_leaves_a_figure_with_its_own_layout_alone():
 
 def test_lesson06_probe_legend_is_beside_the_curves():
     nb = jupytext.read(LESSONS / "06_recurrent_policies.py")
-    source = next(c.source for c in nb.cells if c.source.startswith("import matplotlib"))
-    space: dict = {}
+    source = next(c.source for c in nb.cells if c.source.startswith("def plot_probes"))
+    space: dict = {"make_picture": make_picture, "PALETTE": PALETTE}  # the lesson's imports
     exec(source, space)  # the lesson's plot_probes
     t = torch.linspace(0, 12, 100)
     probes = {"true ω": (3 * torch.sin(t), None), "position only": (0.3 * torch.cos(t), 0.0),
