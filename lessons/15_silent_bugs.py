@@ -128,7 +128,7 @@ def gradient_step(batch, loss, optimizer, target_updater, *, target=td_target):
 # %%
 def train(policy, env, exploration, loss, optimizer, target_updater, collector, buffer, *,
           update=gradient_step) -> list[float]:
-    eval_env, curve, frames = rltutor.make_env("CartPole-v1"), [], 0
+    eval_env, curve, frames = rltutor.make_env("CartPole-v1", seed=0), [], 0
     for batch in collector:
         buffer.extend(batch)
         frames += batch.numel()
@@ -246,9 +246,9 @@ compare(integer_action, "bug 3: an index where the spec is one-hot")
 
 # %%
 explorer = TensorDictSequential(parts["policy"], EGreedyModule(spec=Categorical(2), eps_init=1.0))
-steps = rltutor.make_env("CartPole-v1", seed=0).rollout(8, explorer)
-print("actions the policy wrote:", steps["action"].flatten().tolist())
-velocity = steps["next", "observation"][:, 1]
+steps_td = rltutor.make_env("CartPole-v1", seed=0).rollout(8, explorer)
+print("actions the policy wrote:", steps_td["action"].flatten().tolist())
+velocity = steps_td["next", "observation"][:, 1]
 print("cart velocity after each:", [round(v, 2) for v in velocity.tolist()])
 
 # %% [markdown]
@@ -358,7 +358,7 @@ for name, curve in runs.items():
 # each bug again on seeds 0, 1 and 2, with this budget: on each seed, every bug's best
 # greedy return stays below a third of the correct loop's best.
 #
-# ### Exercise: a loop you have not seen
+# ## Exercise 1: a loop you have not seen
 #
 # `ex.mystery_parts(seed)` builds the parts of another DQN run on CartPole, with its
 # own `update`. It runs, and learns little. Run `check_training` on its parts, read
