@@ -323,14 +323,15 @@ def plot_frames_per_second(rates: dict[int, float], *, title: str = "") -> Any:
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['1', '2']
     """
-    from matplotlib.figure import Figure
+    from rltutor.plots._picture import Picture
+    from rltutor.plots._style import PALETTE
 
     if not rates:
         raise ValueError("rates is empty: pass {number of workers: frames per second}")
     workers = sorted(rates)
-    fig = Figure(figsize=(6, 3), layout="constrained")
+    fig = Picture(figsize=(6, 3), layout="constrained")
     ax = fig.add_subplot()
-    ax.bar([str(n) for n in workers], [rates[n] for n in workers], color="#4c72b0",
+    ax.bar([str(n) for n in workers], [rates[n] for n in workers], color=PALETTE[0],
            label="measured")
     base = rates[workers[0]] / workers[0]
     ax.plot([str(n) for n in workers], [base * n for n in workers], "k--", lw=1,
@@ -356,14 +357,15 @@ def plot_workers(*, learner_pid: int, worker_pids: list[int], frames_per_worker:
     >>> "pid 3" in " ".join(t.get_text() for t in fig.axes[0].texts)
     True
     """
-    from matplotlib.figure import Figure
+    from rltutor.plots._picture import Picture
+    from rltutor.plots._style import PALETTE
 
     n = len(worker_pids)
-    fig = Figure(figsize=(7, 1.2 + 0.7 * n), layout="constrained")
+    fig = Picture(figsize=(7, 1.2 + 0.7 * n), layout="constrained")
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set(xlim=(0, 10), ylim=(-0.5, n - 0.5))
-    box = {"boxstyle": "round,pad=0.4", "fc": "#eef3fb", "ec": "#4c72b0"}
+    box = {"boxstyle": "round,pad=0.4", "fc": "#E6F1F8", "ec": PALETTE[0]}
     middle = (n - 1) / 2
     ax.text(1.6, middle, f"learner (rank 0)\nthis kernel, pid {learner_pid}\n{address}",
             ha="center", va="center", fontsize=9, bbox=box)
@@ -372,9 +374,9 @@ def plot_workers(*, learner_pid: int, worker_pids: list[int], frames_per_worker:
         ax.text(8.2, y, f"worker {rank} (rank {rank})\npid {pid}, own Pendulum",
                 ha="center", va="center", fontsize=9, bbox={**box, "fc": "#f4f4f4"})
         ax.annotate("", xy=(3.3, middle), xytext=(6.6, y),
-                    arrowprops={"arrowstyle": "->", "color": "#4c72b0"})
+                    arrowprops={"arrowstyle": "->", "color": PALETTE[0]})
         ax.text(4.95, (middle + y) / 2 + 0.12, f"{frames_per_worker} frames / batch",
-                ha="center", fontsize=8, color="#4c72b0")
+                ha="center", fontsize=8, color=PALETTE[0])
     ax.set_title("Who collects: one process per worker, batches sent to the learner",
                  fontsize=10)
     return fig

@@ -23,6 +23,7 @@ from tensordict import TensorDictBase
 
 from rltutor.addons.offline import CONTEXT_KEYS
 from rltutor.plots._picture import Picture
+from rltutor.plots._style import LINESTYLES, PALETTE, ROLES
 
 __all__ = ["plot_achieved_vs_target", "plot_context_tokens",
            "plot_dataset_returns", "plot_target_rollouts"]
@@ -32,7 +33,8 @@ __all__ = ["plot_achieved_vs_target", "plot_context_tokens",
 
 # matplotlib shapes (not CSS): a rounded token box, an arrow with a filled head, its bend
 _BOX, _ARROW, _BEND = "round,pad=0.02", "-|>", "arc3,rad=-0.5"
-_KIND_COLOURS = {"return_to_go": "#8e6bbf", "observation": "#3b7dd8", "action": "#e07b39"}
+# each kind also has its own name on its box: colour is never the only cue
+_KIND_COLOURS = {"return_to_go": PALETTE[4], "observation": PALETTE[0], "action": PALETTE[3]}
 
 
 def plot_dataset_returns(data: TensorDictBase, *, title: str = "") -> Figure:
@@ -59,7 +61,7 @@ def plot_dataset_returns(data: TensorDictBase, *, title: str = "") -> Figure:
     for row, level in enumerate(levels):
         picked = returns[efforts == level]
         ax.scatter(picked, row + jitter[: len(picked)], s=14, alpha=0.8,
-                   color=f"C{row}", label=f"effort {level:g}")
+                   color=PALETTE[row % len(PALETTE)], label=f"effort {level:g}")
     ax.set_yticks(range(len(levels)), [f"effort {level:g}" for level in levels])
     ax.set_xlabel("episode return")
     low, high = (int(round(v.item())) for v in (returns.min(), returns.max()))
@@ -92,7 +94,9 @@ def plot_context_tokens(window: TensorDictBase, *, step_offset: int = 0) -> Figu
     if missing:
         raise KeyError(f"window has no {missing}; expected the keys {list(CONTEXT_KEYS.values())}")
     context = window.batch_size[0]
-    fig = Picture(figsize=(max(7.5, 1.05 * 3 * context), 2.5), dpi=96)
+    alt = (f"A context window of {context} steps as {3 * context} tokens in a row: for each "
+           "step its return-to-go, observation and action, in the order the model reads them.")
+    fig = Picture(figsize=(max(7.5, 1.05 * 3 * context), 2.5), dpi=96, alt=alt)
     ax = fig.add_subplot()
     for t in range(context):
         step = step_offset + t
@@ -109,7 +113,7 @@ def plot_context_tokens(window: TensorDictBase, *, step_offset: int = 0) -> Figu
         # the action of step t is read from the output at s_t
         ax.add_patch(FancyArrowPatch((3 * t + 1.5, 1.08), (3 * t + 2.5, 1.08),
                                      connectionstyle=_BEND, arrowstyle=_ARROW,
-                                     mutation_scale=10, color="#444444"))
+                                     mutation_scale=10, color=ROLES["neutral"]))
     ax.text(0, -0.35, "time →   each step is three tokens; the arrow: the output at s "
             "predicts a (the model never sees a before predicting it)", fontsize=8.5)
     ax.set_xlim(-0.1, 3 * context + 0.1)
@@ -154,7 +158,7 @@ def plot_target_rollouts(
         observation = td["observation"]
         angle = torch.atan2(observation[..., 1], observation[..., 0]).abs()
         achieved = td["next", "reward"].sum().item()
-        ax.plot(angle.numpy(), color=f"C{i}", lw=1.6,
+        ax.plot(angle.numpy(), color=PALETTE[i % len(PALETTE)], ls=LINESTYLES[i % 4], lw=1.6,
                 label=f"target {target:g}  →  return {achieved:.0f}")
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylim(-0.1, 3.3)
@@ -204,18 +208,18 @@ def plot_achieved_vs_target(
     fig = Picture(figsize=(7.5, 4.0), dpi=96)
     ax = fig.add_subplot()
     low, high = float(data_returns.min()), float(data_returns.max())
-    ax.axhspan(low, high, color="#bbbbbb", alpha=0.25, lw=0,
+    ax.axhspan(low, high, color=ROLES["band"], alpha=0.25, lw=0,
                label=f"returns in the data ({low:.0f} to {high:.0f})")
     edge = [min(x + [low]), max(x + [high])]
     ax.plot(edge, edge, ls="--", color="k", lw=1, label="y = x: earns what it asks for")
     for column in achieved.T:
-        ax.plot(x, column.numpy(), color="C0", lw=0.6, alpha=0.3)
-    ax.fill_between(x, achieved.amin(1).numpy(), achieved.amax(1).numpy(), color="C0",
+        ax.plot(x, column.numpy(), color=PALETTE[0], lw=0.6, alpha=0.3)
+    ax.fill_between(x, achieved.amin(1).numpy(), achieved.amax(1).numpy(), color=PALETTE[0],
                     alpha=0.18, lw=0, label=f"min to max over {len(seeds)} starts")
-    ax.plot(x, achieved.mean(1).numpy(), color="C0", lw=2.2, marker="o", ms=3,
+    ax.plot(x, achieved.mean(1).numpy(), color=PALETTE[0], lw=2.2, marker="o", ms=3,
             label="mean over the starts")
     if highlight is not None:
-        ax.plot(x, achieved[:, seeds.index(highlight)].numpy(), color="C3", lw=1.6,
+        ax.plot(x, achieved[:, seeds.index(highlight)].numpy(), color=PALETTE[3], lw=1.6,
                 label=f"start (seed) {highlight}")
     ax.set_xlabel("target return (asked for)")
     ax.set_ylabel("return achieved")

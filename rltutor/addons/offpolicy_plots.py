@@ -17,22 +17,22 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from rltutor.plots._picture import Picture
+from rltutor.plots._style import PALETTE
 
 __all__ = ["plot_action_spread", "plot_checkpoints", "plot_critics_along"]
 
-_COLOURS = {"SAC": "#1f77b4", "TD3": "#d62728"}  # plot_learning_curves' first two colours
+_COLOURS = {"SAC": PALETTE[0], "TD3": PALETTE[1]}  # plot_learning_curves' first two colours
 
 
 def _figure(figsize: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=figsize, dpi=96, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    return Picture(figsize=figsize, dpi=96, layout="constrained")
 
 
 def _colour(label: str, i: int) -> str:
-    return _COLOURS.get(label, f"C{i + 2}")
+    return _COLOURS.get(label, PALETTE[(i + 2) % len(PALETTE)])
 
 
 def plot_action_spread(

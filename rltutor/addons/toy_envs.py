@@ -128,7 +128,8 @@ def plot_puck(rollout_td: TensorDictBase) -> Figure:
     >>> fig.axes[0].get_ylabel()
     'position'
     """
-    import matplotlib.pyplot as plt
+    from rltutor.plots._picture import make_picture
+    from rltutor.plots._style import PALETTE, ROLES
 
     for key in (("next", "observation"), ("action", "direction"), ("action", "force")):
         if key not in rollout_td.keys(True):
@@ -140,20 +141,19 @@ def plot_puck(rollout_td: TensorDictBase) -> Figure:
     direction = rollout_td["action", "direction"].detach().cpu().reshape(-1).numpy()
     force = rollout_td["action", "force"].detach().cpu().reshape(-1).numpy()
     steps = range(1, obs.shape[0] + 1)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4), sharex=True,
+    fig, (top, bottom) = make_picture(2, 1, figsize=(7, 4), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
-    top.plot(steps, obs[:, 0], color="#1f77b4", label="position")
-    top.plot(steps, obs[:, 2], color="#d62728", ls="--", label="target")
+    top.plot(steps, obs[:, 0], color=PALETTE[0], label="position")
+    top.plot(steps, obs[:, 2], color=ROLES["target"], ls="--", label="target")
     top.set_ylim(-1.05, 1.05)
     top.set_ylabel("position")
     top.legend(loc="upper right", fontsize=8)
     signed = [f if d == 1 else -f for d, f in zip(direction.tolist(), force.tolist())]
-    colors = ["#2ca02c" if d == 1 else "#9467bd" for d in direction.tolist()]
+    # right and left differ in colour and in sign (up or down): two cues
+    colors = [PALETTE[2] if d == 1 else PALETTE[4] for d in direction.tolist()]
     bottom.bar(steps, signed, color=colors, width=0.8)
     bottom.axhline(0, color="black", lw=0.6)
     bottom.set_ylim(-1.05, 1.05)
     bottom.set_ylabel("push\n(right + / left -)")
     bottom.set_xlabel("step")
-    fig.tight_layout()
-    plt.close(fig)  # returned, not shown twice: Jupyter displays it as the cell's value
     return fig

@@ -8,15 +8,16 @@ import numpy as np
 from matplotlib.colors import to_rgba
 
 from rltutor.plots._picture import Picture
+from rltutor.plots._style import PALETTE, ROLES
 from rltutor.replay._state import TRAJ_KEY, BufferState, buffer_state, buffer_summary
 
 __all__ = ["MAX_SLOTS", "BufferFigure", "plot_buffer"]
 
 MAX_SLOTS = 2000  # slots drawn; a bigger buffer shows its first MAX_SLOTS
-_EMPTY = to_rgba("#e8e8e8")
-_PALETTE = [to_rgba(c) for c in ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
-                                 "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")]
-_FILLED = to_rgba("#4c72b0")
+_EMPTY = to_rgba(ROLES["empty"])
+# trajectories take the house palette (black left out: the sample dots are black)
+_PALETTE = [to_rgba(c) for c in PALETTE if c != "#000000"]
+_FILLED = to_rgba(PALETTE[0])
 
 
 def _grid(capacity: int) -> tuple[int, int]:
