@@ -77,7 +77,17 @@ def lab_command(folder: Path, *, is_root: bool | None = None) -> list[str]:
     return command + (["--allow-root"] if is_root else [])
 
 
+def _refuse_file(folder: Path) -> bool:
+    if folder.exists() and not folder.is_dir():
+        print(f"rltutor: {folder} is a file; give a folder (new or holding the course)",
+              file=sys.stderr)
+        return True
+    return False
+
+
 def _lessons(folder: Path, on_conflict: str) -> int:
+    if _refuse_file(folder):
+        return 2
     report = copy_course(folder, on_conflict=on_conflict)
     print(report.to_text())
     if report.ok:
@@ -91,6 +101,8 @@ def _lab(folder: Path) -> int:
               f"  {Path(sys.executable).name} -m pip install 'jupyterlab>=4.2,<5'",
               file=sys.stderr)
         return 1
+    if _refuse_file(folder):
+        return 2
     if not (folder / "lessons").is_dir():
         print(copy_course(folder).to_text())
     return subprocess.call(lab_command(folder))

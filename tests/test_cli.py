@@ -183,3 +183,12 @@ def test_a_course_without_lessons_is_an_error_that_says_why(tmp_path, monkeypatc
     monkeypatch.setattr(course_module, "_PACKAGED", tmp_path / "site" / "rltutor" / "_course")
     with pytest.raises(FileNotFoundError, match="reinstall rltutor"):
         course_root()
+
+
+@pytest.mark.parametrize("command", ["lessons", "lab"])
+def test_a_file_given_as_the_folder_is_refused_clearly(tmp_path, capsys, command):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    assert cli.main([command, str(afile)]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine"
