@@ -43,13 +43,9 @@ from pathlib import Path
 
 import gymnasium as gym
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule
 from torch import nn
-
-import rltutor
-from rltutor.exercises import lesson13 as ex
 
 # %%
 from torchrl.collectors import Collector
@@ -58,6 +54,10 @@ from torchrl.envs import GymWrapper, RewardScaling, TransformedEnv
 from torchrl.modules import MLP, ActorValueOperator, ProbabilisticActor, TanhNormal, ValueOperator
 from torchrl.objectives import ClipPPOLoss
 from torchrl.objectives.value import GAE
+
+import rltutor
+from rltutor.exercises import lesson13 as ex
+from rltutor.plots import PALETTE, ROLES, make_picture
 
 # %% [markdown]
 # ## 1. The settings
@@ -269,14 +269,12 @@ collector.shutdown()
 # `TanhNormal`'s mode, the action the policy thinks best). One policy, two numbers:
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 3.2))
-ax.plot(*zip(*sampled), "o-", ms=3, color="#ff7f0e", label="sampled (collector, RANDOM)")
-ax.plot(*zip(*best.history), "s-", ms=4, color="#1f77b4", label="greedy (DETERMINISTIC)")
-ax.axhline(-200, ls="--", color="gray", lw=1, label="milestone -200")
+fig, ax = make_picture(figsize=(7.5, 3.2))
+ax.plot(*zip(*sampled), "o-", ms=3, color=PALETTE[1], label="sampled (collector, RANDOM)")
+ax.plot(*zip(*best.history), "s-", ms=4, color=PALETTE[0], label="greedy (DETERMINISTIC)")
+ax.axhline(-200, ls="--", color=ROLES["target"], lw=1, label="milestone -200")
 ax.set(xlabel="frames collected", ylabel="return per episode", title="one policy, two ways")
 ax.legend(fontsize=8)
-fig.tight_layout()
-plt.close(fig)
 fig
 
 # %%
@@ -407,14 +405,13 @@ assert [round(x, 2) for x in report.returns] == runs["lesson"][0]["held_out_retu
 render_env = rltutor.make_env("Pendulum-v1", seed=0, render=True)
 before = rltutor.animate(render_env, untrained, steps=100, seed=0, downscale=4)
 after = rltutor.animate(render_env, policy, steps=100, seed=0, downscale=4)
-fig, axes = plt.subplots(2, 5, figsize=(8, 3.5))
+fig, axes = make_picture(2, 5, figsize=(8, 3.5), alt="Pendulum frames at steps 0, 20, 40, "
+                         "60 and 99: the untrained policy above, the trained one below.")
 for row, (movie, name) in enumerate([(before, "untrained"), (after, "trained")]):
     for ax, t in zip(axes[row], (0, 20, 40, 60, 99)):
         ax.imshow(movie.frames[t])
         ax.set_title(f"{name}, t={t}", fontsize=8)
         ax.axis("off")
-fig.tight_layout()
-plt.close(fig)
 fig
 
 # %% [markdown]
@@ -435,7 +432,7 @@ after
 rltutor.explorer(eval_env, policy, controls=("exploration", "seed", "steps"), steps=200)
 
 # %% [markdown]
-# ### Exercise 1: GAE by hand
+# ## Exercise 1: GAE by hand
 #
 # Write `gae_by_hand(td, gamma, lmbda)`: the advantage of each step of a short stretch of
 # experience `td` whose values are already in it: `td["state_value"]`,
@@ -459,7 +456,7 @@ def gae_by_hand(td, gamma, lmbda):
 ex.check_gae_by_hand(gae_by_hand)
 
 # %% [markdown]
-# ### Exercise 2: separate trunks
+# ## Exercise 2: separate trunks
 #
 # Build `separate_agent`: the same actor and critic for Pendulum as **two networks** that
 # share nothing (lesson 09's `ActorCriticWrapper`), each a Tanh MLP of two hidden layers
@@ -478,7 +475,7 @@ ex.check_separate_agent(separate_agent, critic_step_moves_action, env=eval_env)
 # What separate networks do over a whole run is in the table of section 8 (the
 # script's "separate networks" row, same budget and seeds).
 #
-# ### Exercise 3: the ratio PPO clips
+# ## Exercise 3: the ratio PPO clips
 #
 # For each transition PPO compares the probability the policy gives the action *now*
 # with the probability it gave it when the collector sampled it: the ratio
@@ -505,14 +502,12 @@ ex.check_ratios(ratios, loss_fn, batch)
 def plot_ratios(clip_epsilon=0.2):
     r = ex.probability_ratios(loss_fn.actor_network, batch)
     clipped = ex.clip_fraction(policy, value, batch, clip_epsilon)
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    ax.hist(r.numpy(), bins=60, color="#9467bd")
+    fig, ax = make_picture(figsize=(7, 2.8))
+    ax.hist(r.numpy(), bins=60, color=PALETTE[4])
     for edge in (1 - clip_epsilon, 1 + clip_epsilon):
-        ax.axvline(edge, ls="--", color="gray")
+        ax.axvline(edge, ls="--", color=ROLES["target"])
     ax.set(xlabel="ratio π_new / π_old", ylabel="transitions",
            title=f"ε = {clip_epsilon}: ClipPPOLoss's clip_fraction {clipped:.0%}")
-    fig.tight_layout()
-    plt.close(fig)
     return fig
 
 
