@@ -10,7 +10,11 @@ import torch
 from tensordict import TensorDict
 from torchrl.collectors import Collector
 from torchrl.data import LazyTensorStorage, ReplayBuffer, TensorDictReplayBuffer
-from torchrl.data.replay_buffers import SamplerWithoutReplacement, SliceSampler
+from torchrl.data.replay_buffers import (
+    SamplerWithoutReplacement,
+    SliceSampler,
+    SliceSamplerWithoutReplacement,
+)
 
 from rltutor.display import show, to_text
 from rltutor.policies import make_qvalue_policy
@@ -131,7 +135,7 @@ def test_show_draws_the_stored_data_under_the_buffer_facts():
     rb.extend(_data(3))
     text = to_text(rb)
     assert text.splitlines()[0].startswith("ReplayBuffer  batch [3]")
-    assert "LazyTensorStorage 3/8 filled, RandomSampler" in text and "obs" in text
+    assert "RandomSampler, LazyTensorStorage 3/8 filled" in text and "obs" in text
     assert "<details" in show(rb).to_html()
 
 
@@ -145,3 +149,70 @@ def test_is_replay_buffer_and_bad_input():
     assert not is_replay_buffer([1, 2])
     with pytest.raises(TypeError, match="expected a TorchRL ReplayBuffer"):
         plot_buffer([1, 2])
+
+
+# ---- issue 28, buffers: built as TorchRL's own replay-buffer examples build them
+
+
+def _envs_side_by_side(envs: int, steps: int) -> TensorDict:
+    """A batch of ``envs`` envs, ``steps`` steps each, as a batched collector gives it."""
+    data = TensorDict(obs=torch.randn(envs, steps, 3), batch_size=[envs, steps])
+    data["collector", "traj_ids"] = torch.arange(envs)[:, None].expand(envs, steps).clone()
+    return data
+
+
+def test_storage_with_two_dims_widget_follows_torchrl_rounding_its_size():
+    rb = TensorDictReplayBuffer(storage=LazyTensorStorage(100, ndim=2), batch_size=8)
+    view = watch_buffer(rb)  # drawn for 100 slots, before TorchRL knows there are 3 envs
+    rb.extend(_envs_side_by_side(3, 10))
+    assert rb.storage.max_size == 102  # 34 rows of 3 envs: TorchRL rounded the size up
+    view.update(rb.sample())
+    assert view.last_error is None and view.error.value == ""
+    assert (view.state.capacity, view.state.filled) == (102, 30)
+    assert view.state.last_sample.size == 8
+
+
+def test_storage_with_two_dims_sample_lands_on_its_row_and_column():
+    rb = TensorDictReplayBuffer(storage=LazyTensorStorage(100, ndim=2), batch_size=32)
+    rb.extend(_envs_side_by_side(3, 10))
+    stored = rb.storage[:30]["collector", "traj_ids"].reshape(-1)  # slot -> its env's id
+    for sample in (rb.sample(), rb.sample(return_info=True)):  # index as [N, 2], or a tuple
+        data = sample[0] if isinstance(sample, tuple) else sample
+        state = buffer_state(rb, sample=sample)
+        # each sampled step's own trajectory id is the one stored in the slot it is dotted on
+        np.testing.assert_array_equal(stored[state.last_sample].numpy(),
+                                      data["collector", "traj_ids"].numpy())
+        np.testing.assert_array_equal(state.traj_ids[state.last_sample],
+                                      data["collector", "traj_ids"].numpy())
+    assert len(set(state.last_sample % 3)) == 3  # all three envs' columns, not row numbers
+    fig = plot_buffer(rb, sample=sample)
+    slots = np.unique(state.last_sample)
+    np.testing.assert_array_equal(fig.dots.get_offsets(), np.c_[slots % 50, slots // 50])
+
+
+def test_a_row_col_index_without_the_storage_shape_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match="pass storage_shape, or use buffer_state"):
+        sample_indices((torch.tensor([0, 1]), torch.tensor([2, 0])))
+
+
+def test_to_text_keeps_the_sampler_name_at_width_100():
+    sampler = SliceSamplerWithoutReplacement(num_slices=2, traj_key=("collector", "traj_ids"))
+    rb = TensorDictReplayBuffer(storage=LazyTensorStorage(1000), sampler=sampler, batch_size=8)
+    rb.extend(torch.cat([_data(20, traj=0), _data(20, traj=1)]))
+    head = to_text(rb, width=100).splitlines()[0]
+    assert len(head) <= 100 and "SliceSamplerWithoutReplacement," in head
+
+
+def test_slice_sampler_with_its_own_traj_key_is_coloured_by_trajectory():
+    # as TorchRL's docs write it: the trajectory id under a key of the user's choosing
+    rb = TensorDictReplayBuffer(storage=LazyTensorStorage(100),
+                                sampler=SliceSampler(num_slices=2, traj_key="episode"),
+                                batch_size=8)
+    rb.extend(TensorDict(obs=torch.randn(40, 3), episode=torch.arange(40) // 10,
+                         batch_size=[40]))
+    state = buffer_state(rb, sample=rb.sample())
+    np.testing.assert_array_equal(state.traj_ids, np.arange(40) // 10)
+    assert "4 trajectories" in buffer_summary(state)
+    cells = plot_buffer(rb).image.get_array().reshape(-1, 4)
+    assert len({tuple(c) for c in cells[[0, 10, 20, 30]]}) == 4  # one colour per episode
+    assert buffer_state(rb, traj_key=None).traj_ids is None  # None still means: no colours

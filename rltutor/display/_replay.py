@@ -28,11 +28,13 @@ def build_replay_buffer(buffer: Any, opts: Options) -> Branch:
 
     >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
     >>> build_replay_buffer(ReplayBuffer(storage=LazyTensorStorage(4)), Options()).note
-    'LazyTensorStorage 0/4 filled, RandomSampler; nothing stored yet'
+    'RandomSampler, LazyTensorStorage 0/4 filled; nothing stored yet'
     """
     state = buffer_state(buffer)
-    facts = (f"{state.storage_type} {state.filled:,}/{state.capacity:,} filled, "
-             f"{state.sampler}")
+    # the sampler first: a narrow text view cuts the end of this line, and the sampler's
+    # name is the word that says how batches are drawn
+    facts = (f"{state.sampler}, {state.storage_type} {state.filled:,}/{state.capacity:,} "
+             "filled")
     stored = buffer.storage[: state.filled] if state.filled else None
     if stored is None or not hasattr(stored, "batch_size"):
         what = "nothing stored yet" if stored is None else f"holds {type(stored).__name__}"

@@ -17,6 +17,7 @@ The pure layer of ``rltutor.replay`` (no matplotlib, no ipywidgets), so that
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ def check_buffer(buffer: Any) -> None:
         )
 
 
-def sample_indices(sample: Any) -> torch.Tensor:
+def sample_indices(sample: Any, *, storage_shape: Sequence[int] = ()) -> torch.Tensor:
     """The storage slots a sample came from, as a flat int64 tensor.
 
     Args:
@@ -57,9 +58,16 @@ def sample_indices(sample: Any) -> torch.Tensor:
             carrying ``"index"`` (``TensorDictReplayBuffer``), the pair
             ``(data, info)`` of ``sample(return_info=True)``, the ``info`` dict, a
             tensor of indices, or a tuple of index tensors (a ``SliceSampler``'s).
+        storage_shape: the storage's shape when it has several dims (TorchRL's
+            ``LazyTensorStorage(n, ndim=2)`` stores ``(steps, envs)``). Each item's index is
+            then one number per dim, ``(row, col)``, and becomes the flat slot
+            ``row * envs + col``: the order in which the picture and ``show`` lay slots out.
 
     >>> sample_indices(({"obs": 0}, {"index": torch.tensor([3, 1])})).tolist()
     [3, 1]
+    >>> rows, cols = torch.tensor([0, 2]), torch.tensor([1, 0])
+    >>> sample_indices((rows, cols), storage_shape=(5, 3)).tolist()  # (0, 1) and (2, 0)
+    [1, 6]
     """
     if isinstance(sample, tuple) and len(sample) == 2 and isinstance(sample[1], dict):
         sample = sample[1]  # (data, info) from sample(return_info=True)
@@ -76,14 +84,33 @@ def sample_indices(sample: Any) -> torch.Tensor:
             )
         sample = sample["index"]
     if isinstance(sample, tuple) and sample and all(torch.is_tensor(s) for s in sample):
-        sample = sample[0]  # a 1-d storage: the first (only) dimension's indices
+        # one index tensor per storage dim: (rows,) for a 1-d storage, (rows, cols) for 2-d
+        sample = sample[0] if len(sample) == 1 else torch.stack(
+            [s.reshape(-1) for s in sample], dim=-1)
+        if len(storage_shape) < 2 and sample.dim() == 2:
+            raise ValueError(
+                f"this sample has {sample.shape[-1]} indices per item (row, col, ...): pass "
+                "storage_shape, or use buffer_state(buffer, sample=...), which reads it"
+            )
     if not torch.is_tensor(sample):
         raise TypeError(
             "sample must be a TensorDict with 'index', the (data, info) pair of "
             f"buffer.sample(return_info=True), an info dict or a tensor; got "
             f"{type(sample).__name__}"
         )
-    return sample.reshape(-1).long().cpu()
+    sample = sample.long().cpu()
+    dims = len(storage_shape)
+    if dims > 1:
+        if sample.dim() < 1 or sample.shape[-1] != dims:
+            raise ValueError(
+                f"the storage has {dims} dims {tuple(storage_shape)}, so each item's index "
+                f"is {dims} numbers; got indices of shape {tuple(sample.shape)}"
+            )
+        strides = [1] * dims  # row-major: the last dim varies fastest
+        for i in range(dims - 2, -1, -1):
+            strides[i] = strides[i + 1] * int(storage_shape[i + 1])
+        sample = (sample * torch.tensor(strides)).sum(-1)
+    return sample.reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -121,7 +148,8 @@ def buffer_state(buffer: Any, *, sample: Any = None, traj_key: Any = TRAJ_KEY) -
         buffer: a TorchRL ``ReplayBuffer``.
         sample: the last sample, in any form :func:`sample_indices` accepts, or None.
         traj_key: the key holding each step's trajectory id (a Collector writes
-            ``("collector", "traj_ids")``); slots are coloured by it when present.
+            ``("collector", "traj_ids")``); slots are coloured by it when present. Left
+            at that default, a ``SliceSampler(traj_key=...)``'s own key comes first.
 
     >>> from torchrl.data import LazyTensorStorage, ReplayBuffer
     >>> buffer_state(ReplayBuffer(storage=LazyTensorStorage(5))).filled
@@ -129,16 +157,24 @@ def buffer_state(buffer: Any, *, sample: Any = None, traj_key: Any = TRAJ_KEY) -
     """
     check_buffer(buffer)
     storage = buffer.storage
-    filled = len(storage)
+    filled = len(storage)  # slots: rows x envs for a storage with ndim=2
+    # ndim=2 (a batch of envs side by side): slot (row, col) is flat slot row * envs + col
+    shape = tuple(storage.shape) if filled and getattr(storage, "ndim", 1) > 1 else ()
     traj_ids = None
     if filled and traj_key is not None:
+        keys = [traj_key]
+        if traj_key == TRAJ_KEY:  # a SliceSampler(traj_key=...) names where its ids live
+            sampler_key = getattr(buffer.sampler, "traj_key", None)
+            if isinstance(sampler_key, (str, tuple)):
+                keys.insert(0, sampler_key)
         try:
             stored = storage[:filled]
-            if traj_key in stored.keys(include_nested=True):
-                traj_ids = stored[traj_key].reshape(filled, -1)[:, 0].cpu().numpy()
+            present = [k for k in keys if k in stored.keys(include_nested=True)]
+            if present:
+                traj_ids = stored[present[0]].reshape(filled, -1)[:, 0].cpu().numpy()
         except Exception:  # a storage of non-TensorDict data: no ids to colour by
             traj_ids = None
-    last = None if sample is None else sample_indices(sample).numpy()
+    last = None if sample is None else sample_indices(sample, storage_shape=shape).numpy()
     if last is not None and last.size and (last.max() >= max(filled, 1) or last.min() < 0):
         raise ValueError(
             f"the sample's indices run from {last.min()} to {last.max()}, but the buffer "

@@ -51,6 +51,10 @@ class BufferView(LivePanel):
 
     def _refresh(self) -> None:
         state = buffer_state(self.buffer, sample=self._sample, traj_key=self.traj_key)
+        if state.capacity != self.state.capacity:
+            # TorchRL fixes an ndim=2 storage's size on its first write (a whole number of
+            # rows of envs: 100 slots for 3 envs become 102), so the grid is drawn anew
+            self.figure = BufferFigure(state, title="")
         self.figure.update(state)
         self.picture.value = self.figure.to_png()
         self.summary.value = summary_html(state)
