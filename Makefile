@@ -37,14 +37,18 @@ lint: $(STAMP)
 sync-check: $(STAMP)
 	$(PY) -m tools.lesson_pairs check lessons
 
+# How the tests are spread over the workers: tests sharing a module's costly fixture go to
+# one worker, and the longest go first (tests/conftest.py), so both workers finish together.
+DIST := --dist loadgroup --no-loadscope-reorder
+
 # unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
-	$(PY) -m pytest -n $(NBMAKE_WORKERS) --durations=15 --doctest-modules rltutor tools tests
+	$(PY) -m pytest -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
 
 # A contributor's fast path while editing rltutor/ or a checker: no kernel, browser, worker
 # processes, training or seed sweeps (tests/conftest.py marks those `slow`).
 quick: lint sync-check
-	$(PY) -m pytest -q -n $(NBMAKE_WORKERS) -m "not slow" --doctest-modules rltutor tools tests
+	$(PY) -m pytest -q -n $(NBMAKE_WORKERS) $(DIST) -m "not slow" --doctest-modules rltutor tools tests
 
 doctest: $(STAMP)
 	$(PY) -m pytest --doctest-modules rltutor tools
@@ -52,7 +56,7 @@ doctest: $(STAMP)
 # nbmake's runs are kept (tools/keep_nbmake_runs.py) as the first run of the same-output
 # check in `make unit`, so `make test` executes each lesson twice, not three times.
 lessons: $(STAMP)
-	$(PY) -m pytest -p tools.keep_nbmake_runs --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) lessons/
+	$(PY) -m pytest -p tools.keep_nbmake_runs --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) lessons/
 
 test: lint sync-check lessons unit site-test
 

@@ -273,6 +273,13 @@ def _act(policy, td, exploration_type=None):
         return policy(td.clone())["action"]
 
 
+@pytest.fixture(scope="module")
+def lesson03_starts():
+    """``_lesson03_start``, cached: the two tests below share one rollout per seed (as a
+    module fixture it also keeps them on one xdist worker, see tests/conftest.py)."""
+    return _lesson03_start
+
+
 def _hundred_calls(policy, td, exploration_type) -> str:
     """The lesson's table cell: what 100 calls on one input give.
 
@@ -289,13 +296,13 @@ def _hundred_calls(policy, td, exploration_type) -> str:
     return "the same each time" if different == 1 else f"{different} different"
 
 
-def test_lesson03_samples_spread_far_wider_than_the_suggestion_for_every_init():
+def test_lesson03_samples_spread_far_wider_than_the_suggestion_for_every_init(lesson03_starts):
     text = prose("03_probabilistic_policies")
     assert ("the samples reach almost all of [-2, 2], while the suggestion moves within a "
             "range less than half as wide") in text
     assert "the 90 % band spans more than three quarters of [-2, 2] at every step" in text
     for seed in SEEDS:
-        _, _, _, rollout_td, suggested = _lesson03_start(seed)
+        _, _, _, rollout_td, suggested = lesson03_starts(seed)
         sampled = rollout_td["action"].flatten()
         loc, scale = rollout_td["loc"].flatten(), rollout_td["scale"].flatten()
         band = [2 * torch.tanh(loc + z * scale) for z in (-1.645, 1.645)]
@@ -306,7 +313,7 @@ def test_lesson03_samples_spread_far_wider_than_the_suggestion_for_every_init():
         assert 0.6 < scale.min() and scale.max() < 1.4, seed
 
 
-def test_lesson03_exploration_table_and_mean_gap_hold_for_every_init():
+def test_lesson03_exploration_table_and_mean_gap_hold_for_every_init(lesson03_starts):
     from torchrl.envs import ExplorationType, GymEnv
     from torchrl.modules import MLP, OneHotCategorical, ProbabilisticActor, TanhNormal
 
@@ -320,7 +327,7 @@ def test_lesson03_exploration_table_and_mean_gap_hold_for_every_init():
             ExplorationType.MODE: ("raises RuntimeError", "the same each time"),
             ExplorationType.MEAN: ("100 different", "nan")}
     for seed in SEEDS:
-        env, backbone, actor, rollout_td, suggested = _lesson03_start(seed)
+        env, backbone, actor, rollout_td, suggested = lesson03_starts(seed)
         torch.manual_seed(seed)
         cartpole.set_seed(seed)
         cartpole_actor = ProbabilisticActor(
@@ -682,6 +689,9 @@ def _lesson09_value_fits():
         return returns
 
     train = [run(seed) for seed in range(8)]
+    # the widget's seed slider; the actor is not trained, so one rollout per seed serves
+    # every gamma
+    tests = {seed: run(seed) for seed in range(100, 110)}
     out = {}
     for gamma in (0.5, 0.8, 0.9):
         batch = torch.cat([td[:150] for td in train])
@@ -693,8 +703,7 @@ def _lesson09_value_fits():
         for _ in range(300):
             loss = (critic(batch.clone())["state_value"] - target).pow(2).mean()
             optim.zero_grad(), loss.backward(), optim.step()
-        for seed in range(100, 110):  # the widget's seed slider
-            test_td = run(seed)
+        for seed, test_td in tests.items():
             with torch.no_grad():
                 estimate = critic(test_td.clone())["state_value"].flatten()
             truth = return_to_go(test_td["next", "reward"].flatten(), gamma)

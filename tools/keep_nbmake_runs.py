@@ -3,8 +3,9 @@
 ``make lessons`` runs ``pytest -p tools.keep_nbmake_runs --nbmake lessons/``. Every lesson
 nbmake runs is written to ``build/executed/nbmake/NN_name.ipynb``; the same-output check
 in ``tests/test_lessons.py`` then uses that run as its first run and executes the lesson
-only once more (the second run is what ``make site`` renders). Without the plugin
-``pytest --nbmake lessons/`` works as ever and keeps nothing.
+only once more (the second run is what ``make site`` renders). The plugin also starts the
+longest lessons first (``LONGEST_FIRST``). Without it ``pytest --nbmake lessons/`` works as
+ever and keeps nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,22 @@ import nbformat
 import pytest
 
 KEPT = Path(__file__).resolve().parents[1] / "build" / "executed" / "nbmake"
+
+
+# The lessons that run longest (the training lessons), longest first: `make lessons` starts
+# them first, so the two workers finish together instead of one running lesson 14 alone.
+LONGEST_FIRST = ("14", "13", "11", "15", "12", "10", "08")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the notebooks nbmake runs in ``LONGEST_FIRST`` order, the others after them."""
+    def rank(item: pytest.Item) -> int:
+        number = Path(str(item.fspath)).name[:2]
+        if getattr(item, "nbmake", False) and number in LONGEST_FIRST:
+            return LONGEST_FIRST.index(number)
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.hookimpl(hookwrapper=True)
