@@ -323,8 +323,8 @@ def plot_frames_per_second(rates: dict[int, float], *, title: str = "") -> Any:
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['1', '2']
     """
-    from rltutor.plots._picture import Picture
-    from rltutor.plots._style import PALETTE
+    # lazy: the fork server imports this module (worker_preload) and no worker draws
+    from rltutor.plots import PALETTE, Picture
 
     if not rates:
         raise ValueError("rates is empty: pass {number of workers: frames per second}")
@@ -357,8 +357,8 @@ def plot_workers(*, learner_pid: int, worker_pids: list[int], frames_per_worker:
     >>> "pid 3" in " ".join(t.get_text() for t in fig.axes[0].texts)
     True
     """
-    from rltutor.plots._picture import Picture
-    from rltutor.plots._style import PALETTE
+    # lazy: the fork server imports this module (worker_preload) and no worker draws
+    from rltutor.plots import PALETTE, Picture
 
     n = len(worker_pids)
     fig = Picture(figsize=(7, 1.2 + 0.7 * n), layout="constrained")

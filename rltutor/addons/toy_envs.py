@@ -21,6 +21,9 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Bounded, Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
+from rltutor.plots._picture import make_picture
+from rltutor.plots._style import PALETTE, ROLES
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -128,8 +131,6 @@ def plot_puck(rollout_td: TensorDictBase) -> Figure:
     >>> fig.axes[0].get_ylabel()
     'position'
     """
-    from rltutor.plots._picture import make_picture
-    from rltutor.plots._style import PALETTE, ROLES
 
     for key in (("next", "observation"), ("action", "direction"), ("action", "force")):
         if key not in rollout_td.keys(True):
