@@ -165,7 +165,11 @@ def compare_versions(*, requirements: Sequence[str], installed: Mapping[str, str
 
 
 def check_versions() -> list[CheckResult]:
-    """Installed versions against rltutor's ranges and ``constraints.txt``."""
+    """Installed versions against rltutor's ranges and ``constraints.txt``.
+
+    >>> check_versions()[0].name
+    'versions'
+    """
     try:
         requirements = metadata.requires("rltutor") or []
     except metadata.PackageNotFoundError:
@@ -208,7 +212,11 @@ def judge_torchrl_extension(*, error: BaseException | None, torch_version: str,
 
 
 def check_torchrl_extension() -> list[CheckResult]:
-    """Whether ``torchrl._torchrl`` (prioritized replay's segment trees) loads."""
+    """Whether ``torchrl._torchrl`` (prioritized replay's segment trees) loads.
+
+    >>> check_torchrl_extension()[0].status in ("ok", "warn")
+    True
+    """
     try:
         importlib.import_module("torchrl")
     except Exception as error:  # a broken torchrl is reported by check_tensordict_torchrl
@@ -259,7 +267,11 @@ def judge_tensordict_torchrl(*, tensordict: str | None, torchrl: str | None,
 
 
 def check_tensordict_torchrl() -> list[CheckResult]:
-    """tensordict against torchrl's requirement, and ``import torchrl``."""
+    """tensordict against torchrl's requirement, and ``import torchrl``.
+
+    >>> check_tensordict_torchrl()[0].name
+    'tensordict and torchrl'
+    """
     torchrl = installed_version("torchrl")
     error = None
     try:
@@ -323,7 +335,11 @@ def judge_widgets(*, ipywidgets: str | None, jupyterlab: str | None,
 
 
 def check_widgets() -> list[CheckResult]:
-    """ipywidgets, JupyterLab and the widget extension JupyterLab loads."""
+    """ipywidgets, JupyterLab and the widget extension JupyterLab loads.
+
+    >>> check_widgets()[0].name
+    'widget frontend'
+    """
     return [judge_widgets(ipywidgets=installed_version("ipywidgets"),
                           jupyterlab=installed_version("jupyterlab"),
                           jupyterlab_widgets=installed_version("jupyterlab_widgets"),

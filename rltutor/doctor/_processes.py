@@ -89,7 +89,11 @@ def judge_start_method(*, current: str | None, offered: Sequence[str], default: 
 
 
 def check_start_method() -> list[CheckResult]:
-    """This process's start method and the ones lesson 08 needs."""
+    """This process's start method and the ones lesson 08 needs.
+
+    >>> check_start_method()[0].name
+    'start method'
+    """
     import torch
 
     return [judge_start_method(current=multiprocessing.get_start_method(allow_none=True),
@@ -105,6 +109,9 @@ class ProbeRun:
         returncode: the child's exit status, None when it ran out of time.
         output: its stdout and stderr together.
         seconds: how long it ran.
+
+    >>> ProbeRun(None, "", 120.0).returncode is None  # it ran out of time
+    True
     """
 
     returncode: int | None

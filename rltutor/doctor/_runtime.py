@@ -63,7 +63,11 @@ def judge_matplotlib(*, backend: str | BaseException, agg_error: BaseException |
 
 
 def check_matplotlib() -> list[CheckResult]:
-    """matplotlib's backend resolves and a figure draws on the Agg canvas."""
+    """matplotlib's backend resolves and a figure draws on the Agg canvas.
+
+    >>> check_matplotlib()[0].name
+    'matplotlib'
+    """
     try:
         import matplotlib
         backend: str | BaseException = matplotlib.get_backend()
@@ -148,7 +152,11 @@ def judge_devices(*, cuda: bool, mps: bool, step: Callable[[str], str],
 
 
 def check_devices() -> list[CheckResult]:
-    """One policy step on the CPU, and on CUDA and MPS where torch sees them."""
+    """One policy step on the CPU, and on CUDA and MPS where torch sees them.
+
+    >>> [r.name for r in check_devices()]
+    ['device cpu', 'device cuda', 'device mps']
+    """
     import torch
 
     mps = getattr(torch.backends, "mps", None)
@@ -208,7 +216,11 @@ def judge_gym_envs(*, env_ids: Sequence[str], make: Callable[[str], None]) -> li
 
 
 def check_gym_envs() -> list[CheckResult]:
-    """The gymnasium environments of :data:`LESSON_ENVS`."""
+    """The gymnasium environments of :data:`LESSON_ENVS`.
+
+    >>> [r.name for r in check_gym_envs()]
+    ['gymnasium CartPole-v1', 'gymnasium Pendulum-v1']
+    """
     return judge_gym_envs(env_ids=LESSON_ENVS, make=make_gym_env)
 
 
