@@ -184,6 +184,47 @@ def test_public_import_still_works(dotted):
     assert resolve(dotted) is not None
 
 
+# What a lesson may import (README, "What is public"): the top level, the exercises, the
+# add-ons, and these modules. Never a private module, never rltutor.validation.
+LESSON_IMPORTS = {"rltutor", "rltutor.plots", "rltutor.devices", "rltutor.contract",
+                  "rltutor.start_methods"}
+LESSON_PACKAGES = ("rltutor.exercises", "rltutor.addons")
+
+
+def lesson_imports() -> set[tuple[str, str]]:
+    """(lesson file, rltutor module) for every import in the lessons and their solutions."""
+    found = set()
+    for path in sorted((ROOT / "lessons").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rltutor"):
+                found |= {(path.name, node.module)} if node.module not in LESSON_PACKAGES else {
+                    (path.name, f"{node.module}.{a.name}") for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {(path.name, a.name) for a in node.names if a.name.startswith("rltutor")}
+    return found
+
+
+def test_lessons_import_only_public_modules():
+    found = lesson_imports()
+    assert ("08_batched_envs_and_devices.py", "rltutor.devices") in found  # the walker works
+    wrong = sorted((lesson, module) for lesson, module in found
+                   if module not in LESSON_IMPORTS
+                   and not module.startswith(tuple(f"{p}." for p in LESSON_PACKAGES)))
+    assert not wrong, ("lessons import modules that are not public for them (README, 'What "
+                       f"is public'; a single lesson's helper goes in rltutor/addons/): {wrong}")
+
+
+def test_root_holds_the_core_and_its_private_helpers():
+    # a public root module is a part of the core that more than one lesson or rltutor's
+    # own API uses; one lesson's helper belongs in addons/ (README, 'How the code is laid out')
+    core = {"__init__", "envs", "policies", "rollouts", "validation", "devices", "frames",
+            "errors", "contract", "start_methods", "cli", "course"}
+    public_root = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
+    assert public_root - {"__init__"} <= core, (
+        f"new public module(s) at the root: {sorted(public_root - core)}; add them to the core "
+        "here and to the README map, or move a single lesson's helper into rltutor/addons/")
+
+
 def test_css_lives_in_static_only():
     # inline style attributes or <style> blocks written in Python; CSS goes in static/
     inline = re.compile(r"""style=["']|["']<style>""")

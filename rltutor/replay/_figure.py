@@ -80,6 +80,9 @@ class BufferFigure(Picture):
         key = ("colour: trajectory stored in the slot, grey: empty; dot: taken by the last "
                "sample (bigger: taken more than once)")
         lines = [line for line in (head, key) if line]
+        # the alt text always says the fill level, also when the title leaves it out (the
+        # widget prints the summary above the picture instead)
+        self.alt = f"The slots of {buffer_summary(state)}. Key: {key}."
         self.suptitle("\n".join(lines), fontsize=8, y=0.98, va="top")
         return self
 
