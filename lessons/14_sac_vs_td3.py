@@ -38,8 +38,11 @@
 #   *held-out* ones, and learning curves over several seeds from `benchmarks/`
 
 # %%
+import json
 import logging
+from pathlib import Path
 
+import ipywidgets as widgets
 import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule, TensorDictSequential
 from torch import nn
@@ -49,6 +52,7 @@ from torchrl.modules import (MLP, AdditiveGaussianModule, ProbabilisticActor, Ta
                              TanhNormal, ValueOperator)
 from torchrl.objectives import SACLoss, SoftUpdate, TD3Loss
 
+# %%
 import rltutor
 from rltutor.addons import offpolicy_plots as plots
 from rltutor.addons import offpolicy_probes as probes
@@ -308,11 +312,11 @@ assert max(td3_log["spread"]) <= 0.21, "TD3's spread exceeds its fixed noise"
 # %%
 panels = {}
 for name, loss_fn, actor in [("SAC", sac_loss, sac_actor), ("TD3", td3_loss, td3_actor)]:
-    episode = rltutor.rollout(eval_env, actor, steps=200, seed=START,
-                              exploration="deterministic")
-    panels[name] = {"critics": probes.critic_predictions(loss_fn, episode),
+    episode_td = rltutor.rollout(eval_env, actor, steps=200, exploration="deterministic",
+                                 seed=START)
+    panels[name] = {"critics": probes.critic_predictions(loss_fn, episode_td),
                     "return_to_go": probes.discounted_return_to_go(
-                        episode["next", "reward"].flatten(), gamma=GAMMA)}
+                        episode_td["next", "reward"].flatten(), gamma=GAMMA)}
     first = panels[name]["critics"][:, 0]
     print(f"{name}: at step 0 the critics say {first[0]:.1f} and {first[1]:.1f}, "
           f"the return-to-go is {panels[name]['return_to_go'][0]:.1f}")
@@ -364,9 +368,6 @@ assert reports["SAC"].mean >= MILESTONE, f"SAC missed the milestone: {reports['S
 # white dot. Upright is angle 0, at the middle of each panel.
 
 # %%
-import ipywidgets as widgets
-
-
 def plot_checkpoint(frames=TOTAL_FRAMES):
     i = sac_log["frames"].index(frames)
     return plots.plot_checkpoints({
@@ -404,9 +405,6 @@ for name, log in [("SAC", sac_log), ("TD3", td3_log)]:
 # settings above. Read it:
 
 # %%
-import json
-from pathlib import Path
-
 results = json.loads(Path("../benchmarks/offpolicy_results.json").read_text())
 print("seeds:", results["seeds"], "| frames per run:", results["config"]["total_frames"])
 for run in results["runs"]:
@@ -441,7 +439,7 @@ for agent in ("SAC", "TD3"):
 # twentieth of the torque range), and its exploration never adapts.
 
 # %% [markdown]
-# ### Exercise 1: swap TD3's noise for lesson 04's OU process
+# ## Exercise 1: swap TD3's noise for lesson 04's OU process
 #
 # DDPG, TD3's ancestor, explored with an Ornstein-Uhlenbeck process: noise that remembers
 # its last value (lesson 04). Build `ou_collecting`: TD3's trained `td3_actor` followed
@@ -460,7 +458,7 @@ ou_prediction = None  # TODO: "gaussian" or "ou"
 ex.check_ou_collecting(ou_collecting, ou_prediction, td3_actor, td3_collecting)
 
 # %% [markdown]
-# ### Exercise 2: read alpha's curve
+# ## Exercise 2: read alpha's curve
 #
 # In section 5 alpha fell from 1 to a small value. `SACLoss` moves it with one rule: its
 # loss is `−log_alpha × (log π(a|s) + target entropy)`, averaged over the batch. So
