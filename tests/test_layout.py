@@ -18,6 +18,8 @@ MAX_LINES = 400
 LAZY_RLTUTOR_IMPORTS = {
     ("rltutor.display._ipython", "rltutor.diagnostics"):
         "the diagnostics load torchrl; `import rltutor.display` stays light until install()",
+    ("rltutor.addons.distributed", "rltutor.plots"):
+        "the fork server imports it (worker_preload) for workers that never draw: no matplotlib",
 }
 
 
