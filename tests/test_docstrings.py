@@ -13,6 +13,7 @@ PUBLIC_MODULES = [
     "rltutor._keys", "rltutor.display", "rltutor.diagnostics", "rltutor.envs",
     "rltutor.frames", "rltutor.plots", "rltutor.policies", "rltutor.rollouts",
     "rltutor.addons.toy_envs", "rltutor.validation", "rltutor.widgets", "rltutor.exercises",
+    "rltutor.devices", "rltutor.replay",
 ]
 
 
