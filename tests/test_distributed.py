@@ -299,3 +299,12 @@ def test_plots_name_workers_and_pids():
                        address="localhost:4000")
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "pid 10" in texts and "pid 11" in texts and "pid 12" in texts
+
+
+def test_the_fork_servers_preload_loads_no_matplotlib():
+    # workers never draw: the plot functions import rltutor.plots only when called
+    code = ("import sys, rltutor.addons.worker_preload; "
+            "print('matplotlib' in sys.modules, 'torchrl' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.split() == ["False", "True"]
