@@ -210,3 +210,40 @@ def test_no_tab10_or_cycle_colour_strings_in_the_package_or_the_lessons():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if pattern.search(line)]
     assert not found, f"colours outside the house palette (rltutor.plots._style): {found}"
+
+
+# Machado, Oliveira & Fernandes (2009), full severity, on linear RGB
+CVD = {"protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                      [-0.003882, -0.048116, 1.051998]],
+       "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                        [-0.011820, 0.042940, 0.968881]],
+       "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                      [0.004733, 0.691367, 0.303900]]}
+MIN_DELTA_E = 12.0  # CIE76 distance between two colours as a colour-blind reader sees them
+
+
+def _seen_lab(colour: str, kind: str) -> np.ndarray:
+    c = np.asarray(matplotlib.colors.to_rgb(colour))
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(np.asarray(CVD[kind]) @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ seen / np.array([0.9505, 1.0, 1.089])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _closest(colours) -> tuple[float, str]:
+    return min((float(np.linalg.norm(_seen_lab(a, k) - _seen_lab(b, k))), f"{a}/{b} {k}")
+               for i, a in enumerate(colours) for b in colours[i + 1:] for k in CVD)
+
+
+def test_house_colours_stay_apart_for_colour_blind_readers():
+    from rltutor.plots import ROLES
+
+    distance, pair = _closest(PALETTE[:7])  # yellow, the eighth, is for last resorts
+    assert distance >= MIN_DELTA_E, pair
+    for a, b in (("explored", "reward"), ("explored", "target"), ("reward", "done")):
+        assert _closest([ROLES[a], ROLES[b]])[0] >= MIN_DELTA_E, (a, b)
+    assert _closest([ROLES["explored"], PALETTE[0]])[0] >= MIN_DELTA_E  # crosses on actions
+    # the check can fail: tab10's red and green, the pair issue 26 replaced, merge
+    assert _closest(["#d62728", "#2ca02c"])[0] < MIN_DELTA_E
