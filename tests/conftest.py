@@ -79,6 +79,7 @@ LONGEST_FIRST = (
     ("test_exercises_lesson15.py::test_fixed_parts_solution", 35),
     ("test_exercises_lesson15.py::test_the_mystery", 30),
     ("test_lesson_claims.py::test_lesson06_", 25),
+    ("test_exercises_lesson12.py::test_ceiling", 20),  # with the policy they share
     ("test_lessons.py::test_lesson_prints_the_same_on_a_second_run", 15),
     ("test_lesson_claims.py::test_lesson0", 10),
     ("test_distributed.py", 10),
