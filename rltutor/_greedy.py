@@ -37,28 +37,12 @@ import torch
 from tensordict.nn import InteractionType, set_interaction_type
 from torch import nn
 
-from rltutor._exploration import exploration_modules
+from rltutor._exploration import exploration_modules, is_random_policy, keeps_last_of_window
 from rltutor._keys import key_str
 from rltutor.validation import check_exploration
 
 __all__ = ["GreedyRecorder", "action_leaves", "explored_mask", "is_random_policy",
            "record_greedy"]
-
-
-def is_random_policy(policy: Any) -> bool:
-    """True for ``torchrl.envs.utils.RandomPolicy`` (and look-alikes): a callable that draws
-    ``action_spec.rand()`` and declares no keys.
-
-    Args:
-        policy: anything.
-
-    >>> from torchrl.data import Bounded
-    >>> from torchrl.envs.utils import RandomPolicy
-    >>> is_random_policy(RandomPolicy(Bounded(-1.0, 1.0, shape=(1,)))), is_random_policy(len)
-    (True, False)
-    """
-    return (not isinstance(policy, nn.Module) and hasattr(policy, "action_spec")
-            and hasattr(policy, "action_key"))
 
 
 def action_leaves(action: Any) -> list[tuple[str, torch.Tensor]]:
@@ -141,6 +125,9 @@ class GreedyRecorder:
         self.active = any(found.values()) and not deterministic and isinstance(policy, nn.Module)
         self._before = found["egreedy"] + found["noise"]
         self._after = found["probabilistic"]
+        # a Decision Transformer wrapper's actor acts on the whole context window, and the
+        # wrapper keeps the window's last action: so does the greedy one
+        self._window = keeps_last_of_window(policy)
         self.steps: list[Any] = []  # one entry per policy call: the greedy action or None
         self._current: Any = None
         self._handles: list[Any] = []
@@ -194,6 +181,8 @@ class GreedyRecorder:
         time_dim, length = td.batch_dims - 1, td.shape[-1]
         # a call before the rollout (lazy layers getting their weights) is not a step
         steps = _deterministic(self.steps[-length:], time_dim, self.action_key)
+        if self._window:
+            steps = [None if s is None else s[..., -1, :] for s in steps]
         at = (slice(None),) * time_dim
         parts = [taken[(*at, t)] if s is None else s.to(taken.device)
                  for t, s in enumerate(steps)]

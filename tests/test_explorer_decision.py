@@ -71,8 +71,6 @@ def test_profile_says_the_wrapper_keeps_the_last_of_its_window(online_dt):
     assert profile.window and profile.samples_only and not profile.replaces
 
 
-@pytest.mark.xfail(strict=True, reason="needs rltutor/_greedy.py to keep the window's last "
-                   "greedy action (GreedyRecorder._window); see helper D's report")
 def test_explorer_runs_and_its_greedy_action_is_the_wrappers(online_dt):
     env, policy = online_dt
     inputs = []  # what the wrapper read at each step, to ask it for its greedy action
