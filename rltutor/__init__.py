@@ -66,6 +66,8 @@ _EXPORTS: dict[str, str] = {
     "reward_threshold": "rltutor.training",
     "TrainingMonitor": "rltutor.training",
     "expect_error": "rltutor.errors",
+    # is this machine ready for the course? (also `rltutor doctor` in a shell)
+    "doctor": "rltutor.doctor",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # the same names for IDEs and type checkers (`x as x`: re-exp
     from rltutor.display import (
         uninstall as uninstall,
     )
+    from rltutor.doctor import doctor as doctor
     from rltutor.envs import make_env as make_env
     from rltutor.errors import expect_error as expect_error
     from rltutor.frames import animate as animate
