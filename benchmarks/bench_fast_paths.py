@@ -42,7 +42,7 @@ from bench_dqn_seeds import BATCH_SIZE, NUM_ENVS  # noqa: E402
 RECORD = Path(__file__).resolve().parent / "fast_paths.json"
 COLLECT_FRAMES = 2_000
 UPDATES = 300
-ROUNDS = 3
+ROUNDS = int(os.environ.get("BENCH_FAST_ROUNDS", "3"))  # each part, turn about
 
 
 def _cpu(fn) -> float:
@@ -218,7 +218,7 @@ def _short_offpolicy():
     import bench_offpolicy
 
     saved = dict(bench_offpolicy.CONFIG)
-    bench_offpolicy.CONFIG.update(total_frames=1_500, warmup_frames=500, eval_every=10**9,
+    bench_offpolicy.CONFIG.update(total_frames=1_500, warmup_frames=500, eval_every=1_500,
                                   selection_episodes=1, held_out_episodes=1)
     try:
         yield bench_offpolicy
