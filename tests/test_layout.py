@@ -20,6 +20,8 @@ LAZY_RLTUTOR_IMPORTS = {
         "the diagnostics load torchrl; `import rltutor.display` stays light until install()",
     ("rltutor.addons.distributed", "rltutor.plots"):
         "the fork server imports it (worker_preload) for workers that never draw: no matplotlib",
+    ("rltutor.training.monitor", "rltutor.plots"):
+        "`import rltutor.training` (evaluate, selection) must not load matplotlib",
 }
 
 

@@ -198,7 +198,7 @@ def test_make_picture_uses_the_house_style_and_leaves_global_rcparams_alone():
 
 
 # Files another engineer owns this round; the colour change for each is in H's report.
-PENDING = {"rltutor/training/monitor.py"}
+PENDING: set[str] = set()
 
 
 def test_no_tab10_or_cycle_colour_strings_in_the_package_or_the_lessons():

@@ -336,34 +336,32 @@ class TrainingMonitor:
         self._draw_seconds += now - start
 
     def _make_figure(self) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
         from matplotlib.ticker import FuncFormatter, NullFormatter
 
-        # A bare Figure on its own Agg canvas (no pyplot): never shown twice by the
-        # inline backend, never kept alive by pyplot.
-        fig = Figure(figsize=(10, 2.7), dpi=80)
-        FigureCanvasAgg(fig)
+        # imported here: `import rltutor.training` (evaluate, selection) stays free of matplotlib
+        from rltutor.plots import PALETTE, ROLES, Picture
+
+        fig = Picture(figsize=(10, 2.7), dpi=80)  # the house base: its own canvas, no pyplot
         fig.subplots_adjust(left=0.05, right=0.98, bottom=0.17, top=0.8, wspace=0.22)
         ret_ax, loss_ax, eps_ax = fig.subplots(1, 3)
         fig.suptitle(self.title, fontsize=11)
-        line = {"color": "#1f77b4", "marker": "o", "ms": 3}
+        line = {"color": PALETTE[0], "marker": "o", "ms": 3}
         (self._lines["eval_return"],) = ret_ax.plot([], [], **line)
-        (self._lines["best"],) = ret_ax.plot([], [], "*", color="#d62728", ms=12)
+        (self._lines["best"],) = ret_ax.plot([], [], "*", color=ROLES["best"], ms=12)
         title = "greedy return (\u2605 best"
         if self.target_return is not None:
-            ret_ax.axhline(self.target_return, ls="--", color="#2ca02c", lw=1)
+            ret_ax.axhline(self.target_return, ls="--", color=ROLES["target"], lw=1)
             title += f", -- target {self.target_return:g}"
         ret_ax.set(title=title + ")", xlabel="frames")
-        (self._lines["loss"],) = loss_ax.plot([], [], color="#ff7f0e", lw=0.6, alpha=0.5)
-        (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#b35900", lw=1.5)
+        (self._lines["loss"],) = loss_ax.plot([], [], color=PALETTE[1], lw=0.6, alpha=0.5)
+        (self._lines["loss_mean"],) = loss_ax.plot([], [], color="#8A5F00", lw=1.5)
         # a NaN loss has no height: a cross near the top of the panel, at its frames
-        (self._lines["loss_nan"],) = loss_ax.plot([], [], "x", color="#d62728", ms=7, mew=2,
+        (self._lines["loss_nan"],) = loss_ax.plot([], [], "x", color=ROLES["explored"], ms=7, mew=2,
                                                   transform=loss_ax.get_xaxis_transform())
         loss_ax.set(title="loss (dark: mean of the last 50; \u00d7 NaN)", xlabel="frames",
                     yscale="log")
         loss_ax.yaxis.set_minor_formatter(NullFormatter())  # decades only: a calm axis
-        (self._lines["epsilon"],) = eps_ax.plot([], [], color="#9467bd")
+        (self._lines["epsilon"],) = eps_ax.plot([], [], color=PALETTE[4])
         eps_ax.set(title="epsilon (exploration)", xlabel="frames", ylim=(-0.03, 1.03))
         thousands = FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
         for ax in (ret_ax, loss_ax, eps_ax):
