@@ -158,7 +158,10 @@ class Animation:
         """
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
         bundle["image/png"] = base64.b64encode(self.png(0)).decode("ascii")
-        bundle["text/plain"] = repr(self)
+        # the still's description (a course site's alt text), not the object's repr
+        h, w = self.frames[0].shape[:2]
+        bundle["text/plain"] = (f"First frame of an animation of {len(self.frames)} rendered "
+                                f"frames ({w}x{h} pixels) of the environment the policy acted in.")
         return bundle
 
 
