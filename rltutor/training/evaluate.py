@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from rltutor.envs import check_seed
+from rltutor.validation import check_seed
 
 __all__ = ["episode_returns", "evaluate"]
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
-from rltutor.envs import check_seed
 from rltutor.training.evaluate import episode_returns
+from rltutor.validation import check_seed
 
 __all__ = ["BestCheckpoint", "HeldOut", "held_out", "reward_threshold"]
 
