@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from torchrl.data import LazyTensorStorage, ReplayBuffer
 
 import rltutor
-from rltutor.widgets import _panel
-from rltutor.widgets._panel import GridUnavailable, control_axis, grid_axes, write_grid
+from rltutor.widgets import _grid
+from rltutor.widgets._grid import GridUnavailable, control_axis, grid_axes, write_grid
 
 
 def _line(slope: float, dashed: bool = False) -> Figure:
@@ -136,18 +136,18 @@ def test_a_panel_without_controls_says_why_it_has_no_grid(tmp_path, monkeypatch)
     view = rltutor.watch_buffer(ReplayBuffer(storage=LazyTensorStorage(8)))
     with pytest.raises(GridUnavailable, match="no controls"):
         view.grid()
-    monkeypatch.setenv(_panel.GRID_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(_grid.GRID_DIR_ENV, str(tmp_path))
     view._write_grid_if_asked()
     bundle = view._repr_mimebundle_()
-    assert bundle[_panel.GRID_MIME]["settings"] == 0
-    assert "live buffer" in bundle[_panel.GRID_MIME]["reason"]
+    assert bundle[_grid.GRID_MIME]["settings"] == 0
+    assert "live buffer" in bundle[_grid.GRID_MIME]["reason"]
 
 
 def test_a_displayed_panel_writes_its_grid_and_names_it(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv(_panel.GRID_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(_grid.GRID_DIR_ENV, str(tmp_path))
     panel = _panel_of_line()
     panel._write_grid_if_asked()
-    info = panel._repr_mimebundle_()[_panel.GRID_MIME]
+    info = panel._repr_mimebundle_()[_grid.GRID_MIME]
     meta = json.loads((tmp_path / info["id"] / "grid.json").read_text())
     assert info["settings"] == len(meta["files"]) == 18
     assert (tmp_path / info["id"] / meta["files"][0]).read_bytes()[:4] == b"\x89PNG"
@@ -155,3 +155,13 @@ def test_a_displayed_panel_writes_its_grid_and_names_it(tmp_path, monkeypatch) -
     assert panel._repr_mimebundle_()["text/plain"] == "Plot of height."
     again = _panel_of_line().grid()
     assert write_grid(again, tmp_path) == info["id"]  # same pictures, same id
+
+
+def test_a_costly_panel_gets_fewer_settings_and_a_very_costly_one_none() -> None:
+    panel = _panel_of_line()
+    assert panel._draw_cpu > 0  # the first draw was timed
+    panel._draw_cpu = _grid.GRID_CPU_BUDGET / 5  # five settings fit the budget
+    assert len(panel.grid()["pngs"]) <= 5
+    panel._draw_cpu = _grid.GRID_CPU_BUDGET  # one setting would take all of it
+    with pytest.raises(GridUnavailable, match="too long to precompute"):
+        panel.grid()

@@ -218,7 +218,7 @@ def _fake_grid(folder: Path, *, settings: int = 6) -> str:
          "values": [False, True], "labels": ["off", "on"], "index": 0},
     ]
     pngs = [base64.b64decode(PIXEL) + bytes([i]) for i in range(settings)]
-    from rltutor.widgets._panel import write_grid
+    from rltutor.widgets._grid import write_grid
 
     return write_grid({"controls": controls, "pngs": pngs, "seconds": 0.5,
                        "summaries": [f"<b>total {i}</b>" for i in range(settings)],
@@ -609,7 +609,7 @@ def _line_panel_site(folder: Path) -> Path:
     from matplotlib.figure import Figure
 
     import rltutor
-    from rltutor.widgets._panel import write_grid
+    from rltutor.widgets._grid import write_grid
 
     def line(slope: int, style: str, seed: int) -> Figure:
         fig = Figure(figsize=(3, 2))

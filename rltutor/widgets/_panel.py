@@ -28,33 +28,31 @@ then calls ``self.start(controls)``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
-import json
 import os
-import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
-import torch
 
 from rltutor._static import style_tag
 from rltutor.errors import error_html, error_line
 from rltutor.plots._describe import describe
+from rltutor.widgets._grid import (
+    GRID_CPU_BUDGET,
+    GRID_DIR_ENV,
+    GRID_MIME,
+    MAX_SETTINGS,
+    GridUnavailable,
+    grid_axes,
+    rng_kept,
+    write_grid,
+)
 
-__all__ = ["GRID_MIME", "LivePanel", "control_axis", "grid_axes", "short_error", "write_grid"]
+__all__ = ["LivePanel", "short_error"]
 
-GRID_DIR_ENV = "RLTUTOR_GRID_DIR"
-GRID_MIME = "application/vnd.rltutor.grid+json"
-MAX_SETTINGS = 24  # pictures per panel: the site's size and make site's time stay in budget
-_PER_CONTROL = 11  # values of one slider or menu before the others are cut
-_NUMBERS = 3  # consecutive values of a typed number (a seed): the shown one and the next
 
 
 def short_error(exc: BaseException) -> str:
@@ -67,129 +65,6 @@ def short_error(exc: BaseException) -> str:
     'ValueError: epsilon must be a number in [0, 1], got 1.5'
     """
     return error_line(exc)  # the rule rltutor.expect_error prints by, written once
-
-
-class GridUnavailable(Exception):  # why a panel cannot be precomputed (said on the site)
-    pass
-
-
-def _pick(count: int, current: int, keep: int) -> list[int]:
-    """At most ``keep`` of ``count`` indices, evenly spaced and through the current one."""
-    if keep >= count:
-        return list(range(count))
-    stride = -(-(count - 1) // max(keep - 1, 1)) if keep > 1 else count
-    return list(range(current % stride, count, stride))
-
-
-def control_axis(control: widgets.Widget, *, keep: int = _PER_CONTROL) -> dict:
-    """The values of one control a grid takes, and how the site shows the control.
-
-    A slider gives values from ``min`` to ``max`` by ``step``, a menu its options (at most
-    ``keep``, evenly spread, the current one among them), a checkbox both states, a typed
-    number (a seed) the shown value and the next ones. Returns ``{"kind", "description",
-    "values", "labels", "index"}`` (``index``: the current value's), plus ``min``,
-    ``max`` and ``step`` for sliders and numbers.
-
-    Args:
-        control: an ipywidgets control with a value.
-        keep: at most this many values.
-
-    >>> axis = control_axis(widgets.FloatSlider(value=0.1, min=0, max=1, step=0.05,
-    ...                                         description="epsilon"), keep=5)
-    >>> axis["values"], axis["index"]
-    ([0.0, 0.1, 0.5, 0.75, 1.0], 1)
-    """
-    description = getattr(control, "description", "") or ""
-    value = control.value
-    if isinstance(control, (widgets.Checkbox, widgets.ToggleButton)):
-        return {"kind": "checkbox", "description": description, "values": [False, True],
-                "labels": ["off", "on"], "index": int(bool(value))}
-    if hasattr(control, "options") and hasattr(control, "_options_values"):
-        values, labels = list(control._options_values), list(control._options_labels)
-        current = values.index(value) if value in values else 0
-        kept = sorted({*range(min(keep, len(values)) - (current >= keep)), current})
-        kind = "slider-choice" if isinstance(control, widgets.SelectionSlider) else "choice"
-        return {"kind": kind, "description": description,
-                "values": [values[i] for i in kept], "labels": [labels[i] for i in kept],
-                "index": kept.index(current)}
-    if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
-        step = control.step or 1
-        count = int(round((control.max - control.min) / step)) + 1
-        every = [control.min + i * step for i in range(count)]
-        if isinstance(control, widgets.FloatSlider):
-            every = [round(v, 10) for v in every]
-        current = min(range(count), key=lambda i: abs(every[i] - value))
-        kept = _pick(count, current, keep)
-        values = [every[i] for i in kept]
-        values[kept.index(current)] = value
-        return {"kind": "slider", "description": description, "values": values,
-                "labels": [format(v, control.readout_format) for v in values],
-                "index": kept.index(current), "min": control.min, "max": control.max,
-                "step": step}
-    if isinstance(control, (widgets.IntText, widgets.BoundedIntText)):
-        top = getattr(control, "max", value + _NUMBERS)
-        values = list(range(value, min(value + min(keep, _NUMBERS) - 1, top) + 1))
-        return {"kind": "number", "description": description, "values": values,
-                "labels": [str(v) for v in values], "index": 0, "step": 1,
-                "min": getattr(control, "min", values[0]), "max": top}
-    raise GridUnavailable(f"its {type(control).__name__} control {description!r} has no list "
-                          "of values a grid could take")
-
-
-def grid_axes(controls: dict[str, widgets.Widget], *, max_settings: int = MAX_SETTINGS,
-              keep: int = _PER_CONTROL) -> dict[str, dict]:
-    """One axis per control, cut until their product is at most ``max_settings``: the last
-    control first (down to its current value alone), as a lesson lists its main one first.
-
-    Args:
-        controls: the panel's controls by name.
-        max_settings: the most pictures the grid may hold.
-        keep: at most this many values per control.
-
-    >>> axes = grid_axes({"eps": widgets.FloatSlider(value=0.2, min=0, max=1, step=0.1),
-    ...                   "seed": widgets.BoundedIntText(value=0, min=0, max=9)},
-    ...                  max_settings=12)
-    >>> [len(a["values"]) for a in axes.values()]
-    [11, 1]
-    """
-    axes = {name: control_axis(control, keep=keep) for name, control in controls.items()}
-    names = list(axes)
-    while (total := int(np.prod([len(a["values"]) for a in axes.values()]))) > max_settings:
-        name = next(n for n in reversed(names) if len(axes[n]["values"]) > 1)
-        size = len(axes[name]["values"])
-        others = total // size
-        axes[name] = control_axis(controls[name], keep=max(1, min(size - 1,
-                                                                  max_settings // others)))
-    return axes
-
-
-def write_grid(grid: dict, folder: str | Path) -> str:
-    """Write a grid (:meth:`LivePanel.grid`) as ``folder/<id>/NNN.png`` and ``grid.json``;
-    return its id, a hash of the content (a run that draws the same writes nothing new)."""
-    digest = hashlib.sha256(json.dumps(grid["controls"], default=str).encode())
-    grid_id = hashlib.sha256(digest.digest() + b"".join(grid["pngs"])).hexdigest()[:16]
-    target = Path(folder) / grid_id
-    files = [f"{i:03d}.png" for i in range(len(grid["pngs"]))]
-    if not (target / "grid.json").exists():
-        target.mkdir(parents=True, exist_ok=True)
-        for name, png in zip(files, grid["pngs"], strict=True):
-            (target / name).write_bytes(png)
-        meta = {k: v for k, v in grid.items() if k != "pngs"} | {"files": files}
-        (target / "grid.json.partial").write_text(json.dumps(meta, default=str))
-        (target / "grid.json.partial").replace(target / "grid.json")
-    return grid_id
-
-
-@contextmanager
-def _rng_kept() -> Iterator[None]:
-    # the grid draws rollouts; the lesson's later cells must see the RNGs as they were
-    py_state, np_state = random.getstate(), np.random.get_state()
-    try:
-        with torch.random.fork_rng(devices=[]):
-            yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
 
 
 class LivePanel(widgets.VBox):
@@ -219,6 +94,7 @@ class LivePanel(widgets.VBox):
         self._still_pending = False
         self._quiet = False  # set while the grid moves the controls itself
         self._grid_info: dict | None = None  # what the display bundle says of the grid
+        self._draw_cpu = 0.0  # CPU seconds the first draw took
         row, *rest = children
         super().__init__([widgets.HTML(style_tag("panels.css")), row, self.error, *rest])
         self.add_class(css_class)
@@ -228,10 +104,12 @@ class LivePanel(widgets.VBox):
 
     def refresh(self) -> None:
         """Run the callback; the first call raises, later ones show errors in the panel."""
-        first = not self._started
+        first, clock = not self._started, time.process_time()
         self._started = True
         try:
             self._refresh()
+            if first:  # what one setting costs, for the grid's budget
+                self._draw_cpu = time.process_time() - clock
         except Exception as exc:  # noqa: BLE001 - a callback must never kill the panel
             if first:
                 raise
@@ -290,11 +168,15 @@ class LivePanel(widgets.VBox):
         if not controls:
             raise GridUnavailable("it has no controls: it shows what code feeds it (a live "
                                   "buffer, a training run), which a grid cannot capture")
-        axes = grid_axes(controls, max_settings=max_settings)
+        affordable = int(GRID_CPU_BUDGET / max(self._draw_cpu, 1e-3))
+        if affordable < 2:
+            raise GridUnavailable(f"one setting takes {self._draw_cpu:.1f} s of CPU to draw, "
+                                  "too long to precompute a grid of them")
+        axes = grid_axes(controls, max_settings=min(max_settings, affordable))
         before = {name: control.value for name, control in controls.items()}
         summary, clock = getattr(self, "summary", None), (time.perf_counter(), time.process_time())
         pngs, summaries, errors, alts = [], [], [], []
-        with _rng_kept():
+        with rng_kept():
             try:
                 for combo in itertools.product(*(a["values"] for a in axes.values())):
                     self.set_controls(dict(zip(axes, combo, strict=True)))
