@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -45,8 +45,8 @@ import tempfile
 import time
 from pathlib import Path
 
+# %%
 import gymnasium as gym
-import matplotlib.pyplot as plt
 import torch
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torchrl.collectors import Collector
@@ -57,6 +57,7 @@ from torchrl.objectives import DQNLoss, SoftUpdate
 
 import rltutor
 from rltutor.exercises import lesson11 as ex
+from rltutor.plots import PALETTE, ROLES, make_picture
 
 # %% [markdown]
 # ## 1. The settings, and why the run is reproducible
@@ -324,7 +325,8 @@ print("trained:   episode ended within 120 steps?",
 # %%
 # gymnasium draws CartPole at 125 pixels per metre from the middle of a 600-pixel-wide
 # frame; with downscale=4 that is 31.25 pixels per metre from pixel 75
-fig, axes = plt.subplots(2, 4, figsize=(8, 4))
+fig, axes = make_picture(2, 4, figsize=(8, 4), alt="CartPole frames zoomed on the cart, "
+                         "four moments each: the untrained policy above, the trained one below.")
 for row, (movie, last, name) in enumerate([(before, first_end - 1, "untrained"),
                                            (after, 119, "trained")]):
     for ax, t in zip(axes[row], torch.linspace(0, last, 4).round().int().tolist()):
@@ -332,8 +334,6 @@ for row, (movie, last, name) in enumerate([(before, first_end - 1, "untrained"),
         ax.imshow(movie.frames[t][28:82, max(x - 30, 0):x + 30])  # zoomed on the cart
         ax.set_title(f"{name}, t={t}", fontsize=8)
         ax.axis("off")
-fig.tight_layout()
-plt.close(fig)
 fig
 
 # %% [markdown]
@@ -427,7 +427,7 @@ print(f"same action at all {len(episode_td)} steps:", same)
 assert same
 
 # %% [markdown]
-# ### Exercise 1: how fast does the target copy follow?
+# ## Exercise 1: how fast does the target copy follow?
 #
 # `SoftUpdate(tau=0.01)` sets `target = 0.99 × target + 0.01 × online` after each gradient
 # step. Suppose the online network jumps and then stays put. After how many
@@ -460,20 +460,18 @@ print("first update with less than half the gap left:",
       next(i for i, g in enumerate(gap, 1) if g < 0.5))
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 2.6))
-ax.plot(range(1, 201), gap, color="#9467bd")
-ax.axhline(0.5, ls="--", color="gray", lw=1)
+fig, ax = make_picture(figsize=(7, 2.6))
+ax.plot(range(1, 201), gap, color=PALETTE[4])
+ax.axhline(0.5, ls="--", color=ROLES["target"], lw=1)
 ax.set(xlabel="target_updater.step() calls", ylabel="gap (online - target)",
        title="SoftUpdate(tau=0.01): each step closes 1 % of what is left")
-fig.tight_layout()
-plt.close(fig)
 fig
 
 # %% [markdown]
 # In our loop there are 5 updates per batch of 10 frames: the target copy is about 140
 # frames behind the online network.
 #
-# ### Exercise 2: the target DQN regresses to
+# ## Exercise 2: the target DQN regresses to
 #
 # Write `td_target(batch)`: for a batch of transitions from the buffer, the number that
 # `DQNLoss` pulls the value of the action taken towards, computed **with the target
