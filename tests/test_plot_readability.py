@@ -121,6 +121,8 @@ def _colours(fig) -> set[str]:
         for patch in ax.patches:
             found.add(to_hex(patch.get_facecolor()))
         for coll in ax.collections:
+            if coll.get_array() is not None:
+                continue  # coloured by a colormap (an image, a colorbar), not by a colour
             found |= {to_hex(c) for c in coll.get_facecolors()}
     return found
 
