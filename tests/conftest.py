@@ -124,6 +124,19 @@ def _shared_fixture_groups(items: list[pytest.Item]) -> dict[pytest.Item, str]:
     return {item: root(keys[0]).rsplit("/", 1)[-1] for item, keys in used.items() if keys}
 
 
+def _suffix_group_for_xdist(config: pytest.Config, item: pytest.Item, group: str) -> None:
+    """What ``--dist loadgroup`` does with an ``xdist_group`` mark: ``nodeid@group``.
+
+    pytest-xdist 3.8 writes ``item._nodeid``, which pytest 9 no longer reads (a node keeps
+    its id in ``_id``), so its groups do nothing there; this sets the id pytest 9 reads.
+    """
+    if not getattr(config.option, "loadgroup", False) or not hasattr(item, "_id"):  # a worker's
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    item._id = coerce_node_id(f"{item.nodeid}@{group}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Every test process computes on one thread, as the lessons do, whatever ran before in
     # its worker (a test setting it for itself would change it for the tests after it).
@@ -144,6 +157,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if item in groups:
             item.add_marker(pytest.mark.xdist_group(groups[item]))
+            _suffix_group_for_xdist(config, item, groups[item])
         unit_of[item] = groups.get(item, item.nodeid)
         units[unit_of[item]] = max(units.get(unit_of[item], 0.0), _seconds(item.nodeid))
     first_seen = {unit: i for i, unit in reversed(list(enumerate(unit_of[item] for item in items)))}
