@@ -427,7 +427,13 @@ def _page_problems(name: str, seen: dict, log: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(built: Path):
+def browser(built: Path, chromium):
+    return chromium
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium, one for the module (Playwright's sync API allows one at a time)."""
     from test_browser import CHROMIUM, CHROMIUM_FLAGS, _require_browser
 
     _require_browser()
@@ -478,6 +484,8 @@ def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str],
             if m.type == "error" else None)
     page.on("pageerror", lambda e: log.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: log.append(f"failed to load {r.url[:100]}"))
+    page.on("response", lambda r: log.append(f"HTTP {r.status} for {r.url[:100]}")
+            if r.status >= 400 else None)
     problems, seen_by_page = [], {}
     try:
         for path in _pages(built):
@@ -485,6 +493,9 @@ def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str],
             page.goto(base + path.name, wait_until="load")
             page.evaluate("() => Promise.all([...document.images].map(i => i.decode()"
                           ".catch(() => null)))")
+            # every explorable preloads its pictures: wait for them (a failure is logged)
+            page.wait_for_function("() => [...document.querySelectorAll('.rlt-explorable')]"
+                                   ".every(e => e.dataset.ready)", timeout=60_000)
             seen = page.evaluate(_INSPECT)
             seen_by_page[path.name] = seen
             problems += _page_problems(path.name, seen, list(log))
@@ -532,7 +543,14 @@ _FOCUS_BEFORE = r"""(n) => {
     anchor.tabIndex = 0; anchor.id = 'rlt-test-anchor';
     field.closest('label').before(anchor);
     anchor.focus();
-    return {axis: +field.dataset.axis, setting: +root.dataset.setting, count: fields.length};
+    const data = JSON.parse(root.querySelector('script.rlt-explorable-data').textContent);
+    const axis = data.controls[+field.dataset.axis];
+    let index = +field.value;  // a menu's option or a slider over choices
+    if (field.type === 'checkbox') index = field.checked ? 1 : 0;
+    else if (axis.kind === 'slider' || axis.kind === 'number')
+        index = axis.values.indexOf(+field.value);
+    return {axis: +field.dataset.axis, setting: +root.dataset.setting, count: fields.length,
+            checkbox: field.type === 'checkbox', atEnd: index === axis.values.length - 1};
 }"""
 _STATE = r"""(n) => {
     const root = document.querySelectorAll('.rlt-explorable')[n];
@@ -555,13 +573,14 @@ def move_by_keyboard(page, n: int = 0) -> dict:
     The page preloads an explorable's pictures when it has loaded; the swap is timed once
     they are in (the budget is the swap, not a first download).
     """
-    page.wait_for_function(
-        "(n) => document.querySelectorAll('.rlt-explorable')[n].dataset.ready", arg=n,
-        timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.rlt-explorable')]"
+                           ".every(e => e.dataset.ready)", timeout=60_000)
     before = page.evaluate(_FOCUS_BEFORE, n)
     page.keyboard.press("Tab")
     focused = page.evaluate(_STATE, n)["focused"]
-    page.keyboard.press("ArrowRight")
+    # an arrow key moves a slider or a menu (back, from its last value); space, a checkbox
+    page.keyboard.press("Space" if before["checkbox"] else
+                        "ArrowLeft" if before["atEnd"] else "ArrowRight")
     page.wait_for_function(
         "(n) => document.querySelectorAll('.rlt-explorable')[n].dataset.swapMs", arg=n,
         timeout=5000)
@@ -600,6 +619,8 @@ def _site_context(browser, base: str, scheme: str, log: list[str]):
             if m.type == "error" else None)
     page.on("pageerror", lambda e: log.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: log.append(f"failed to load {r.url[:100]}"))
+    page.on("response", lambda r: log.append(f"HTTP {r.status} for {r.url[:100]}")
+            if r.status >= 400 else None)
     return context, page
 
 
@@ -645,51 +666,45 @@ def line_site(tmp_path_factory) -> Path:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_an_explorable_moves_by_keyboard_and_snaps_in_chromium(line_site, scheme) -> None:
-    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
-
-    _require_browser()
-    from playwright.sync_api import sync_playwright
+def test_an_explorable_moves_by_keyboard_and_snaps_in_chromium(line_site, chromium,
+                                                               scheme) -> None:
+    from test_browser import ARTIFACTS
 
     out = line_site
     base = out.resolve().as_uri() + "/"
     log: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=CHROMIUM_FLAGS)
-        try:
-            context, page = _site_context(browser, base, scheme, log)
-            page.goto(base + "01_l1.html", wait_until="load")
-            assert page.evaluate(_INSPECT)["noAlt"] == []
-            moved = move_by_keyboard(page)
-            assert _keyboard_problems("01_l1.html", moved) == []
-            # slope 16 -> 24: settings run slope-major over 3 styles x 3 seeds
-            assert moved["setting"] - moved["before"]["setting"] == 9
-            swaps = [float(moved["swapMs"])]
-            for key in ["ArrowRight", "ArrowLeft", "ArrowLeft", "ArrowRight"]:
-                page.evaluate("() => delete document.querySelector('.rlt-explorable')"
-                              ".dataset.swapMs")
-                page.keyboard.press(key)
-                page.wait_for_function(
-                    "() => document.querySelector('.rlt-explorable').dataset.swapMs")
-                swaps.append(float(page.evaluate(_STATE, 0)["swapMs"]))
-            # one frame on a loaded machine: the median move (a busy CPU can stall one)
-            assert sorted(swaps)[2] < 50, f"swap times (ms): {swaps}"
-            page.keyboard.press("Tab")  # the style menu: an arrow picks the next style
-            page.keyboard.press("ArrowDown")
-            assert page.evaluate(_STATE, 0)["setting"] == moved["setting"] + 3
-            # a value between grid points (18, between 16 and 24) snaps to the nearest
-            page.evaluate("""() => { const f = document.querySelector('[data-axis="0"]');
-                f.value = 18; f.dispatchEvent(new Event('input')); }""")
-            snapped = page.evaluate(_STATE, 0)
-            assert page.eval_on_selector('[data-axis="0"]', "f => f.value") == "16"
-            assert snapped["src"] == snapped["expected"]
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"site-explorable-{scheme}.png"),
-                            full_page=True)
-            context.close()
-        finally:
-            browser.close()
+    try:
+        context, page = _site_context(chromium, base, scheme, log)
+        page.goto(base + "01_l1.html", wait_until="load")
+        assert page.evaluate(_INSPECT)["noAlt"] == []
+        moved = move_by_keyboard(page)
+        assert _keyboard_problems("01_l1.html", moved) == []
+        # slope 16 -> 24: settings run slope-major over 3 styles x 3 seeds
+        assert moved["setting"] - moved["before"]["setting"] == 9
+        swaps = [float(moved["swapMs"])]
+        for key in ["ArrowRight", "ArrowLeft", "ArrowLeft", "ArrowRight"]:
+            page.evaluate("() => delete document.querySelector('.rlt-explorable')"
+                          ".dataset.swapMs")
+            page.keyboard.press(key)
+            page.wait_for_function(
+                "() => document.querySelector('.rlt-explorable').dataset.swapMs")
+            swaps.append(float(page.evaluate(_STATE, 0)["swapMs"]))
+        # one frame on a loaded machine: the median move (a busy CPU can stall one)
+        assert sorted(swaps)[2] < 50, f"swap times (ms): {swaps}"
+        page.keyboard.press("Tab")  # the style menu: an arrow picks the next style
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(_STATE, 0)["setting"] == moved["setting"] + 3
+        # a value between grid points (18, between 16 and 24) snaps to the nearest
+        page.evaluate("""() => { const f = document.querySelector('[data-axis="0"]');
+            f.value = 18; f.dispatchEvent(new Event('input')); }""")
+        snapped = page.evaluate(_STATE, 0)
+        assert page.eval_on_selector('[data-axis="0"]', "f => f.value") == "16"
+        assert snapped["src"] == snapped["expected"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"site-explorable-{scheme}.png"),
+                        full_page=True)
+    finally:
+        context.close()
     assert log == []
 
 
