@@ -165,3 +165,10 @@ def test_a_costly_panel_gets_fewer_settings_and_a_very_costly_one_none() -> None
     panel._draw_cpu = _grid.GRID_CPU_BUDGET  # one setting would take all of it
     with pytest.raises(GridUnavailable, match="too long to precompute"):
         panel.grid()
+
+
+def test_a_budget_that_holds_one_setting_keeps_the_still() -> None:
+    panel = _panel_of_line()
+    panel._draw_cpu = _grid.GRID_CPU_BUDGET / 2.5  # two settings fit: the cut leaves one
+    with pytest.raises(GridUnavailable, match="budget holds one"):
+        panel.grid()

@@ -173,6 +173,9 @@ class LivePanel(widgets.VBox):
             raise GridUnavailable(f"one setting takes {self._draw_cpu:.1f} s of CPU to draw, "
                                   "too long to precompute a grid of them")
         axes = grid_axes(controls, max_settings=min(max_settings, affordable))
+        if all(len(a["values"]) == 1 for a in axes.values()):  # nothing a reader could move
+            raise GridUnavailable(f"one setting takes {self._draw_cpu:.1f} s of CPU to draw, "
+                                  "so the budget holds one: run the notebook to move it")
         before = {name: control.value for name, control in controls.items()}
         summary, clock = getattr(self, "summary", None), (time.perf_counter(), time.process_time())
         pngs, summaries, errors, alts = [], [], [], []
