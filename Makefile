@@ -40,15 +40,20 @@ sync-check: $(STAMP)
 # How the tests are spread over the workers: tests sharing a module's costly fixture go to
 # one worker, and the longest go first (tests/conftest.py), so both workers finish together.
 DIST := --dist loadgroup --no-loadscope-reorder
+# One thread per process for numpy's BLAS and OpenMP too (torch.set_num_threads leaves them
+# alone): with two workers on two cores, extra threads only spin. Lesson 12's claims took
+# 82 CPU-s without this and 50 with it, in the same wall time. Both runs of each lesson
+# (`lessons`, then `unit`) get the same setting, so the same-output check compares alike.
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
-	$(PY) -m pytest -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
+	$(ONE_THREAD) $(PY) -m pytest -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
 
 # A contributor's fast path while editing rltutor/ or a checker: no kernel, browser, worker
 # processes, training or seed sweeps (tests/conftest.py marks those `slow`).
 quick: lint sync-check
-	$(PY) -m pytest -q -n $(NBMAKE_WORKERS) $(DIST) -m "not slow" --doctest-modules rltutor tools tests
+	$(ONE_THREAD) $(PY) -m pytest -q -n $(NBMAKE_WORKERS) $(DIST) -m "not slow" --doctest-modules rltutor tools tests
 
 doctest: $(STAMP)
 	$(PY) -m pytest --doctest-modules rltutor tools
@@ -56,7 +61,7 @@ doctest: $(STAMP)
 # nbmake's runs are kept (tools/keep_nbmake_runs.py) as the first run of the same-output
 # check in `make unit`, so `make test` executes each lesson twice, not three times.
 lessons: $(STAMP)
-	$(PY) -m pytest -p tools.keep_nbmake_runs --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) lessons/
+	$(ONE_THREAD) $(PY) -m pytest -p tools.keep_nbmake_runs --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) lessons/
 
 test: lint sync-check lessons unit site-test
 
