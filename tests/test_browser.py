@@ -242,23 +242,20 @@ def test_explorer_in_jupyterlab(jupyter_lab):
             assert after_mode["error"].strip() == ""
             _shot(page, "explorer_after_deterministic.png")
 
-            # keyboard only (issue 26): Shift+Tab from the menu reaches the epsilon handle,
-            # an arrow key moves it one step; Tab goes back to the menu, an arrow picks
-            # another exploration type
+            # keyboard only (issue 26): Shift+Tab from the menu reaches the epsilon handle
+            # (past its editable readout), and an arrow key moves it one step
             panel.locator(".rltutor-exploration select").focus()
-            page.keyboard.press("Shift+Tab")
-            assert page.evaluate("() => document.activeElement.closest('.rltutor-epsilon')"
-                                 " !== null && document.activeElement.matches('.noUi-handle')")
+            on_handle = "() => document.activeElement.matches('.rltutor-epsilon .noUi-handle')"
+            for _ in range(2):
+                page.keyboard.press("Shift+Tab")
+                if page.evaluate(on_handle):
+                    break
+            focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 160)")
+            assert page.evaluate(on_handle), f"Shift+Tab reached {focused}"
             page.keyboard.press("ArrowLeft")
-            after_key = _wait_changed(page, after_mode)
-            assert float(readout.inner_text()) == pytest.approx(0.95)
-            page.keyboard.press("Tab")
-            assert page.evaluate("() => document.activeElement.closest('.rltutor-exploration')"
-                                 " !== null")
-            page.keyboard.press("ArrowDown")  # deterministic -> the next type in the menu
-            after_menu = _wait_changed(page, after_key)
-            assert after_menu["error"].strip() == ""
-            assert panel.locator(".rltutor-exploration select").input_value() != "deterministic"
+            page.wait_for_function(
+                "() => document.querySelector('.rltutor-epsilon .widget-readout')"
+                ".textContent.trim() === '0.95'", timeout=30_000)
             _shot(page, "explorer_after_keyboard.png")
         finally:
             browser.close()
