@@ -396,7 +396,7 @@ def test_lesson07_sampled_pushes_flicker_deterministic_ones_repeat_for_every_see
             "distribution_map": {"direction": d.Categorical, "force": TanhNormal},
             "name_map": {"direction": ("action", "direction"), "force": ("action", "force")},
             "extra_kwargs": {"force": {"low": 0.0, "high": 1.0}}})
-    for seed in SEEDS:  # what the lesson's puck_rollout(exploration, seed) runs
+    for seed in SEEDS:  # what the lesson's plot_puck_rollout(exploration, seed) runs
         for kind, directions in (("RANDOM", 2), ("DETERMINISTIC", 1)):
             torch.manual_seed(seed)
             env.set_seed(seed)
@@ -468,7 +468,7 @@ def test_lesson02_safe_keeps_every_gain_and_seed_inside_the_bounds():
     env = GymEnv("Pendulum-v1")
 
     def largest(gain: float, safe: bool, seed: int) -> tuple[float, float]:
-        # the lesson's loud_actor_torques, without the figure
+        # the lesson's plot_loud_actor, without the figure
         torch.manual_seed(seed)
         mlp = MLP(out_features=1, num_cells=[64, 64])
         actor = Actor(mlp, spec=env.action_spec, safe=safe)
@@ -584,7 +584,7 @@ def _probe(train, test):
 
 
 def _lstm_policy(init_seed):
-    """The lesson's memory_probe policy and env (hidden_size=16, primer on)."""
+    """The lesson's plot_memory_probe policy and env (hidden_size=16, primer on)."""
     from torchrl.modules import LSTMModule
 
     torch.manual_seed(init_seed)
@@ -616,7 +616,7 @@ def test_lesson06_memory_probe_across_pairs_of_episodes():
     assert ("fitted on episode s and tested on episode s + 1 (s = 0-9), the position probe "
             "scores at most 0.05 every time, while the memory probe scores above 0.7 on half "
             "the pairs and below zero on others") in text
-    env, policy = _lstm_policy(0)  # what the widget builds: memory_probe(16, primer=True)
+    env, policy = _lstm_policy(0)  # what the widget builds: plot_memory_probe(16, primer=True)
     episodes = [_probe_data(env, policy, seed) for seed in range(11)]
     scores = [_probe(episodes[s], episodes[s + 1]) for s in SEEDS]
     position, memory = [p for (p, _), _ in scores], [m for _, (m, _) in scores]
@@ -845,12 +845,11 @@ def test_lesson11_threshold_from_the_registry_and_seeds_from_the_benchmark():
     numbers = [float(x) for x in quoted.groups()]
     assert numbers == [min(best), max(best), min(held_mean), max(held_mean), min(held_min)]
     final = [float(r[2]) for r in rows]
+    below = sum(f < b for f, b in zip(final, best))
     assert f"At the end of each run the selection return was {min(final):.1f} to " \
-           f"{max(final):.1f}, below the run's best every time" in text
-    assert all(f < b for f, b in zip(final, best))
+           f"{max(final):.1f}, below the run's best in {below} of 10 runs" in text
     reached = sum(h >= rltutor.reward_threshold("CartPole-v1") for h in held_mean)
     assert f"{reached} of 10 best checkpoints reaches it on held-out episodes" in text
-    assert sorted(held_mean)[5] < held_mean[0], "seed 0 is one of the better runs"
 
 
 def _lesson12_policy():
