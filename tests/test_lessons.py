@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tools.build_site import kept_run_is_current, newest_change
+from tools.build_site import GRID_DIR_ENV, GRIDS, kept_run_is_current, newest_change
 from tools.keep_nbmake_runs import KEPT as NBMAKE_RUNS
 from tools.lesson_pairs import check_pairs, lesson_files, main, strip_outputs
 
@@ -115,8 +116,11 @@ _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 def _run(py: Path, keep: bool = False) -> nbformat.NotebookNode:
     """One fresh-kernel run of the lesson's notebook (kept in build/executed/ for the site)."""
     nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    # the kept run (what `make site` reuses) also draws each panel's grid for the site, so
+    # this check proves the grids leave what a lesson prints unchanged
+    grids = {"env": {**os.environ, GRID_DIR_ENV: str(GRIDS.resolve())}} if keep else {}
     NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(LESSONS)}}).execute()
+                   resources={"metadata": {"path": str(LESSONS)}}).execute(**grids)
     if keep:
         EXECUTED.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, EXECUTED / py.with_suffix(".ipynb").name)

@@ -226,10 +226,9 @@ class TrainingMonitor:
         elif self.live:
             self._bar.close()
             self._panel.close()  # the widgets' models go; the picture stays
-            from IPython.display import Image
-
             if self._handle is not None:  # None outside IPython: nothing to replace
-                self._handle.update(Image(data=self.png(), format="png"))
+                # the PNG and, as its description (a site's alt text), the summary line
+                self._handle.update(self._repr_mimebundle_(), raw=True)
         self.seconds += time.perf_counter() - start
 
     def __enter__(self) -> TrainingMonitor:
