@@ -171,7 +171,9 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'rltutor' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = importlib.import_module(module)
+    if module.rpartition(".")[2] != name:  # a name in a module, not the (callable) module itself
+        value = getattr(value, name)
     globals()[name] = value  # later lookups skip this function
     return value
 
