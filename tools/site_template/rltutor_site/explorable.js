@@ -24,7 +24,10 @@
     }
     function index(field) {
       var axis = data.controls[+field.dataset.axis];
-      if (field.type === "checkbox") return field.checked ? 1 : 0;
+      if (field.type === "checkbox") {  // a cut grid may hold only the checkbox's own state
+        var k = axis.values.indexOf(field.checked);
+        return k < 0 ? 0 : k;
+      }
       if (field.tagName === "SELECT" || axis.kind === "slider-choice") return +field.value;
       return nearest(axis.values, +field.value);
     }
