@@ -239,6 +239,16 @@ def lesson14_loops() -> tuple[float, float]:
 LAST: dict = {}  # the numbers of the latest run(), for --write
 
 
+def evaluation_seconds(*, side_by_side: bool) -> float:
+    """CPU seconds of lesson 13/14's report: 20 held-out Pendulum episodes, one actor."""
+    import rltutor
+
+    env = rltutor.make_env("Pendulum-v1", seed=0)
+    actor = rltutor.make_actor(env, num_cells=(64, 64), seed=0)
+    policy = actor if side_by_side else (lambda td: actor(td))  # a callable: one at a time
+    return _cpu(lambda: rltutor.held_out(env, policy, episodes=20))
+
+
 def run() -> list[dict]:
     import logging
 
@@ -260,6 +270,8 @@ def run() -> list[dict]:
                 keep(f"collect raw {n}", COLLECT_FRAMES / raw_collect(n))
             keep("update torchrl", torchrl_update()[0])
             keep("update raw", raw_update())
+            keep("eval side by side", evaluation_seconds(side_by_side=True))
+            keep("eval in turn", evaluation_seconds(side_by_side=False))
         wall = time.perf_counter()
         compiled, compile_first = torchrl_update(compiled=True)
         LAST.update(update_eager_ms=None, update_compiled_ms=compiled * 1e3,
@@ -288,6 +300,9 @@ def run() -> list[dict]:
     rows.append(row(f"fast paths: the same update under torch.compile (its compile: "
                     f"{compile_first:.1f} cpu-s)", compiled * 1e3, med["update raw"] * 1e3,
                     unit="ms", baseline_name="(the same update by hand)"))
+    rows.append(row("fast paths: 20 held-out Pendulum episodes side by side (rltutor.held_out,"
+                    " SyncVectorEnv twin)", med["eval side by side"], med["eval in turn"],
+                    unit="cpu-s", baseline_name="(one GymEnv, one episode after another)"))
     names = {"11": f"lesson 11 DQN, {NUM_ENVS} envs, 10k frames",
              "13": "lesson 13 PPO, 8 envs, 2 batches", "14": "lesson 14 SAC, 1 env, 1.5k frames"}
     for name, what in names.items():

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import format_table  # noqa: E402
 
 SUITES = ["display", "explorer", "import", "lessons", "training", "fast_paths", "distributed",
-          "dqn_seeds", "ppo", "offpolicy"]
+          "dqn_seeds", "ppo", "offpolicy", "silent_bugs"]
 
 
 def machine() -> str:

@@ -55,7 +55,7 @@ SLOW_FILES = {
     "test_lessons.py::test_lesson_prints_the_same_on_a_second_run", "test_panel_still.py",
     "test_site.py", "test_browser.py", "test_distributed.py", "test_cuda.py",
     "test_lesson_claims.py", "test_lesson13_claims.py", "test_lesson14_claims.py",
-    "test_lesson15_claims.py", "test_exercises_lesson11.py", "test_exercises_lesson12.py",
+    "test_exercises_lesson11.py", "test_exercises_lesson12.py",
     "test_exercises_lesson13.py", "test_exercises_lesson14.py", "test_exercises_lesson15.py",
     # these two start ParallelEnv workers and time seconds of sleeping envs
     "test_exercises_lesson08.py::test_parallel_timing_solution_passes",
@@ -72,7 +72,6 @@ LONGEST_FIRST = (
     ("test_lesson_claims.py::test_lesson12_", 120),  # with the DT policy they share
     ("test_lessons.py::test_lesson_prints_the_same_on_a_second_run[14]", 100),
     ("test_lessons.py::test_lesson_prints_the_same_on_a_second_run[13]", 60),
-    ("test_lesson15_claims.py::test_the_correct_loop_learns_and_each_bug", 45),
     ("test_lessons.py::test_lesson_prints_the_same_on_a_second_run[1", 40),
     ("test_lesson_claims.py::test_lesson04_", 40),
     ("test_lesson_claims.py::test_lesson09_", 40),

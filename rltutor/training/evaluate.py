@@ -10,6 +10,12 @@ from typing import Any
 
 import torch
 
+from rltutor.training.side_by_side import (
+    MAX_SIDE_BY_SIDE,
+    NotSideBySide,
+    side_by_side_returns,
+    twin_of,
+)
 from rltutor.validation import check_seed
 
 __all__ = ["episode_returns", "evaluate"]
@@ -70,6 +76,10 @@ def episode_returns(
 ) -> list[float]:
     """The greedy return of each of ``episodes`` seeded episodes (what :func:`evaluate` averages).
 
+    For a plain ``GymEnv`` and a policy that is a module, the episodes run side by side in
+    a vectorized twin of ``env`` (:mod:`rltutor.training.side_by_side`): the same episodes,
+    several times faster; ``env`` itself is then left as it was.
+
     Args:
         env: a TorchRL environment with one batch dimension at most, not stepped by a loop.
         policy: a TensorDict module (or callable) that writes ``"action"``.
@@ -93,8 +103,17 @@ def episode_returns(
             f"policy must be a TensorDict module or a callable taking a TensorDict, "
             f"got {type(policy).__name__}"
         )
+    # a plain GymEnv and a module policy: the episodes run side by side in the env's twin
+    twin = (twin_of(env, min(episodes, MAX_SIDE_BY_SIDE))
+            if isinstance(policy, torch.nn.Module) else None)
     returns = []
     with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+        if twin is not None:
+            try:
+                return side_by_side_returns(twin, policy, episodes=episodes, seed=seed,
+                                            max_steps=max_steps)
+            except NotSideBySide:  # checked before the first step: env is untouched
+                pass
         for episode in range(episodes):
             env.set_seed(seed + episode)
             td = env.rollout(max_steps, policy, break_when_any_done=True)
