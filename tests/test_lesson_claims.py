@@ -192,7 +192,9 @@ def test_lesson04_marked_share_follows_epsilon_from_200_steps_for_every_seed():
             worst_20 = max(worst_20, abs(float(share[19]) - eps))
     assert worst_long <= 0.1, worst_long
     assert 0.2 < worst_20 <= 0.3 + 1e-6, worst_20  # "strays further, by up to 0.3"
-    for seed in SEEDS:
+    # the ends hold by construction (a uniform draw is never below 0 and always below 1;
+    # a deterministic run replaces nothing), so three seeds, not ten, check the count
+    for seed in (0, 5, 9):
         assert shares(0.0, seed)[-1] == 0.0
         assert shares(1.0, seed).min() == 1.0  # every prefix: every step marked
         assert shares(1.0, seed, "deterministic").max() == 0.0

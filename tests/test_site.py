@@ -504,21 +504,27 @@ def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str],
     return problems, seen_by_page
 
 
+@pytest.fixture(scope="module")
+def light_visit(browser, built: Path) -> tuple[list[str], dict]:
+    """Every page from disk in light mode, visited once for the two tests that read it."""
+    return _visit_all(browser, built, built.resolve().as_uri() + "/", "light")
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("origin", ["file", "http"])
 def test_built_site_every_page_in_chromium(
-    browser, built: Path, http_root: str, origin: str
+    browser, built: Path, http_root: str, light_visit, origin: str
 ) -> None:
-    base = built.resolve().as_uri() + "/" if origin == "file" else http_root
-    problems, seen = _visit_all(browser, built, base, "light")
+    problems, seen = (light_visit if origin == "file" else
+                      _visit_all(browser, built, http_root, "light"))
     assert problems == [], "\n".join(problems)
     assert len(seen) == len(_pages(built))
 
 
 @pytest.mark.browser
-def test_built_site_follows_the_system_theme(browser, built: Path) -> None:
+def test_built_site_follows_the_system_theme(browser, built: Path, light_visit) -> None:
     base = built.resolve().as_uri() + "/"
-    _, light = _visit_all(browser, built, base, "light")
+    _, light = light_visit
     problems, dark = _visit_all(browser, built, base, "dark")
     assert problems == [], "\n".join(problems)
     for name in light:
