@@ -80,3 +80,20 @@ def test_a_policy_whose_action_does_not_fit_a_batch_runs_its_episodes_in_turn():
                                           max_steps=5)
     assert episode_returns(env, policy, episodes=3, seed=0) == _one_at_a_time(
         env, policy, episodes=3, seed=0)
+
+
+def test_the_twin_keeps_torchrls_frame_skip_and_action_encoding():
+    from tensordict.nn import TensorDictModule, TensorDictSequential
+    from torchrl.modules import MLP, QValueModule
+
+    env = GymEnv("CartPole-v1", frame_skip=3, categorical_action_encoding=True)
+    env.set_seed(0)
+    torch.manual_seed(2)
+    policy = TensorDictSequential(
+        TensorDictModule(MLP(in_features=4, out_features=2, num_cells=[16]),
+                         in_keys=["observation"], out_keys=["action_value"]),
+        QValueModule(spec=env.action_spec))  # an index action, as the env was told
+    twin = twin_of(env, 4)
+    assert twin.frame_skip == 3 and twin.action_spec.shape == torch.Size([4])
+    assert episode_returns(env, policy, episodes=4, seed=7) == _one_at_a_time(
+        env, policy, episodes=4, seed=7)

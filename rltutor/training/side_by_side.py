@@ -54,7 +54,8 @@ def twin_of(env: Any, copies: int) -> Any | None:
         return None
     inner = getattr(env, "_env", None)
     spec = getattr(inner, "spec", None)
-    if spec is None or getattr(inner, "render_mode", None) is not None:
+    if spec is None or getattr(inner, "render_mode", None) is not None or getattr(
+            env, "from_pixels", False):
         return None
     kept = _TWINS.setdefault(env, {})
     if copies not in kept:
@@ -63,7 +64,10 @@ def twin_of(env: Any, copies: int) -> Any | None:
 
         vector = gym.vector.SyncVectorEnv([lambda: gym.make(spec)] * copies,
                                           autoreset_mode=gym.vector.AutoresetMode.DISABLED)
-        kept[copies] = GymWrapper(vector, device=env.device)
+        # TorchRL's own options travel too: they change what a step is and what an action is
+        kept[copies] = GymWrapper(
+            vector, device=env.device, frame_skip=getattr(env, "frame_skip", 1) or 1,
+            categorical_action_encoding=getattr(env, "_categorical_action_encoding", False))
     return kept[copies]
 
 
