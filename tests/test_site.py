@@ -468,24 +468,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def _visit_all(browser, built: Path, base: str, scheme: str) -> tuple[list[str], dict]:
-    context = browser.new_context(color_scheme=scheme)
     log: list[str] = []
-
-    def route(r) -> None:
-        if r.request.url.startswith((base, "data:")):
-            r.continue_()
-        else:
-            log.append(f"request outside the site aborted: {r.request.url[:100]}")
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: log.append(f"console {m.type}: {m.text}")
-            if m.type == "error" else None)
-    page.on("pageerror", lambda e: log.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: log.append(f"failed to load {r.url[:100]}"))
-    page.on("response", lambda r: log.append(f"HTTP {r.status} for {r.url[:100]}")
-            if r.status >= 400 else None)
+    context, page = _site_context(browser, base, scheme, log)
     problems, seen_by_page = [], {}
     try:
         for path in _pages(built):
