@@ -97,12 +97,11 @@ def raw_collect(num_envs: int) -> float:
     import gymnasium as gym
     import numpy as np
     import torch
-    from torch import nn
+    from bench_training import raw_q_network
 
     envs = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * num_envs,
                                     autoreset_mode=gym.vector.AutoresetMode.DISABLED)
-    q = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
-                      nn.Linear(64, 2))
+    q = raw_q_network()
     rng = np.random.default_rng(0)
     store = np.zeros((20_000, 10), np.float32)
     obs, _ = envs.reset(seed=0)
@@ -159,13 +158,10 @@ def raw_update() -> float:
     """CPU seconds per hand-written DQN update (numpy buffer, lerp_ target copy)."""
     import numpy as np
     import torch
+    from bench_training import raw_q_network
     from torch import nn
 
-    def mlp() -> nn.Sequential:
-        return nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
-                             nn.Linear(64, 2))
-
-    q, q_target = mlp(), mlp()
+    q, q_target = raw_q_network(), raw_q_network()
     q_target.load_state_dict(q.state_dict())
     optimizer = torch.optim.Adam(q.parameters(), lr=2.5e-3)
     rng = np.random.default_rng(0)

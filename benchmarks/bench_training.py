@@ -96,6 +96,14 @@ def lesson_loop(*, evaluate_and_monitor: bool, seed: int = 0) -> dict:
             "monitor": monitor}
 
 
+def raw_q_network():
+    """The raw twins' Q network: lesson 11's MLP (4 -> 64 -> 64 -> 2, tanh), plain PyTorch."""
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
+                         nn.Linear(64, 2))
+
+
 def plain_loop(*, seed: int = 0, num_envs: int = NUM_ENVS) -> dict:
     """The same DQN on gymnasium + PyTorch directly (cleanrl's way), on the lesson's
     ``num_envs`` CartPoles in one ``SyncVectorEnv`` (autoreset off, done envs reset by
@@ -110,11 +118,7 @@ def plain_loop(*, seed: int = 0, num_envs: int = NUM_ENVS) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
 
-    def mlp() -> nn.Sequential:
-        return nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
-                             nn.Linear(64, 2))
-
-    q_network, target_network = mlp(), mlp()
+    q_network, target_network = raw_q_network(), raw_q_network()
     target_network.load_state_dict(q_network.state_dict())
     optimizer = torch.optim.Adam(q_network.parameters(), lr=2.5e-3)
     size = 20_000
