@@ -58,7 +58,7 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
-	$(ONE_THREAD) $(PY) -m pytest -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
+	$(ONE_THREAD) $(PY) -m pytest -p tools.fork_kernels -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
 
 # A contributor's fast path while editing rltutor/ or a checker: no kernel, browser, worker
 # processes, training or seed sweeps (tests/conftest.py marks those `slow`).
@@ -71,7 +71,7 @@ doctest: $(STAMP)
 # nbmake's runs are kept (tools/keep_nbmake_runs.py) as the first run of the same-output
 # check in `make unit`, so `make test` executes each lesson twice, not three times.
 lessons: $(STAMP)
-	$(ONE_THREAD) $(PY) -m pytest -p tools.keep_nbmake_runs --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) lessons/
+	$(ONE_THREAD) $(PY) -m pytest -p tools.keep_nbmake_runs -p tools.fork_kernels --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) lessons/
 
 test: lint sync-check lessons unit site-test
 

@@ -54,6 +54,7 @@ def cartpole() -> GymEnv:
 SLOW_FILES = {
     "test_lessons.py::test_lesson_prints_the_same_on_a_second_run", "test_panel_still.py",
     "test_site.py", "test_browser.py", "test_distributed.py", "test_cuda.py",
+    "test_kernel_zygote.py",
     "test_lesson_claims.py", "test_lesson13_claims.py", "test_lesson14_claims.py",
     "test_exercises_lesson11.py", "test_exercises_lesson12.py",
     "test_exercises_lesson13.py", "test_exercises_lesson14.py", "test_exercises_lesson15.py",
@@ -82,6 +83,7 @@ LONGEST_FIRST = (
     ("test_lessons.py::test_lesson_prints_the_same_on_a_second_run", 15),
     ("test_lesson_claims.py::test_lesson0", 10),
     ("test_distributed.py", 10),
+    ("test_kernel_zygote.py", 10),
     ("test_site.py", 10),
     ("test_browser.py", 10),
     ("test_panel_still.py", 5),

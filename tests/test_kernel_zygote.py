@@ -1,0 +1,173 @@
+"""Kernels forked from the zygote (tools/kernel_zygote.py) behave as fresh kernels do."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+from tools import kernel_zygote
+from tools.fork_kernels import ZYGOTE, kernelspec
+
+LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+
+PROBE = """\
+import json, os, random, sys
+import numpy as np, torch, matplotlib, gymnasium, rltutor
+print(json.dumps({"cwd": os.getcwd(), "argv0": sys.argv[0], "pid": os.getpid(),
+                  "ppid": os.getppid(),
+                  "path0": sys.path[0], "asked": os.environ.get("RLTUTOR_PROBE"),
+                  "pygame": os.environ.get("PYGAME_HIDE_SUPPORT_PROMPT"),
+                  "backend": matplotlib.get_backend(), "threads": torch.get_num_threads(),
+                  "draws": [random.random(), float(np.random.rand()), torch.rand(1).item()]}))
+"""
+
+
+def _start_zygote(folder: Path, *command: str) -> subprocess.Popen:
+    socket_path = str(folder / "zygote.sock")
+    kernelspec(folder=folder, socket_path=socket_path)
+    return subprocess.Popen([*command, socket_path])
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory: pytest.TempPathFactory):
+    """The folder holding a zygote's kernelspec, and the zygote (this module's own)."""
+    folder = tmp_path_factory.mktemp("kernels")
+    process = _start_zygote(folder, sys.executable, str(ZYGOTE), "serve")
+    yield folder, process.pid
+    process.terminate()
+    assert process.wait(timeout=10) == 0, "the zygote did not stop cleanly on SIGTERM"
+    assert not (folder / "zygote.sock").exists(), "the zygote left its socket behind"
+
+
+def _kernel_command(folder: Path) -> list[str]:
+    return json.loads((folder / "kernels" / "python3" / "kernel.json").read_text())["argv"]
+
+
+def _probe(folder: Path | None, label: str) -> dict:
+    """Run PROBE in a new kernel (forked when ``folder`` holds the zygote's kernelspec)."""
+    env = {**os.environ, "RLTUTOR_PROBE": label}
+    env.pop("JUPYTER_PATH", None)
+    if folder is not None:
+        env["JUPYTER_PATH"] = str(folder)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE)])
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ.pop("JUPYTER_PATH", None)  # the kernelspec is looked up in this process
+    if folder is not None:
+        os.environ["JUPYTER_PATH"] = str(folder)
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(LESSONS)}}).execute(env=env)
+    finally:
+        os.environ.pop("JUPYTER_PATH", None)
+        if old is not None:
+            os.environ["JUPYTER_PATH"] = old
+    return json.loads(nb.cells[0].outputs[0]["text"])
+
+
+def test_a_forked_kernel_looks_like_a_fresh_one(zygote: tuple[Path, int]) -> None:
+    folder, zygote_pid = zygote
+    fresh, first, second = _probe(None, "fresh"), _probe(folder, "one"), _probe(folder, "two")
+    assert fresh["ppid"] == os.getpid()
+    for forked, label in ((first, "one"), (second, "two")):
+        assert forked["ppid"] == zygote_pid  # forked, not started the usual way
+        assert forked["asked"] == label  # the environment it was started with
+        for key in ("cwd", "argv0", "path0", "pygame", "backend", "threads"):
+            assert forked[key] == fresh[key], key
+    # the zygote's own folder (tools/) is not importable from a lesson
+    assert not first["path0"].endswith("tools")
+    # unseeded draws are new in every kernel, as in fresh ones: the same-output check still
+    # catches a lesson that forgot a seed
+    for a, b in zip(first["draws"], second["draws"], strict=True):
+        assert a != b
+    assert first["pid"] != second["pid"]
+
+
+def test_a_client_with_no_zygote_becomes_a_plain_kernel(tmp_path: Path) -> None:
+    kernelspec(folder=tmp_path, socket_path=str(tmp_path / "nobody-listens.sock"))
+    probe = _probe(tmp_path, "plain")
+    assert probe["ppid"] == os.getpid() and probe["asked"] == "plain"
+
+
+def test_a_zygote_whose_imports_warn_refuses_and_kernels_start_plain(tmp_path: Path) -> None:
+    # a warning at import shows in a fresh kernel's first cell and would not in a forked
+    # one, so such a zygote must not fork: what a lesson prints never depends on the zygote
+    (tmp_path / "warns_at_import.py").write_text("import warnings\nwarnings.warn('hello')\n")
+    serve = (f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ZYGOTE.parent)!r}]; "
+             "import kernel_zygote as z; z.PRELOAD = ('warns_at_import',); "
+             "z.serve(sys.argv[1])")
+    process = _start_zygote(tmp_path, sys.executable, "-c", serve)
+    try:
+        probe = _probe(tmp_path, "refused")
+        assert probe["ppid"] == os.getpid() and probe["asked"] == "refused"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_an_interrupt_reaches_the_forked_kernel(zygote: tuple[Path, int]) -> None:
+    manager = KernelManager()
+    manager.kernel_cmd = _kernel_command(zygote[0])
+    manager.start_kernel(cwd=str(LESSONS))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute("import time; time.sleep(60)")
+        time.sleep(1.0)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=20)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_killing_the_client_ends_its_kernel(zygote: tuple[Path, int]) -> None:
+    # Jupyter may SIGKILL a kernel it gave up on; a forked kernel must not outlive that
+    manager = KernelManager()
+    manager.kernel_cmd = _kernel_command(zygote[0])
+    outputs: list[dict] = []
+    manager.start_kernel(cwd=str(LESSONS))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive("import os; print(os.getpid())", timeout=20,
+                                           output_hook=outputs.append)
+        assert reply["content"]["status"] == "ok"
+        kernel_pid = next(int(m["content"]["text"]) for m in outputs
+                          if m["msg_type"] == "stream")
+        os.kill(manager.provisioner.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{kernel_pid}").exists():
+            time.sleep(0.1)
+        status = Path(f"/proc/{kernel_pid}/stat")
+        assert not status.exists() or status.read_text().split()[2] == "Z"
+    finally:
+        client.stop_channels()
+        manager.cleanup_resources()
+
+
+def test_the_preload_reports_its_warnings_and_what_it_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # what the preload's imports write to the environment is passed on to each kernel
+    (tmp_path / "warns_at_import.py").write_text(
+        "import os, warnings\nos.environ['WRITTEN_AT_IMPORT'] = 'yes'\n"
+        "warnings.warn('shown at import')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(kernel_zygote, "PRELOAD", ("warns_at_import",))
+    monkeypatch.delenv("WRITTEN_AT_IMPORT", raising=False)
+    warned, written = kernel_zygote._preload()
+    assert warned == ["UserWarning: shown at import"]
+    assert written["WRITTEN_AT_IMPORT"] == "yes"

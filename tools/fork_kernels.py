@@ -1,0 +1,77 @@
+"""A pytest plugin: the Jupyter kernels this test process starts are forked from a zygote.
+
+``make lessons`` and ``make unit`` load it (``-p tools.fork_kernels``). In each process
+that runs tests (each xdist worker, or the only process without xdist) it starts
+``tools/kernel_zygote.py serve`` and puts a ``python3`` kernelspec first on ``JUPYTER_PATH``
+whose command is the zygote's client. nbmake, nbclient and JupyterLab then start kernels
+as usual and get forked ones, which skip about 3.5 CPU-seconds of imports each. Why that is
+safe, and how a kernel stays fresh, is in ``tools/kernel_zygote.py``. Without the plugin
+(``pytest --nbmake lessons/`` as an instructor runs it) every kernel starts the usual way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ZYGOTE = Path(__file__).resolve().with_name("kernel_zygote.py")
+
+
+def kernelspec(*, folder: Path, socket_path: str) -> Path:
+    """Write a ``python3`` kernelspec under ``folder/kernels`` that asks the zygote first.
+
+    Args:
+        folder: a folder to put first on ``JUPYTER_PATH``.
+        socket_path: the zygote's Unix socket.
+
+    >>> import tempfile
+    >>> spec = kernelspec(folder=Path(tempfile.mkdtemp()), socket_path="/tmp/z.sock")
+    >>> json.loads(spec.read_text())["argv"][2:]
+    ['client', '/tmp/z.sock', '{connection_file}']
+    """
+    spec = folder / "kernels" / "python3" / "kernel.json"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(json.dumps({
+        "argv": [sys.executable, str(ZYGOTE), "client", socket_path, "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)", "language": "python",
+        "interrupt_mode": "signal", "metadata": {"debugger": True}}))
+    return spec
+
+
+def _runs_tests(config: pytest.Config) -> bool:
+    """An xdist worker, or a process with no workers: not the controller that has them."""
+    if hasattr(config, "workerinput"):
+        return True
+    return not getattr(config.option, "numprocesses", None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _runs_tests(config):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="rltutor-kernels-"))
+    socket_path = str(folder / "zygote.sock")
+    # The zygote's own output (a traceback if it fails) goes to this process's stderr.
+    config._rltutor_zygote = (subprocess.Popen([sys.executable, str(ZYGOTE), "serve",
+                                                socket_path]), folder)
+    kernelspec(folder=folder, socket_path=socket_path)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(folder), os.environ.get("JUPYTER_PATH", "")) if p)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    zygote, folder = getattr(config, "_rltutor_zygote", (None, None))
+    if zygote is None:
+        return
+    zygote.terminate()
+    try:
+        zygote.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        zygote.kill()
+    shutil.rmtree(folder, ignore_errors=True)
