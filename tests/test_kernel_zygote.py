@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,25 +54,44 @@ def _kernel_command(folder: Path) -> list[str]:
     return json.loads((folder / "kernels" / "python3" / "kernel.json").read_text())["argv"]
 
 
-def _probe(folder: Path | None, label: str) -> dict:
-    """Run PROBE in a new kernel (forked when ``folder`` holds the zygote's kernelspec)."""
-    env = {**os.environ, "RLTUTOR_PROBE": label}
-    env.pop("JUPYTER_PATH", None)
-    if folder is not None:
-        env["JUPYTER_PATH"] = str(folder)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE)])
-    old = os.environ.get("JUPYTER_PATH")
-    os.environ.pop("JUPYTER_PATH", None)  # the kernelspec is looked up in this process
+@contextlib.contextmanager
+def _jupyter_path(folder: Path | None):
+    """Jupyter looks kernelspecs up in ``folder`` first (only the default one if None)."""
+    old = os.environ.pop("JUPYTER_PATH", None)
     if folder is not None:
         os.environ["JUPYTER_PATH"] = str(folder)
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(LESSONS)}}).execute(env=env)
+        yield
     finally:
         os.environ.pop("JUPYTER_PATH", None)
         if old is not None:
             os.environ["JUPYTER_PATH"] = old
+
+
+def _probe(folder: Path | None, label: str) -> dict:
+    """Run PROBE in a new kernel (forked when ``folder`` holds the zygote's kernelspec)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE)])
+    with _jupyter_path(folder):
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(LESSONS)}}).execute(
+            env={**os.environ, "RLTUTOR_PROBE": label})
     return json.loads(nb.cells[0].outputs[0]["text"])
+
+
+@contextlib.contextmanager
+def _kernel(folder: Path):
+    """A started kernel from ``folder``'s kernelspec, its manager and a ready client."""
+    with _jupyter_path(folder):
+        manager = KernelManager(kernel_name="python3")
+        manager.start_kernel(cwd=str(LESSONS))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 def test_a_forked_kernel_looks_like_a_fresh_one(zygote: tuple[Path, int]) -> None:
@@ -92,10 +112,24 @@ def test_a_forked_kernel_looks_like_a_fresh_one(zygote: tuple[Path, int]) -> Non
     assert first["pid"] != second["pid"]
 
 
+def _client_falls_back(folder: Path) -> list[str]:
+    """Run the kernelspec's client alone, with a stand-in ``ipykernel_launcher`` first on
+    the path that records how it was started (a real kernel would need a Jupyter client)."""
+    (folder / "ipykernel_launcher.py").write_text(
+        "import json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    command = [arg.replace("{connection_file}", "kernel-1.json")
+               for arg in _kernel_command(folder)] + ["--HistoryManager.hist_file=:memory:"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(folder)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_a_client_with_no_zygote_becomes_a_plain_kernel(tmp_path: Path) -> None:
     kernelspec(folder=tmp_path, socket_path=str(tmp_path / "nobody-listens.sock"))
-    probe = _probe(tmp_path, "plain")
-    assert probe["ppid"] == os.getpid() and probe["asked"] == "plain"
+    # the options Jupyter adds after the kernelspec's reach the kernel as they would
+    assert _client_falls_back(tmp_path) == ["-f", "kernel-1.json",
+                                            "--HistoryManager.hist_file=:memory:"]
 
 
 def test_a_zygote_whose_imports_warn_refuses_and_kernels_start_plain(tmp_path: Path) -> None:
@@ -107,56 +141,41 @@ def test_a_zygote_whose_imports_warn_refuses_and_kernels_start_plain(tmp_path: P
              "z.serve(sys.argv[1])")
     process = _start_zygote(tmp_path, sys.executable, "-c", serve)
     try:
-        probe = _probe(tmp_path, "refused")
-        assert probe["ppid"] == os.getpid() and probe["asked"] == "refused"
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "zygote.sock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "zygote.sock").exists(), "the zygote never listened"
+        assert _client_falls_back(tmp_path)[:2] == ["-f", "kernel-1.json"]
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
 def test_an_interrupt_reaches_the_forked_kernel(zygote: tuple[Path, int]) -> None:
-    manager = KernelManager()
-    manager.kernel_cmd = _kernel_command(zygote[0])
-    manager.start_kernel(cwd=str(LESSONS))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with _kernel(zygote[0]) as (manager, client):
         client.execute("import time; time.sleep(60)")
         time.sleep(1.0)
-        manager.interrupt_kernel()
+        manager.interrupt_kernel()  # a SIGINT to the client, which passes it on
         reply = client.get_shell_msg(timeout=20)
-        assert reply["content"]["status"] == "error"
-        assert reply["content"]["ename"] == "KeyboardInterrupt"
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
 
 
 def test_killing_the_client_ends_its_kernel(zygote: tuple[Path, int]) -> None:
     # Jupyter may SIGKILL a kernel it gave up on; a forked kernel must not outlive that
-    manager = KernelManager()
-    manager.kernel_cmd = _kernel_command(zygote[0])
     outputs: list[dict] = []
-    manager.start_kernel(cwd=str(LESSONS))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        reply = client.execute_interactive("import os; print(os.getpid())", timeout=20,
-                                           output_hook=outputs.append)
+    with _kernel(zygote[0]) as (manager, client):
+        reply = client.execute_interactive("import os; print(os.getpid(), os.getppid())",
+                                           timeout=20, output_hook=outputs.append)
         assert reply["content"]["status"] == "ok"
-        kernel_pid = next(int(m["content"]["text"]) for m in outputs
-                          if m["msg_type"] == "stream")
+        text = next(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
+        kernel_pid, parent = map(int, text.split())
+        assert parent == zygote[1], "a plain kernel, not a forked one"
         os.kill(manager.provisioner.pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and Path(f"/proc/{kernel_pid}").exists():
-            time.sleep(0.1)
-        status = Path(f"/proc/{kernel_pid}/stat")
-        assert not status.exists() or status.read_text().split()[2] == "Z"
-    finally:
-        client.stop_channels()
-        manager.cleanup_resources()
+            time.sleep(0.05)
+        assert not Path(f"/proc/{kernel_pid}").exists(), "the kernel outlived its client"
 
 
 def test_the_preload_reports_its_warnings_and_what_it_wrote(

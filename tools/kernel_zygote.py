@@ -40,6 +40,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 # What a lesson kernel imports first; each name costs its import time once per zygote.
 PRELOAD = ("torch", "numpy", "matplotlib", "tensordict", "tensordict.nn", "torchrl",
@@ -91,41 +92,9 @@ def serve(path: str) -> None:
     listener.bind(path)
     listener.listen(16)  # clients may connect while the imports below run; they wait
     signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))  # runs `finally`
-    parent, (warned, written) = os.getppid(), _preload()
-    # A fork copies only the calling thread; with other threads running, a lock one of them
-    # held stays locked forever in the child. Nothing here should have started one.
-    threaded = threading.active_count() > 1 or len(os.listdir("/proc/self/task")) > 1
-    refusal = ("importing the preload showed warnings: " + "; ".join(warned) if warned else
-               "the zygote has more than one thread" if threaded else "")
     children: dict[int, socket.socket] = {}
-    listener.settimeout(0.1)  # how soon an exited kernel is reported
     try:
-        while os.getppid() == parent:
-            _reap(children)
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(None)
-            try:
-                request, fds = _receive(conn)
-            except (OSError, ValueError):
-                conn.close()
-                continue
-            if refusal:
-                _send(conn, {"refused": refusal})
-                conn.close()
-                continue
-            pid = os.fork()
-            if pid == 0:
-                listener.close()
-                for other in children.values():
-                    other.close()
-                _become_kernel(request, fds, conn, written)  # never returns
-            for fd in fds:
-                os.close(fd)
-            children[pid] = conn
-            _send(conn, {"pid": pid})
+        _serve(listener, children)
     finally:
         for pid in children:
             try:
@@ -133,6 +102,44 @@ def serve(path: str) -> None:
             except ProcessLookupError:
                 pass
         os.unlink(path)
+
+
+def _serve(listener: socket.socket, children: dict[int, socket.socket]) -> None:
+    parent, (warned, written) = os.getppid(), _preload()
+    # A fork copies only the calling thread; with other threads running, a lock one of them
+    # held stays locked forever in the child. Nothing here should have started one.
+    threaded = threading.active_count() > 1 or len(os.listdir("/proc/self/task")) > 1
+    refusal = ("importing the preload showed warnings: " + "; ".join(warned) if warned else
+               "the zygote has more than one thread" if threaded else "")
+    listener.settimeout(0.1)  # how soon an exited kernel is reported
+    while os.getppid() == parent:
+        _reap(children)
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        conn.settimeout(None)
+        try:
+            request, fds = _receive(conn)
+        except (OSError, ValueError):
+            conn.close()
+            continue
+        if refusal:
+            for fd in fds:  # the client's streams: holding them would keep its pipes open
+                os.close(fd)
+            _send(conn, {"refused": refusal})
+            conn.close()
+            continue
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            for other in children.values():
+                other.close()
+            _become_kernel(request, fds, conn, written)  # never returns
+        for fd in fds:
+            os.close(fd)
+        children[pid] = conn
+        _send(conn, {"pid": pid})
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
@@ -241,6 +248,10 @@ def client(path: str, connection_file: str, extra: list[str]) -> None:
     ``--HistoryManager.hist_file=:memory:``); the kernel gets them as it would.
     """
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    for _ in range(40):  # a zygote started a moment ago binds its socket within ~0.1 s
+        if os.path.exists(path):
+            break
+        time.sleep(0.05)
     try:
         conn.connect(path)
         request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(),
@@ -251,6 +262,7 @@ def client(path: str, connection_file: str, extra: list[str]) -> None:
         reply = {"refused": "no zygote answered"}
     if "pid" not in reply:
         conn.close()
+        print(f"kernel_zygote: a plain kernel ({reply.get('refused')})", file=sys.stderr)
         _plain_kernel(connection_file, extra)
     pid = reply["pid"]
     for sig in _SIGNALS:
