@@ -153,10 +153,12 @@ def test_a_zygote_whose_imports_warn_refuses_and_kernels_start_plain(tmp_path: P
 
 def test_an_interrupt_reaches_the_forked_kernel(zygote: tuple[Path, int]) -> None:
     with _kernel(zygote[0]) as (manager, client):
-        client.execute("import time; time.sleep(60)")
+        asked = client.execute("import time; time.sleep(60)")
         time.sleep(1.0)
         manager.interrupt_kernel()  # a SIGINT to the client, which passes it on
         reply = client.get_shell_msg(timeout=20)
+        while reply["parent_header"].get("msg_id") != asked:  # a late kernel_info reply
+            reply = client.get_shell_msg(timeout=20)
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "KeyboardInterrupt"
 
