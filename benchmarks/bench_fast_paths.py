@@ -245,10 +245,33 @@ def evaluation_seconds(*, side_by_side: bool) -> float:
     return _cpu(lambda: rltutor.held_out(env, policy, episodes=20))
 
 
+def module_call_seconds(*, lookup: bool, calls: int = 5_000) -> float:
+    """CPU seconds of ``calls`` calls of a one-layer ``TensorDictModule``, with tensordict's
+    per-call search for pandas (``lookup``) or with rltutor's record that it is absent."""
+    import torch
+    from tensordict import TensorDict
+    from tensordict.nn import TensorDictModule
+
+    module = TensorDictModule(torch.nn.Linear(3, 1), in_keys=["x"], out_keys=["y"])
+    td = TensorDict(x=torch.zeros(3))
+    recorded = sys.modules.pop("pandas", "absent")  # rltutor's record, put back below
+    if not lookup:
+        sys.modules["pandas"] = None
+    try:
+        with torch.no_grad():
+            return _cpu(lambda: [module(td) for _ in range(calls)])
+    finally:
+        sys.modules.pop("pandas", None)
+        if recorded != "absent":
+            sys.modules["pandas"] = recorded
+
+
 def run() -> list[dict]:
     import logging
 
     import torch
+
+    import rltutor  # noqa: F401 - the lessons import it, and with it rltutor._speedups
 
     logging.getLogger("torchrl").setLevel(logging.WARNING)
     threads = torch.get_num_threads()
@@ -267,6 +290,8 @@ def run() -> list[dict]:
             keep("update torchrl", torchrl_update()[0])
             keep("update raw", raw_update())
             keep("eval side by side", evaluation_seconds(side_by_side=True))
+            keep("module call skipped", module_call_seconds(lookup=False) / 5_000)
+            keep("module call lookup", module_call_seconds(lookup=True) / 5_000)
             keep("eval in turn", evaluation_seconds(side_by_side=False))
         wall = time.perf_counter()
         compiled, compile_first = torchrl_update(compiled=True)
@@ -299,6 +324,10 @@ def run() -> list[dict]:
     rows.append(row("fast paths: 20 held-out Pendulum episodes side by side (rltutor.held_out,"
                     " SyncVectorEnv twin)", med["eval side by side"], med["eval in turn"],
                     unit="cpu-s", baseline_name="(one GymEnv, one episode after another)"))
+    rows.append(row("fast paths: one TensorDictModule call (Linear 3->1), pandas lookup "
+                    "skipped (rltutor._speedups)", med["module call skipped"] * 1e6,
+                    med["module call lookup"] * 1e6, unit="µs",
+                    baseline_name="(tensordict's find_spec('pandas') on every call)"))
     names = {"11": f"lesson 11 DQN, {NUM_ENVS} envs, 10k frames",
              "13": "lesson 13 PPO, 8 envs, 2 batches", "14": "lesson 14 SAC, 1 env, 1.5k frames"}
     for name, what in names.items():

@@ -72,6 +72,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
+# tensordict looks for pandas on every TensorDictModule call; see rltutor/_speedups.py
+importlib.import_module("rltutor._speedups").skip_pandas_lookup()
+
 
 if TYPE_CHECKING:  # the same names for IDEs and type checkers (`x as x`: re-exported);
     # tests/test_init.py checks that this block and _EXPORTS agree

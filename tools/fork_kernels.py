@@ -1,12 +1,13 @@
 """A pytest plugin: the Jupyter kernels this test process starts are forked from a zygote.
 
-``make lessons`` and ``make unit`` load it (``-p tools.fork_kernels``). In each process
-that runs tests (each xdist worker, or the only process without xdist) it starts
-``tools/kernel_zygote.py serve`` and puts a ``python3`` kernelspec first on ``JUPYTER_PATH``
-whose command is the zygote's client. nbmake, nbclient and JupyterLab then start kernels
-as usual and get forked ones, which skip about 3.5 CPU-seconds of imports each. Why that is
-safe, and how a kernel stays fresh, is in ``tools/kernel_zygote.py``. Without the plugin
-(``pytest --nbmake lessons/`` as an instructor runs it) every kernel starts the usual way.
+``make lessons`` and ``make unit`` load it (``-p tools.fork_kernels``). In
+each process that runs tests (each xdist worker, or the only process without xdist) it
+starts ``tools/kernel_zygote.py serve`` (two: see ``pytest_configure``) and, before each
+test, puts a ``python3`` kernelspec first on ``JUPYTER_PATH`` whose command is a zygote's
+client. nbmake, nbclient and JupyterLab then start kernels as usual and get forked ones,
+which skip about 3.5 CPU-seconds of imports each. Why that is safe, and how a kernel stays
+fresh, is in ``tools/kernel_zygote.py``. Without the plugin (``pytest --nbmake lessons/``
+as an instructor runs it) every kernel starts the usual way.
 """
 
 from __future__ import annotations
@@ -52,26 +53,49 @@ def _runs_tests(config: pytest.Config) -> bool:
     return not getattr(config.option, "numprocesses", None)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if not _runs_tests(config):
-        return
-    folder = Path(tempfile.mkdtemp(prefix="rltutor-kernels-"))
+def _start(config: pytest.Config, name: str) -> None:
+    """Start the zygote ``name`` and write its kernelspec (``config._rltutor_zygotes``)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"rltutor-kernels-{name}-"))
     socket_path = str(folder / "zygote.sock")
     # The zygote's own output (a traceback if it fails) goes to this process's stderr.
-    config._rltutor_zygote = (subprocess.Popen([sys.executable, str(ZYGOTE), "serve",
-                                                socket_path]), folder)
+    process = subprocess.Popen([sys.executable, str(ZYGOTE), "serve", socket_path])
     kernelspec(folder=folder, socket_path=socket_path)
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        p for p in (str(folder), os.environ.get("JUPYTER_PATH", "")) if p)
+    config._rltutor_zygotes[name] = (process, folder)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start a zygote for nbmake's runs and one for every other kernel.
+
+    Two, because the kernels forked from one zygote share its string hash seed, and the
+    same-output check compares nbmake's run of a lesson with a second run: from two
+    zygotes, a lesson that prints a set in hash order still differs between them.
+    """
+    config._rltutor_zygotes = {}
+    config._rltutor_jupyter_path = os.environ.get("JUPYTER_PATH", "")
+    if not _runs_tests(config):
+        return
+    lessons_only = getattr(config.option, "nbmake", False) and all(
+        str(arg).endswith(".ipynb") or Path(str(arg)).name == "lessons" for arg in config.args)
+    if getattr(config.option, "nbmake", False):
+        _start(config, "nbmake")
+    if not lessons_only:
+        _start(config, "other")
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures start a kernel (or JupyterLab)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    zygotes = item.config._rltutor_zygotes
+    name = "nbmake" if getattr(item, "nbmake", False) else "other"
+    if name in zygotes:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(
+            p for p in (str(zygotes[name][1]), item.config._rltutor_jupyter_path) if p)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    zygote, folder = getattr(config, "_rltutor_zygote", (None, None))
-    if zygote is None:
-        return
-    zygote.terminate()
-    try:
-        zygote.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        zygote.kill()
-    shutil.rmtree(folder, ignore_errors=True)
+    for zygote, folder in getattr(config, "_rltutor_zygotes", {}).values():
+        zygote.terminate()
+        try:
+            zygote.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            zygote.kill()
+        shutil.rmtree(folder, ignore_errors=True)

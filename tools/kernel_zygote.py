@@ -25,9 +25,9 @@ sets it. ipykernel itself is not preloaded: it reads the kernel's environment at
 If importing ``PRELOAD`` showed any warning (a fresh kernel would print it in its first
 cell), the zygote refuses to fork and every client becomes a plain kernel: the speed-up
 never changes what a lesson prints. Kernels forked from one zygote share its string hash
-seed; the two runs the same-output check compares come from two zygotes (``make lessons``
-and ``make unit``), so they do not. The pytest plugin that starts a zygote per test
-process and points Jupyter at its kernelspec is ``tools/fork_kernels.py``.
+seed, so the two runs the same-output check compares come from two zygotes. The pytest
+plugin that starts the zygotes in each test process and points Jupyter at their
+kernelspecs is ``tools/fork_kernels.py``.
 
 Only the standard library is imported at the top: the client must start in milliseconds.
 """
