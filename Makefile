@@ -75,7 +75,7 @@ doctest: $(STAMP)
 # nbmake's runs are kept (tools/keep_nbmake_runs.py) as the first run of the same-output
 # check in `make unit`, so `make test` executes each lesson twice, not three times.
 lessons: $(STAMP)
-	$(ONE_THREAD) $(PY) -m pytest -p tools.keep_nbmake_runs -p tools.fork_kernels --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) lessons/
+	$(ONE_THREAD) $(PY) -m pytest -p tools.keep_nbmake_runs -p tools.fork_kernels --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) --durations=15 lessons/
 
 test: lint sync-check lessons unit site-test
 

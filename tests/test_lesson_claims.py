@@ -152,10 +152,10 @@ def test_lesson05_plots_name_the_angle_and_angular_velocity():
 # ------------------------------------------------------------------ lesson 04
 
 
-def _lesson04_panel_and_shares():
-    """Lesson 04's explorer, and per (eps, seed) the share of marked steps among the first
-    n steps of a 1000-step rollout, for every n: the steps slider's every value at once
-    (a shorter rollout with the same seed is a prefix of the longer one)."""
+def _lesson04_panel_and_marks():
+    """Lesson 04's explorer, and per (eps, seed) which steps of a 1000-step rollout are
+    marked: the steps slider's every value at once (a shorter rollout with the same seed
+    is a prefix of the longer one)."""
     from rltutor._replaced import record_replaced
 
     env = rltutor.make_env("Pendulum-v1", seed=0)
@@ -163,46 +163,81 @@ def _lesson04_panel_and_shares():
     egreedy = EGreedyModule(spec=env.action_spec, eps_init=0.3, eps_end=0.3)
     explorative = TensorDictSequential(policy, egreedy)
 
-    def shares(eps: float, seed: int, exploration: str = "random") -> torch.Tensor:
+    def marked(eps: float, seed: int, exploration: str = "random") -> torch.Tensor:
         egreedy.eps.fill_(eps)
         with record_replaced(explorative) as recorder, torch.no_grad():
             td = rltutor.rollout(env, explorative, steps=1000, exploration=exploration,
                                  seed=seed, break_when_done=False)
-        marked = recorder.result(td).float()
-        return marked.cumsum(0) / torch.arange(1, 1001)  # [n - 1]: share of the first n
+        return recorder.result(td)
 
     panel = rltutor.explorer(env, explorative, controls=("epsilon", "exploration", "seed",
                                                         "steps"))
-    return panel, shares
+    return panel, marked
 
 
-def test_lesson04_marked_share_follows_epsilon_from_200_steps_for_every_seed():
+class _DrawRecorder:
+    """Stands in for ``torch`` inside TorchRL's exploration module and keeps every
+    ``torch.rand`` draw: EGreedyModule's uniforms, one per step, which it compares with
+    epsilon."""
+
+    def __init__(self) -> None:
+        self.draws: list[torch.Tensor] = []
+
+    def __getattr__(self, name: str):
+        return getattr(torch, name)
+
+    def rand(self, *args, **kwargs) -> torch.Tensor:
+        draw = torch.rand(*args, **kwargs)
+        self.draws.append(draw.clone())
+        return draw
+
+
+def _share(marks: torch.Tensor) -> torch.Tensor:
+    return marks.float().cumsum(0) / torch.arange(1, len(marks) + 1)  # [n - 1]: first n
+
+
+def test_lesson04_marked_share_follows_epsilon_from_200_steps_for_every_seed(monkeypatch):
+    from torchrl.modules.tensordict_module import exploration as exploration_module
+
     text = prose("04_exploration_modules")
     assert ("at epsilon = 0 no step is marked and at 1 every step is, for any seed and "
             "length") in text
     assert ("Across seeds 0-9 and every epsilon, the share stays within 0.1 of epsilon from "
             "200 steps on; on shorter rollouts it strays further (by up to 0.3 at 20 steps)"
             ) in text
-    panel, shares = _lesson04_panel_and_shares()
+    panel, marked = _lesson04_panel_and_marks()
+    # A step is marked when its uniform draw is below epsilon. The draws do not depend on
+    # epsilon (each step draws one uniform and one random action whatever it keeps), so one
+    # recorded rollout per seed gives the marks for every epsilon; the real rollouts below
+    # check that reading, at epsilon 0.5 for every seed and at 0.25 for one.
+    uniforms = {}
+    for seed in SEEDS:
+        recorder = _DrawRecorder()
+        with monkeypatch.context() as patch:
+            patch.setattr(exploration_module, "torch", recorder)
+            real = marked(0.5, seed)
+        uniforms[seed] = torch.stack(recorder.draws).flatten()
+        assert torch.equal(uniforms[seed] < 0.5, real), seed
+    assert torch.equal(uniforms[7] < 0.25, marked(0.25, 7))
     worst_long, worst_20 = 0.0, 0.0
     for eps in (0.25, 0.5, 0.75):
         for seed in SEEDS:
-            share = shares(eps, seed)
+            share = _share(uniforms[seed] < eps)
             worst_long = max(worst_long, float((share[199:] - eps).abs().max()))
             worst_20 = max(worst_20, abs(float(share[19]) - eps))
     assert worst_long <= 0.1, worst_long
     assert 0.2 < worst_20 <= 0.3 + 1e-6, worst_20  # "strays further, by up to 0.3"
     # the ends hold by construction (a uniform draw is never below 0 and always below 1;
-    # a deterministic run replaces nothing), so three seeds, not ten, check the count
-    for seed in (0, 5, 9):
-        assert shares(0.0, seed)[-1] == 0.0
-        assert shares(1.0, seed).min() == 1.0  # every prefix: every step marked
-        assert shares(1.0, seed, "deterministic").max() == 0.0
+    # a deterministic run replaces nothing); one real rollout each shows it
+    assert all(not (u < 0.0).any() and (u < 1.0).all() for u in uniforms.values())
+    assert not marked(0.0, 5).any()
+    assert marked(1.0, 5).all()  # every prefix: every step marked
+    assert not marked(1.0, 5, "deterministic").any()
     # the widget counts what this test counts (same seed, eps and length)
     panel.controls["epsilon"].value = 0.5
     panel.controls["steps"].value = 20
     panel.controls["seed"].value = 3
-    assert panel.stats["explored_fraction"] == pytest.approx(float(shares(0.5, 3)[19]))
+    assert panel.stats["explored_fraction"] == pytest.approx(float(_share(uniforms[3] < 0.5)[19]))
 
 
 # ------------------------------------------------------------------ lesson 03

@@ -185,6 +185,12 @@ def test_a_tiny_course_builds_and_a_second_build_reuses_the_execution(tmp_path: 
     now = kept.stat().st_mtime
     assert site.kept_run_is_current(kept=kept, source=source, newest_change=now - 1)
     assert not site.kept_run_is_current(kept=kept, source=source, newest_change=now + 1)
+    # bytecode written after the run (a first import) is not a change to the library
+    (library / "__pycache__").mkdir(exist_ok=True)
+    (library / "__pycache__" / "module.cpython-311.pyc").write_bytes(b"")
+    os.utime(library / "__pycache__" / "module.cpython-311.pyc", (now + 1, now + 1))
+    assert site.kept_run_is_current(kept=kept, source=source,
+                                    newest_change=site.newest_change(library))
     (library / "module.py").write_text("# changed")
     os.utime(library / "module.py", (now + 1, now + 1))
     assert not site.kept_run_is_current(kept=kept, source=source,

@@ -249,6 +249,8 @@ def newest_change(folder: Path | None) -> float:
     """The modification time of the newest file under ``folder`` (0.0 when there is none).
 
     A kept run of a lesson is stale when anything the lesson imports changed after it.
+    Bytecode is not a change: Python writes ``__pycache__`` the first time a module is
+    imported, which can be after the run (``make unit`` imports every module).
 
     Args:
         folder: the folder to look through, e.g. the ``rltutor`` package; None gives 0.0.
@@ -258,7 +260,8 @@ def newest_change(folder: Path | None) -> float:
     """
     if folder is None or not folder.exists():
         return 0.0
-    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
+    return max((p.stat().st_mtime for p in folder.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts), default=0.0)
 
 
 def kept_run_is_current(*, kept: Path, source: Path, newest_change: float) -> bool:
