@@ -21,6 +21,9 @@ __all__ = ["check_beta_actor", "check_flipped_log_prob"]
 
 PARTS = ("direction", "force")
 _SAMPLES = 500
+# A force head left unconstrained (a bare Linear) can give two positive parameters at one
+# state by chance; across this many states spread over the observations, it does not.
+_STATES = 256
 
 
 def _part_dist(actor: Any, td: TensorDictBase, part: str) -> Any:
@@ -52,12 +55,25 @@ def _sample(beta_actor: Any) -> tuple[TensorDictBase | None, Feedback | None]:
                            "(help(d.Beta))")
 
 
+def _positive_over_states(beta_actor: Any) -> bool:
+    """Are the force's Beta parameters positive at ``_STATES`` PuckEnv states, each of
+    position, velocity and target drawn in [-1, 1] (under the caller's seeded generator)?"""
+    from torchrl.envs import ExplorationType, set_exploration_type
+
+    td = PuckEnv(seed=0).reset().expand(_STATES).clone()
+    td["observation"] = torch.rand(_STATES, 3) * 2 - 1
+    with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
+        dist = _part_dist(beta_actor, beta_actor(td), "force")
+    return bool((dist.concentration1 > 0).all() and (dist.concentration0 > 0).all())
+
+
 @exercise("set `beta_actor` to a ProbabilisticActor whose force is drawn from a Beta")
 def check_beta_actor(beta_actor: Any) -> Feedback:
     """Does ``beta_actor`` sample a Categorical direction and a Beta force, per-part log-probs?
 
-    The check samples the actor on PuckEnv states of its own, with torch's generator
-    forked: the learner's env and random stream are left as they were.
+    The check samples the actor on PuckEnv states of its own (500 samples at one state,
+    and the Beta's parameters at 256 states), with torch's generator forked: the
+    learner's env and random stream are left as they were.
 
     >>> print(check_beta_actor(torch.nn.Linear(3, 2)))
     ✗ Not yet right: beta_actor is a Linear, not a TensorDict module
@@ -94,7 +110,8 @@ def check_beta_actor(beta_actor: Any) -> Feedback:
                          "distribution_map: it lives on [0, 1] with no squashing")
         force, direction = out["action", "force"], out["action", "direction"]
         if torch.isnan(force).any() or not bool((force_dist.concentration1 > 0).all()
-                                                and (force_dist.concentration0 > 0).all()):
+                                                and (force_dist.concentration0 > 0).all()
+                                                and _positive_over_states(beta_actor)):
             return wrong("some of the Beta's parameters are not positive, so some forces are "
                          "not numbers",
                          "end the force head with a function whose output is always positive")
