@@ -353,6 +353,41 @@ def render_page(exporter, nb: nbformat.NotebookNode, *, name: str, site: dict) -
     return body
 
 
+_WORKER_EXPORTER = None
+
+
+def _render_in_worker(job: tuple) -> str:
+    """``render_page`` in a pool process, with that process's own exporter."""
+    global _WORKER_EXPORTER
+    if _WORKER_EXPORTER is None:
+        _WORKER_EXPORTER = _exporter()
+    nb, name, site = job
+    return render_page(_WORKER_EXPORTER, nb, name=name, site=site)
+
+
+def render_pages(jobs: list[tuple], *, workers: int) -> list[str]:
+    """``render_page`` for each ``(nb, name, site)``, on ``workers`` processes at once.
+
+    nbconvert takes about a second a page here (templates, and bleach cleaning each
+    markdown cell's HTML); the pages do not depend on each other.
+
+    Args:
+        jobs: one ``(notebook, page name, site links)`` per page, in order.
+        workers: processes; 1 renders in this process.
+
+    >>> render_pages([], workers=2)
+    []
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        return [_render_in_worker(job) for job in jobs]
+    import concurrent.futures
+    import multiprocessing
+
+    with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_render_in_worker, jobs))
+
+
 def build_site(
     *, lessons_dir: Path, out: Path, build: Path, workers: int = 2,
     library: Path | None = ROOT / "rltutor", grids: Path = GRIDS,
@@ -363,7 +398,7 @@ def build_site(
         lessons_dir: where the lesson notebooks are.
         out: the site folder; replaced as a whole.
         build: where executed notebooks are kept (and looked for, to reuse).
-        workers: lessons executed at the same time.
+        workers: lessons executed at the same time, and pages rendered at the same time.
         library: a folder whose changes make earlier executions stale (None: only the
             lessons' own cells decide).
         grids: where the lessons' panels write their grids (``RLTUTOR_GRID_DIR``).
@@ -382,7 +417,7 @@ def build_site(
     (out / "notebooks").mkdir(parents=True)
     exporter = _exporter()
     _write_static(exporter, out)
-    no_still, grids_report = {}, {}
+    no_still, grids_report, jobs = {}, {}, []
     for i, (source, lesson) in enumerate(zip(sources, lessons)):
         nb = nbformat.read(build / source.name, as_version=4)
         grids_report[lesson.stem] = grid.make_explorable(nb, grids=grids, out=out)
@@ -392,12 +427,13 @@ def build_site(
                 cell.source = link_pages(cell.source, [x.stem for x in lessons])
         if missing := widgets_without_still(nb):
             no_still[lesson.stem] = missing
-        page = render_page(exporter, nb, name=lesson.stem, site=page_links(lessons, i))
-        (out / lesson.page).write_text(page)
+        jobs.append((nb, lesson.stem, page_links(lessons, i)))
         shutil.copy(source, out / "notebooks" / source.name)
     home = {"index_href": "index.html", "prev": None, "next": None, "download": None}
-    (out / "index.html").write_text(render_page(exporter, index_notebook(lessons),
-                                                name="index", site=home))
+    jobs.append((index_notebook(lessons), "index", home))
+    pages = [*(out / lesson.page for lesson in lessons), out / "index.html"]
+    for path, page in zip(pages, render_pages(jobs, workers=workers), strict=True):
+        path.write_text(page)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {"pages": len(lessons) + 1, "how": {s.stem: how[s] for s in sources},
             "no_still": no_still, "grids": grids_report, "bytes": size}
