@@ -257,19 +257,21 @@ def client(path: str, connection_file: str, extra: list[str]) -> None:
         request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(),
                    "env": dict(os.environ), "extra": extra}
         socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
-        reply, _ = _receive(conn)
+        # line by line: the kernel's exit may follow its pid closely, in one read
+        replies = conn.makefile("rb")
+        reply = json.loads(replies.readline() or b"{}")
     except (OSError, ValueError):
         reply = {"refused": "no zygote answered"}
     if "pid" not in reply:
         conn.close()
-        print(f"kernel_zygote: a plain kernel ({reply.get('refused')})", file=sys.stderr)
+        print(f"kernel_zygote: a plain kernel ({reply.get('refused', 'no answer')})",
+              file=sys.stderr)
         _plain_kernel(connection_file, extra)
     pid = reply["pid"]
     for sig in _SIGNALS:
         signal.signal(sig, lambda number, _frame: os.kill(pid, number))
     try:
-        message, _ = _receive(conn)
-        code = message.get("exit", 1)
+        code = json.loads(replies.readline() or b"{}").get("exit", 1)
     except (OSError, ValueError):
         code = 1  # the zygote went away before the kernel ended
     sys.exit(code if code >= 0 else 128 - code)
