@@ -22,10 +22,10 @@ from tools.fork_kernels import ZYGOTE, kernelspec
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 
 PROBE = """\
-import json, os, random, sys
+import json, os, random, signal, sys
 import numpy as np, torch, matplotlib, gymnasium, rltutor
 print(json.dumps({"cwd": os.getcwd(), "argv0": sys.argv[0], "pid": os.getpid(),
-                  "ppid": os.getppid(),
+                  "ppid": os.getppid(), "sigpipe": str(signal.getsignal(signal.SIGPIPE)),
                   "path0": sys.path[0], "asked": os.environ.get("RLTUTOR_PROBE"),
                   "pygame": os.environ.get("PYGAME_HIDE_SUPPORT_PROMPT"),
                   "backend": matplotlib.get_backend(), "threads": torch.get_num_threads(),
@@ -101,7 +101,7 @@ def test_a_forked_kernel_looks_like_a_fresh_one(zygote: tuple[Path, int]) -> Non
     for forked, label in ((first, "one"), (second, "two")):
         assert forked["ppid"] == zygote_pid  # forked, not started the usual way
         assert forked["asked"] == label  # the environment it was started with
-        for key in ("cwd", "argv0", "path0", "pygame", "backend", "threads"):
+        for key in ("cwd", "argv0", "path0", "pygame", "backend", "threads", "sigpipe"):
             assert forked[key] == fresh[key], key
     # the zygote's own folder (tools/) is not importable from a lesson
     assert not first["path0"].endswith("tools")

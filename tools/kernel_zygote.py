@@ -166,8 +166,12 @@ def _become_kernel(request: dict, fds: list[int], conn: socket.socket,
     code = 1
     try:
         os.setsid()  # the client's session, not the zygote's, receives terminal signals
-        for sig in (*_SIGNALS, signal.SIGCHLD, signal.SIGPIPE):
+        # the handlers a fresh Python starts with: SIGINT raises KeyboardInterrupt, SIGPIPE
+        # is ignored (a write to a closed pipe raises BrokenPipeError), the rest default
+        for sig in (*_SIGNALS, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         for fd in fds:
