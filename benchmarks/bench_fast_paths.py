@@ -329,7 +329,7 @@ def run() -> list[dict]:
                     med["module call lookup"] * 1e6, unit="µs",
                     baseline_name="(tensordict's find_spec('pandas') on every call)"))
     names = {"11": f"lesson 11 DQN, {NUM_ENVS} envs, 10k frames",
-             "13": "lesson 13 PPO, 8 envs, 2 batches", "14": "lesson 14 SAC, 1 env, 1.5k frames"}
+             "13": "lesson 13 PPO, 8 envs, 2 batches", "14": "lesson 14 SAC, 10 envs, 1.5k frames"}
     for name, what in names.items():
         rows.append(row(f"fast paths: whole loop, {what}", med[f"loop torchrl {name}"],
                         med[f"loop raw {name}"], unit="frames/cpu-s",

@@ -1,7 +1,8 @@
 """Lesson 14's seed table: SAC and TD3 on Pendulum-v1, one budget, several seeds.
 
-For each seed, both agents run the loop lesson 14 writes out (one ``GymEnv``, a
-``Collector`` handing over 10 frames at a time, 1,000 random warm-up frames, one gradient
+For each seed, both agents run the loop lesson 14 writes out (10 Pendulums stepped
+together by a gymnasium ``SyncVectorEnv`` in one ``GymWrapper``, a ``Collector`` handing
+over 10 frames at a time (one step of each), 1,000 random warm-up frames, one gradient
 step per frame, batches of 256 from a ``ReplayBuffer``, ``SoftUpdate(tau=0.005)``):
 
 - **SAC**: a ``TanhNormal`` ``ProbabilisticActor``, twin Q critics, ``SACLoss`` with its
@@ -38,6 +39,7 @@ RESULTS = Path(__file__).resolve().parent / "offpolicy_results.json"
 SEEDS = [int(s) for s in os.environ.get("BENCH_OFFPOLICY_SEEDS", "0,1,2").split(",")]
 CONFIG = {
     "env": "Pendulum-v1",
+    "num_envs": 10,
     "total_frames": 4_000,
     "frames_per_batch": 10,
     "warmup_frames": 1_000,
@@ -57,6 +59,20 @@ CONFIG = {
     "td3_policy_delay": 2,
 }
 MILESTONE = -200.0  # Pendulum has no registry threshold: a milestone, not "solved"
+
+
+def make_pendulums(num_envs: int, seed: int):
+    """``num_envs`` Pendulums in one gymnasium ``SyncVectorEnv`` (its own autoreset off:
+    TorchRL resets each done env itself), wrapped by ``GymWrapper``: lesson 14's
+    ``make_pendulums``."""
+    import gymnasium as gym
+    from torchrl.envs import GymWrapper
+
+    vector = gym.vector.SyncVectorEnv([lambda: gym.make(CONFIG["env"])] * num_envs,
+                                      autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+    env = GymWrapper(vector)
+    env.set_seed(seed)
+    return env
 
 
 def build(agent: str, spec, seed: int) -> dict:
@@ -144,7 +160,7 @@ def train(agent: str, seed: int) -> dict:
     best = rltutor.BestCheckpoint(actor, env=eval_env, episodes=c["selection_episodes"])
     probe = pendulum_observations(32)
     curve = {"frames": [], "selection": [], "spread": [], "alpha": []}
-    collector = Collector(rltutor.make_env(c["env"], seed=seed), collecting,
+    collector = Collector(make_pendulums(c["num_envs"], seed=seed), collecting,
                           frames_per_batch=c["frames_per_batch"],
                           total_frames=c["total_frames"], init_random_frames=c["warmup_frames"],
                           auto_register_policy_transforms=False)
@@ -154,7 +170,7 @@ def train(agent: str, seed: int) -> dict:
     frames, step, eval_seconds = 0, 0, 0.0
     start = time.perf_counter()
     for batch in collector:
-        buffer.extend(batch)
+        buffer.extend(batch.reshape(-1))
         frames += batch.numel()
         if frames >= c["warmup_frames"]:
             for _ in range(c["updates_per_frame"] * batch.numel()):
@@ -184,14 +200,16 @@ def train(agent: str, seed: int) -> dict:
 
 
 def plain_sac(seed: int = 0) -> dict:
-    """The same SAC on gymnasium + PyTorch directly (cleanrl's way): frames/s, final return."""
+    """The same SAC on gymnasium + PyTorch directly (cleanrl's way), over the same number
+    of envs in one ``SyncVectorEnv``: frames/s, and the greedy return at the end."""
     import gymnasium as gym
     import numpy as np
     import torch
     from torch import nn
 
     c = CONFIG
-    env = gym.make(c["env"])
+    envs = gym.vector.SyncVectorEnv([lambda: gym.make(c["env"])] * c["num_envs"],
+                                    autoreset_mode=gym.vector.AutoresetMode.DISABLED)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
 
@@ -217,23 +235,27 @@ def plain_sac(seed: int = 0) -> dict:
                     - torch.log(2 * (1 - torch.tanh(u).pow(2)) + 1e-6)).sum(-1)
         return 2 * torch.tanh(u), log_prob
 
-    size, n = c["buffer_size"], c["total_frames"]
+    size, n, width = c["buffer_size"], c["total_frames"], c["num_envs"]
     obs_buf, next_buf = np.zeros((size, 3), np.float32), np.zeros((size, 3), np.float32)
     act_buf, rew_buf = np.zeros((size, 1), np.float32), np.zeros(size, np.float32)
     term_buf = np.zeros(size, np.float32)
-    obs, _ = env.reset(seed=seed)
+    obs, _ = envs.reset(seed=seed)
     start = time.perf_counter()
-    for frame in range(1, n + 1):
+    for frame in range(width, n + 1, width):  # one step of every env: `width` frames
         if frame <= c["warmup_frames"]:
-            action = rng.uniform(-2, 2, size=1).astype(np.float32)
+            action = rng.uniform(-2, 2, size=(width, 1)).astype(np.float32)
         else:
             with torch.no_grad():
                 action = act(torch.from_numpy(obs))[0].numpy()
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        i = (frame - 1) % size
-        obs_buf[i], next_buf[i], act_buf[i] = obs, next_obs, action
-        rew_buf[i], term_buf[i] = reward, terminated
-        obs = env.reset()[0] if terminated or truncated else next_obs
+        next_obs, reward, terminated, truncated, _ = envs.step(action)
+        rows = np.arange(frame - width, frame) % size
+        obs_buf[rows], next_buf[rows], act_buf[rows] = obs, next_obs, action
+        rew_buf[rows], term_buf[rows] = reward, terminated
+        done = terminated | truncated
+        if done.any():  # gymnasium's autoreset is off, as in the TorchRL run
+            fresh, _ = envs.reset(options={"reset_mask": done})
+            next_obs = np.where(done[:, None], fresh, next_obs)
+        obs = next_obs
         if frame % c["frames_per_batch"] or frame < c["warmup_frames"]:
             continue
         for _ in range(c["updates_per_frame"] * c["frames_per_batch"]):
@@ -268,7 +290,8 @@ def plain_sac(seed: int = 0) -> dict:
                     for p, tp in zip(net.parameters(), tnet.parameters(), strict=True):
                         tp.lerp_(p, c["tau"])
     seconds = time.perf_counter() - start
-    returns = []
+    envs.close()
+    env, returns = gym.make(c["env"]), []
     for episode in range(5):  # a sanity check that this twin learns too (greedy)
         obs, _ = env.reset(seed=1_000 + episode)
         total, done = 0.0, False

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -42,12 +42,14 @@ import json
 import logging
 from pathlib import Path
 
+import gymnasium as gym
 import ipywidgets as widgets
 import torch
 from tensordict.nn import NormalParamExtractor, TensorDictModule, TensorDictSequential
 from torch import nn
 from torchrl.collectors import Collector
 from torchrl.data import LazyTensorStorage, ReplayBuffer
+from torchrl.envs import GymWrapper
 from torchrl.modules import (MLP, AdditiveGaussianModule, ProbabilisticActor, TanhModule,
                              TanhNormal, ValueOperator)
 from torchrl.objectives import SACLoss, SoftUpdate, TD3Loss
@@ -67,14 +69,16 @@ from rltutor.exercises import lesson14 as ex
 # any off-policy loop: **warm-up frames** (random actions before any learning, so the
 # first batches are varied) and the **update-to-data ratio** (gradient steps per frame
 # collected: here 1, so 10 steps for every batch of 10 frames). As in lesson 11, one
-# thread and seeds everywhere make a run repeat to the last bit.
+# thread and seeds everywhere make a run repeat to the last bit, and the training
+# environment is 10 Pendulums stepped together: a batch is one step of each.
 
 # %%
 # %matplotlib inline
 torch.set_num_threads(1)
 logging.getLogger("torchrl").setLevel(logging.WARNING)  # its INFO lines carry a clock time
 TOTAL_FRAMES = 4_000       # the budget, for each agent
-FRAMES_PER_BATCH = 10      # the collector hands over 10 frames at a time
+NUM_ENVS = 10              # Pendulums stepped together
+FRAMES_PER_BATCH = 10      # the collector hands over 10 frames at a time: one step of each
 WARMUP_FRAMES = 1_000      # random actions first; learning starts after them
 UPDATES_PER_FRAME = 1      # the update-to-data ratio
 BATCH_SIZE = 256
@@ -98,6 +102,26 @@ MILESTONE = -200.0  # ours, not the registry's: a pendulum swung up and held, ro
 # scores about −1,000 to −1,500; one that swings up within a second and holds on scores
 # around −150 (the penalty for hanging down at the start is unavoidable).
 #
+# The training Pendulums take lesson 11's fast path. Stepped one by one, every frame pays
+# TorchRL's TensorDict work (run the policy, step, check for a reset). gymnasium's
+# `SyncVectorEnv` steps all 10 in one call, `GymWrapper` makes them one environment of
+# batch size `[10]`, and that work is paid once per 10 frames. gymnasium's own resets are
+# off: TorchRL resets each finished Pendulum itself. The agents are built for **one**
+# Pendulum (`spec` above) and act on all 10 at once. The loop is unchanged: 10 frames per
+# batch, 10 gradient steps per batch.
+
+# %%
+def make_pendulums(num_envs: int, seed: int) -> GymWrapper:
+    vector = gym.vector.SyncVectorEnv([lambda: gym.make("Pendulum-v1")] * num_envs,
+                                      autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+    env = GymWrapper(vector)
+    env.set_seed(seed)
+    return env
+
+
+print("a batch of the training env:", make_pendulums(NUM_ENVS, seed=SEED).batch_size)
+
+# %% [markdown]
 # ## 2. SAC's parts
 #
 # The actor is lesson 03's: an MLP writes `loc` and `scale`, and a `TanhNormal` between
@@ -166,19 +190,21 @@ def make_buffer():
 
 # %% [markdown]
 # The loop is lesson 11's, with the two knobs of section 1 in plain sight. The
-# `Collector` steps a fresh environment (so both agents start from the same states) with
+# `Collector` steps 10 fresh Pendulums (so both agents start from the same states) with
 # random actions for the first `WARMUP_FRAMES`; learning waits until they are in the
-# buffer; then every batch of 10 frames buys `UPDATES_PER_FRAME × 10` gradient steps.
-# `update` is the agent's own gradient step; `record` evaluates now and then.
+# buffer; then every batch of 10 frames buys `UPDATES_PER_FRAME × 10` gradient steps. A
+# batch arrives shaped `[10, 1]` (10 envs, 1 step each); `reshape(-1)` makes it 10
+# transitions for the buffer. `update` is the agent's own gradient step; `record`
+# evaluates now and then.
 
 # %%
 def train(collecting_policy, update, record, buffer):
-    collector = Collector(rltutor.make_env("Pendulum-v1", seed=SEED), collecting_policy,
+    collector = Collector(make_pendulums(NUM_ENVS, seed=SEED), collecting_policy,
                           frames_per_batch=FRAMES_PER_BATCH, total_frames=TOTAL_FRAMES,
                           init_random_frames=WARMUP_FRAMES, auto_register_policy_transforms=False)
     frames, step = 0, 0
     for batch in collector:
-        buffer.extend(batch)
+        buffer.extend(batch.reshape(-1))
         frames += batch.numel()
         if frames >= WARMUP_FRAMES:  # learn once the buffer holds the random play
             for _ in range(UPDATES_PER_FRAME * batch.numel()):  # update-to-data ratio
@@ -431,12 +457,11 @@ for agent in ("SAC", "TD3"):
 
 # %% [markdown]
 # On these three seeds both agents pass the milestone within the budget, and TD3 gets
-# there sooner: at 3,000 frames its selection return is above −200 on all three seeds,
-# SAC's on one. On
-# every run the best checkpoint is the last one: both are still improving at 4,000
-# frames, so the budget, not the method, ends these curves. What SAC's learned spread
-# buys here is not speed but one setting fewer: TD3's noise was chosen by hand (0.2, a
-# twentieth of the torque range), and its exploration never adapts.
+# there sooner: at 3,000 frames its selection return is above −200 on two of three
+# seeds, SAC's on none. On every run the best checkpoint is the last one: both are still
+# improving at 4,000 frames, so the budget, not the method, ends these curves. What
+# SAC's learned spread buys here is not speed but one setting fewer: TD3's noise was
+# chosen by hand (0.2, a twentieth of the torque range), and its exploration never adapts.
 
 # %% [markdown]
 # ## Exercise 1: swap TD3's noise for lesson 04's OU process
@@ -486,9 +511,9 @@ ex.check_entropy_gap(entropy_gap, alpha_will, sac_loss, sac_buffer)
 # ## Recap
 #
 # - An off-policy actor-critic has the parts of lesson 11 plus an actor: a collecting
-#   policy, a `Collector` with `init_random_frames` (the warm-up), a `ReplayBuffer`, a
-#   loss with **twin critics** and **target copies** moved by `SoftUpdate(tau=...)`, and
-#   an optimizer over `loss_fn.parameters()`.
+#   policy, a `Collector` over batched envs with `init_random_frames` (the warm-up), a
+#   `ReplayBuffer` fed `batch.reshape(-1)`, a loss with **twin critics** and **target
+#   copies** moved by `SoftUpdate(tau=...)`, and an optimizer over `loss_fn.parameters()`.
 # - The update-to-data ratio is how many gradient steps each collected frame buys.
 # - **SAC** (`SACLoss`) samples from a `TanhNormal` and learns alpha, the weight on
 #   entropy: its exploration narrows by itself as it learns.

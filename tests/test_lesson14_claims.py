@@ -86,15 +86,18 @@ def test_committed_results_were_written_with_the_scripts_settings():
 
 def test_the_lesson_trains_with_the_scripts_settings():
     c, mine = BENCH.CONFIG, lesson_constants()
-    assert {k: mine[k] for k in ("TOTAL_FRAMES", "FRAMES_PER_BATCH", "WARMUP_FRAMES",
-                                 "UPDATES_PER_FRAME", "BATCH_SIZE", "GAMMA", "TAU", "LR",
-                                 "EVAL_EVERY", "POLICY_DELAY")} == {
+    assert {k: mine[k] for k in ("NUM_ENVS", "TOTAL_FRAMES", "FRAMES_PER_BATCH",
+                                 "WARMUP_FRAMES", "UPDATES_PER_FRAME", "BATCH_SIZE", "GAMMA",
+                                 "TAU", "LR", "EVAL_EVERY", "POLICY_DELAY")} == {
+        "NUM_ENVS": c["num_envs"],
         "TOTAL_FRAMES": c["total_frames"], "FRAMES_PER_BATCH": c["frames_per_batch"],
         "WARMUP_FRAMES": c["warmup_frames"], "UPDATES_PER_FRAME": c["updates_per_frame"],
         "BATCH_SIZE": c["batch_size"], "GAMMA": c["gamma"], "TAU": c["tau"], "LR": c["lr"],
         "EVAL_EVERY": c["eval_every"], "POLICY_DELAY": c["td3_policy_delay"]}
     code = LESSON.read_text()
-    for snippet in (f"LazyTensorStorage({c['buffer_size']:_})",
+    for snippet in ("make_pendulums(NUM_ENVS, seed=SEED), collecting_policy",
+                    "buffer.extend(batch.reshape(-1))",
+                    "autoreset_mode=gym.vector.AutoresetMode.DISABLED",f"LazyTensorStorage({c['buffer_size']:_})",
                     f"num_cells={c['num_cells']}",
                     f"sigma_init={c['td3_sigma']}, sigma_end={c['td3_sigma']}",
                     f"policy_noise={c['td3_policy_noise']}, noise_clip={c['td3_noise_clip']}",
@@ -144,14 +147,14 @@ def test_best_checkpoint_is_reported_on_held_out_episodes(agent):
 def test_both_pass_the_milestone_and_td3_gets_there_sooner():
     text = prose()
     assert "both agents pass the milestone within the budget" in text
-    assert ("at 3,000 frames its selection return is above −200 on all three seeds, "
-            "SAC's on one") in text
+    assert ("at 3,000 frames its selection return is above −200 on two of three seeds, "
+            "SAC's on none") in text
     for r in RESULTS["runs"]:
         assert r["held_out_best"]["mean"] >= BENCH.MILESTONE, (r["agent"], r["seed"])
     at = runs("SAC")[0]["frames"].index(3_000)
     above = {agent: sum(r["selection"][at] >= BENCH.MILESTONE for r in runs(agent))
              for agent in ("SAC", "TD3")}
-    assert len(RESULTS["seeds"]) == 3 and above == {"SAC": 1, "TD3": 3}
+    assert len(RESULTS["seeds"]) == 3 and above == {"SAC": 0, "TD3": 2}
 
 
 def test_the_best_checkpoint_is_the_last_on_every_run():
