@@ -33,10 +33,17 @@ print(json.dumps({"cwd": os.getcwd(), "argv0": sys.argv[0], "pid": os.getpid(),
 """
 
 
+# numpy's OpenBLAS starts its threads when imported unless told not to, and a zygote with
+# threads refuses to fork (its kernels start plain). `make unit` sets these for every
+# process; a bare `pytest tests/` may not, so the zygotes here and the fresh kernels they
+# are compared with get them explicitly.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _start_zygote(folder: Path, *command: str) -> subprocess.Popen:
     socket_path = str(folder / "zygote.sock")
     kernelspec(folder=folder, socket_path=socket_path)
-    return subprocess.Popen([*command, socket_path])
+    return subprocess.Popen([*command, socket_path], env={**os.environ, **ONE_THREAD})
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +81,7 @@ def _probe(folder: Path | None, label: str) -> dict:
     with _jupyter_path(folder):
         NotebookClient(nb, timeout=120, kernel_name="python3",
                        resources={"metadata": {"path": str(LESSONS)}}).execute(
-            env={**os.environ, "RLTUTOR_PROBE": label})
+            env={**os.environ, **ONE_THREAD, "RLTUTOR_PROBE": label})
     return json.loads(nb.cells[0].outputs[0]["text"])
 
 
