@@ -62,12 +62,12 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # unit tests and every docstring example in rltutor and tools (doctests)
 unit: $(STAMP)
-	$(ONE_THREAD) $(PY) -m pytest -p tools.fork_kernels -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
+	$(ONE_THREAD) $(PY) -m pytest -p tools.lean_imports -p tools.fork_kernels -n $(NBMAKE_WORKERS) $(DIST) --durations=15 --doctest-modules rltutor tools tests
 
 # A contributor's fast path while editing rltutor/ or a checker: no kernel, browser, worker
 # processes, training or seed sweeps (tests/conftest.py marks those `slow`).
 quick: lint sync-check
-	$(ONE_THREAD) $(PY) -m pytest -q -n $(NBMAKE_WORKERS) $(DIST) -m "not slow" --doctest-modules rltutor tools tests
+	$(ONE_THREAD) $(PY) -m pytest -p tools.lean_imports -q -n $(NBMAKE_WORKERS) $(DIST) -m "not slow" --doctest-modules rltutor tools tests
 
 doctest: $(STAMP)
 	$(PY) -m pytest --doctest-modules rltutor tools
@@ -75,7 +75,7 @@ doctest: $(STAMP)
 # nbmake's runs are kept (tools/keep_nbmake_runs.py) as the first run of the same-output
 # check in `make unit`, so `make test` executes each lesson twice, not three times.
 lessons: $(STAMP)
-	$(ONE_THREAD) $(PY) -m pytest -p tools.keep_nbmake_runs -p tools.fork_kernels --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) --durations=15 lessons/
+	$(ONE_THREAD) $(PY) -m pytest -p tools.lean_imports -p tools.keep_nbmake_runs -p tools.fork_kernels --nbmake --nbmake-timeout=300 -n $(NBMAKE_WORKERS) $(DIST) --durations=15 lessons/
 
 test: lint sync-check lessons unit site-test
 
@@ -85,7 +85,7 @@ site: $(STAMP)
 	$(PY) -m tools.build_site --out site
 
 site-test: site
-	RLTUTOR_SITE=site $(PY) -m pytest tests/test_site.py -k built_site
+	RLTUTOR_SITE=site $(PY) -m pytest -p tools.lean_imports tests/test_site.py -k built_site
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync lessons/[0-9]*.py

@@ -31,9 +31,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
+from tools.lean_imports import skip_iri_grammars
 
-from tools import build_site_grid as grid
+skip_iri_grammars()  # before nbformat imports jsonschema: see tools/lean_imports.py
+
+import nbformat  # noqa: E402
+
+from tools import build_site_grid as grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "site_template"
