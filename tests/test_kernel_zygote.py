@@ -199,3 +199,34 @@ def test_the_preload_reports_its_warnings_and_what_it_wrote(
     warned, written = kernel_zygote._preload()
     assert warned == ["UserWarning: shown at import"]
     assert written["WRITTEN_AT_IMPORT"] == "yes"
+
+
+TRACKER_PROBE = """\
+import json, os, psutil
+from torchrl.data import LazyTensorStorage
+storage = LazyTensorStorage(10)  # its counter is a multiprocessing.Value, with a lock
+children = [c for c in psutil.Process().children() if os.getpgid(c.pid) == os.getpgrp()]
+print(json.dumps({"kernel": os.getpid(), "children": [c.pid for c in children],
+                  "commands": [" ".join(c.cmdline()) for c in children]}))
+"""
+
+
+def test_a_storage_gives_the_kernel_a_child_that_ending_it_at_once_takes_along(
+        zygote: tuple[Path, int]) -> None:
+    # why the plugin ends kernels at once: ipykernel answers a shutdown request by sending
+    # SIGTERM to the children in its process group and waiting for them, and this one, the
+    # resource tracker, ignores SIGTERM
+    outputs: list[dict] = []
+    with _kernel(zygote[0]) as (manager, client):
+        reply = client.execute_interactive(TRACKER_PROBE, timeout=60,
+                                           output_hook=outputs.append)
+        assert reply["content"]["status"] == "ok"
+        found = json.loads(next(m["content"]["text"] for m in outputs
+                                if m["msg_type"] == "stream"))
+        assert any("multiprocessing.resource_tracker" in c for c in found["commands"]), found
+        manager.shutdown_kernel(now=True)  # what nbclient's "immediate" does
+    pids = [found["kernel"], *found["children"]]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.05)
+    assert not [p for p in pids if Path(f"/proc/{p}").exists()], "a process outlived it"

@@ -238,8 +238,10 @@ def _execute(source: Path, target: Path, grids: Path = GRIDS) -> float:
     os.environ[GRID_DIR_ENV] = str(grids.resolve())
     start = time.perf_counter()
     nb = nbformat.read(source, as_version=4)
-    # log_level: the kernel's start-up warnings (plain-TCP transport) are not lesson output
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    # log_level: the kernel's start-up warnings (plain-TCP transport) are not lesson output.
+    # shutdown_kernel: every output is in once the last cell is done; a graceful shutdown
+    # of a lesson with a replay buffer waits 5 s (tools/fork_kernels.py says why).
+    NotebookClient(nb, timeout=600, kernel_name="python3", shutdown_kernel="immediate",
                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                    resources={"metadata": {"path": str(source.parent)}}).execute()
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,15 @@ client. nbmake, nbclient and JupyterLab then start kernels as usual and get fork
 which skip about 3.5 CPU-seconds of imports each. Why that is safe, and how a kernel stays
 fresh, is in ``tools/kernel_zygote.py``. Without the plugin (``pytest --nbmake lessons/``
 as an instructor runs it) every kernel starts the usual way.
+
+It also has nbclient end each kernel at once (``shutdown_kernel="immediate"``) once its
+notebook has run, instead of asking it to shut down. Every output is in by then, and the
+polite way costs 5 s in every lesson with a replay buffer: TorchRL's storages create a
+``multiprocessing.Value``, whose lock starts multiprocessing's resource tracker, a child
+process in the kernel's process group; at a shutdown request ipykernel sends its
+children SIGTERM and waits (0.01 s, then 0.03, ... 3 s) for them to go, the tracker
+ignores SIGTERM, and the kernel manager kills the kernel after its 5 s wait. Killed, the
+kernel closes the tracker's pipe, and the tracker ends. (Six lessons, two runs each.)
 """
 
 from __future__ import annotations
@@ -63,6 +72,23 @@ def _start(config: pytest.Config, name: str) -> None:
     config._rltutor_zygotes[name] = (process, folder)
 
 
+def end_kernels_at_once() -> None:
+    """Make ``shutdown_kernel="immediate"`` nbclient's default in this process.
+
+    nbmake builds its ``NotebookClient`` without the option, so the class default is
+    the one place to set it; a client that names the option keeps its own.
+
+    >>> import nbformat
+    >>> from nbclient import NotebookClient
+    >>> end_kernels_at_once()
+    >>> NotebookClient(nbformat.v4.new_notebook()).shutdown_kernel
+    'immediate'
+    """
+    from nbclient import NotebookClient
+
+    NotebookClient.class_traits()["shutdown_kernel"].default_value = "immediate"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Start a zygote for nbmake's runs and one for every other kernel.
 
@@ -70,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     same-output check compares nbmake's run of a lesson with a second run: from two
     zygotes, a lesson that prints a set in hash order still differs between them.
     """
+    end_kernels_at_once()
     config._rltutor_zygotes = {}
     config._rltutor_jupyter_path = os.environ.get("JUPYTER_PATH", "")
     if not _runs_tests(config):
