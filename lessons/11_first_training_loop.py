@@ -575,8 +575,8 @@ print(f"1 GymEnv: {one:,.0f} frames/s; {NUM_ENVS} in one GymWrapper: {ten:,.0f} 
 # much of the per-call Python and TensorDict work. Its price is the first call, which
 # compiles. `benchmarks/bench_fast_paths.py` measured it on this course's 2-core CPU
 # machine (record: `benchmarks/fast_paths.json`): one update took 2.5 ms compiled
-# against 2.7 ms eager, after a first call of 7.0 s of CPU time. Saving
-# 0.2 ms per update, the compile pays back after about 35,200 updates; this run
+# against 2.7 ms eager, after a first call of 7.2 s of CPU time. Saving
+# 0.2 ms per update, the compile pays back after about 31,300 updates; this run
 # makes about 4,500. At this budget compiling would only add time, so this lesson does
 # not compile, and we do not run the compile here. Only a run many times longer would
 # earn it back: compile when the run is long and the update is the hot part, and measure
